@@ -1,0 +1,360 @@
+//! The upload benchmark (`make bench`): one file, already in the page cache, sent in 64 MiB
+//! chunks to the receiver (release build), copied by `dd bs=64M oflag=dsync` (the disk's limit
+//! when every 64 MiB is made durable), and sent to `@tus/server` with `@tus/file-store` in
+//! 64 MiB PATCH requests. Prints throughputs, ratios, and each server's peak RSS and CPU time.
+//!
+//! usage: upload_bench [--size BYTES] [--chunk BYTES] [--work DIR]
+
+#[path = "../tests/it/support/http.rs"]
+#[allow(
+    dead_code,
+    reason = "shares the tests' client; the bench uses part of it"
+)]
+mod http;
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+
+const MIB: u64 = 1 << 20;
+
+struct Run {
+    name: &'static str,
+    secs: f64,
+    peak_rss_kib: Option<u64>,
+    cpu_secs: Option<f64>,
+}
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let arg = |flag: &str| {
+        args.iter()
+            .position(|a| a == flag)
+            .and_then(|i| args.get(i + 1))
+            .cloned()
+    };
+    let size: u64 = arg("--size")
+        .map(|s| s.parse())
+        .transpose()?
+        .unwrap_or(2048 * MIB);
+    let chunk: u64 = arg("--chunk")
+        .map(|s| s.parse())
+        .transpose()?
+        .unwrap_or(64 * MIB);
+    let work = PathBuf::from(arg("--work").unwrap_or_else(|| "target/bench/upload".into()));
+    std::fs::create_dir_all(&work)?;
+    let src = work.join("source.bin");
+    prepare_source(&src, size)?;
+
+    let mut runs = Vec::new();
+    runs.push(dd(&src, &work, chunk)?);
+    runs.push(receiver(&src, &work, size, chunk)?);
+    match tus(&src, &work, size, chunk) {
+        Ok(r) => runs.push(r),
+        Err(e) => eprintln!("tus server run skipped: {e:#}"),
+    }
+
+    let mb = size as f64 / 1e6;
+    let rate = |r: &Run| mb / r.secs;
+    println!(
+        "\nupload of {} MiB in {} MiB chunks (source in the page cache)\n",
+        size / MIB,
+        chunk / MIB
+    );
+    println!(
+        "{:<34} {:>9} {:>10} {:>13} {:>9}",
+        "", "seconds", "MB/s", "peak RSS MiB", "CPU s"
+    );
+    for r in &runs {
+        println!(
+            "{:<34} {:>9.2} {:>10.0} {:>13} {:>9}",
+            r.name,
+            r.secs,
+            rate(r),
+            r.peak_rss_kib
+                .map(|k| format!("{:.1}", k as f64 / 1024.0))
+                .unwrap_or_else(|| "-".into()),
+            r.cpu_secs
+                .map(|c| format!("{c:.2}"))
+                .unwrap_or_else(|| "-".into()),
+        );
+    }
+    let find = |n: &str| runs.iter().find(|r| r.name.starts_with(n));
+    if let (Some(rx), Some(dd)) = (find("receiver"), find("dd")) {
+        println!(
+            "\nreceiver / dd oflag=dsync:   {:.2}x  (goal >= 0.8x)",
+            rate(rx) / rate(dd)
+        );
+    }
+    if let (Some(rx), Some(tus)) = (find("receiver"), find("@tus/server")) {
+        println!(
+            "receiver / @tus/server:      {:.2}x  (goal >= 2x)",
+            rate(rx) / rate(tus)
+        );
+    }
+    if let Some(rx) = find("receiver") {
+        let rss = rx.peak_rss_kib.unwrap_or(0) as f64 / 1024.0;
+        println!("receiver peak RSS:           {rss:.1} MiB  (goal <= 64 MiB)");
+    }
+    Ok(())
+}
+
+/// Writes `size` pseudo-random bytes once, then reads them so they sit in the page cache.
+fn prepare_source(src: &Path, size: u64) -> Result<()> {
+    if std::fs::metadata(src).map(|m| m.len()).ok() != Some(size) {
+        eprintln!("writing {} MiB source file {}", size / MIB, src.display());
+        let mut f = File::create(src)?;
+        let mut buf = vec![0u8; 8 * MIB as usize];
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        let mut left = size;
+        while left > 0 {
+            for w in buf.chunks_exact_mut(8) {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                w.copy_from_slice(&x.to_le_bytes());
+            }
+            let n = left.min(buf.len() as u64) as usize;
+            f.write_all(&buf[..n])?;
+            left -= n as u64;
+        }
+        f.sync_all()?;
+    }
+    let mut f = File::open(src)?;
+    let mut buf = vec![0u8; 8 * MIB as usize];
+    while f.read(&mut buf)? > 0 {}
+    Ok(())
+}
+
+fn dd(src: &Path, work: &Path, chunk: u64) -> Result<Run> {
+    let out = work.join("dd.out");
+    let t = Instant::now();
+    let status = Command::new("dd")
+        .arg(format!("if={}", src.display()))
+        .arg(format!("of={}", out.display()))
+        .arg(format!("bs={}M", chunk / MIB))
+        .arg("oflag=dsync")
+        .stderr(Stdio::null())
+        .status()
+        .context("running dd")?;
+    let secs = t.elapsed().as_secs_f64();
+    std::fs::remove_file(&out).ok();
+    if !status.success() {
+        bail!("dd failed");
+    }
+    Ok(Run {
+        name: "dd bs=64M oflag=dsync",
+        secs,
+        peak_rss_kib: None,
+        cpu_secs: None,
+    })
+}
+
+/// Starts a server process and waits for its `listening on http://ADDR` line.
+fn start(mut cmd: Command) -> Result<(Child, String)> {
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()?;
+    let stdout = child.stdout.take().context("stdout")?;
+    let mut lines = BufReader::new(stdout).lines();
+    while let Some(line) = lines.next().transpose()? {
+        if let Some(addr) = line.strip_prefix("listening on http://") {
+            let addr = addr.trim_end_matches('/').to_owned();
+            std::thread::spawn(move || for _ in lines {});
+            return Ok((child, addr));
+        }
+    }
+    bail!("the server exited before listening")
+}
+
+/// Peak RSS (KiB) and CPU seconds of a live process, from /proc.
+fn usage(pid: u32) -> (Option<u64>, Option<f64>) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let hwm = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok());
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let after_comm = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    let fields: Vec<&str> = after_comm.split_whitespace().collect();
+    // SAFETY: sysconf has no preconditions.
+    let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
+    let cpu = match (
+        fields.get(11).and_then(|v| v.parse::<f64>().ok()),
+        fields.get(12).and_then(|v| v.parse::<f64>().ok()),
+    ) {
+        (Some(u), Some(s)) if ticks > 0.0 => Some((u + s) / ticks),
+        _ => None,
+    };
+    (hwm, cpu)
+}
+
+fn check(r: &http::Resp, want: u16, what: &str) -> Result<()> {
+    if r.status != want {
+        bail!("{what}: {} {}", r.status, r.text());
+    }
+    Ok(())
+}
+
+/// Sends `len` bytes of the source from `off` as one request body; answers the response.
+fn send_chunk(
+    addr: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    src: &File,
+    buf: &mut [u8],
+    off: u64,
+) -> Result<http::Resp> {
+    src.read_exact_at(buf, off)?;
+    let mut s = http::start(addr, method, path, headers, buf.len(), buf);
+    s.flush()?;
+    Ok(http::read_response(&mut s, false))
+}
+
+fn receiver(src: &Path, work: &Path, size: u64, chunk: u64) -> Result<Run> {
+    let exe = std::env::current_exe()?;
+    let bin = exe
+        .parent()
+        .and_then(Path::parent)
+        .context("exe dir")?
+        .join("oott-receiver");
+    let (media, data) = (work.join("media"), work.join("data"));
+    for d in [&media, &data] {
+        let _ = std::fs::remove_dir_all(d);
+    }
+    let mut cmd = Command::new(&bin);
+    cmd.env("OOTT_PORT", "0")
+        .env("OOTT_HOST", "127.0.0.1")
+        .env("OOTT_MEDIA_ROOT", &media)
+        .env("OOTT_DATA_DIR", &data)
+        .env("OOTT_DISK_RESERVE", "0")
+        .env("OOTT_MAX_CHUNK_SIZE", "256 MiB")
+        .env("OOTT_LOG", "warn");
+    let (mut child, addr) = start(cmd).with_context(|| format!("starting {}", bin.display()))?;
+    let json = [("Content-Type", "application/json")];
+    let r = http::request(
+        &addr,
+        "POST",
+        "/api/auth/setup",
+        &json,
+        br#"{"username":"bench","password":"benchmark"}"#,
+    );
+    check(&r, 201, "setup")?;
+    let cookie = r
+        .header("set-cookie")
+        .and_then(|c| c.split(';').next())
+        .context("cookie")?
+        .to_owned();
+    let csrf = r.json()["csrf_token"].as_str().context("csrf")?.to_owned();
+    let r = http::request(
+        &addr,
+        "POST",
+        "/api/auth/tokens",
+        &[("Cookie", &cookie), ("X-CSRF-Token", &csrf)],
+        b"",
+    );
+    check(&r, 201, "token")?;
+    let bearer = format!("Bearer {}", r.json()["token"].as_str().context("token")?);
+    let auth = [("Authorization", bearer.as_str())];
+    let r = http::request(
+        &addr,
+        "POST",
+        &format!(
+            "/api/library/upload/?type=init&name=bench.mkv&size={size}&last_modified=1&id=tt0000001"
+        ),
+        &auth,
+        b"",
+    );
+    check(&r, 201, "init")?;
+    let id = r.json()["upload_id"]
+        .as_str()
+        .context("upload id")?
+        .to_owned();
+
+    let file = File::open(src)?;
+    let mut buf = vec![0u8; chunk as usize];
+    let t = Instant::now();
+    let mut off = 0;
+    let mut nr = 0;
+    while off < size {
+        let n = chunk.min(size - off) as usize;
+        let path =
+            format!("/api/library/upload/?type=chunk&offset={off}&chunkNr={nr}&uploadId={id}");
+        let r = send_chunk(&addr, "POST", &path, &auth, &file, &mut buf[..n], off)?;
+        check(&r, 200, "chunk")?;
+        off += n as u64;
+        nr += 1;
+    }
+    let r = http::request(
+        &addr,
+        "POST",
+        &format!("/api/library/upload/?type=end&uploadId={id}"),
+        &auth,
+        b"",
+    );
+    check(&r, 200, "end")?;
+    let secs = t.elapsed().as_secs_f64();
+    let (peak_rss_kib, cpu_secs) = usage(child.id());
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = std::fs::remove_dir_all(&media);
+    Ok(Run {
+        name: "receiver (fdatasync every chunk)",
+        secs,
+        peak_rss_kib,
+        cpu_secs,
+    })
+}
+
+fn tus(src: &Path, work: &Path, size: u64, chunk: u64) -> Result<Run> {
+    let dir = work.join("tus");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir)?;
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../bench/tus/server.mjs");
+    let mut cmd = Command::new("node");
+    cmd.arg(&script).arg(&dir);
+    let (mut child, addr) = start(cmd).context("starting @tus/server (run npm ci in bench/tus)")?;
+    let len = size.to_string();
+    let create = [("Tus-Resumable", "1.0.0"), ("Upload-Length", len.as_str())];
+    let r = http::request(&addr, "POST", "/files", &create, b"");
+    check(&r, 201, "tus create")?;
+    let location = r.header("location").context("Location")?.to_owned();
+    let path = match location.find("/files") {
+        Some(i) => location[i..].to_owned(),
+        None => location,
+    };
+    let file = File::open(src)?;
+    let mut buf = vec![0u8; chunk as usize];
+    let t = Instant::now();
+    let mut off = 0;
+    while off < size {
+        let n = chunk.min(size - off) as usize;
+        let o = off.to_string();
+        let headers = [
+            ("Tus-Resumable", "1.0.0"),
+            ("Upload-Offset", o.as_str()),
+            ("Content-Type", "application/offset+octet-stream"),
+        ];
+        let r = send_chunk(&addr, "PATCH", &path, &headers, &file, &mut buf[..n], off)?;
+        check(&r, 204, "tus patch")?;
+        off += n as u64;
+    }
+    let secs = t.elapsed().as_secs_f64();
+    let (peak_rss_kib, cpu_secs) = usage(child.id());
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(Run {
+        name: "@tus/server + file-store (no sync)",
+        secs,
+        peak_rss_kib,
+        cpu_secs,
+    })
+}

@@ -1,0 +1,311 @@
+//! Who is asking: first-run setup, login sessions (HttpOnly cookie plus a CSRF token for state
+//! changes), API tokens for programs, and the `Auth` extractor every protected handler takes.
+
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use axum::Json;
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use store::User;
+
+use crate::error::{ApiError, ApiResult};
+use crate::state::Shared;
+
+pub const SESSION_COOKIE: &str = "oott_session";
+const CSRF_HEADER: &str = "x-csrf-token";
+
+/// An authenticated request.
+pub struct Auth {
+    pub user: User,
+}
+
+impl Auth {
+    /// Refuses users who may not change the library.
+    pub fn require_manager(&self) -> ApiResult<()> {
+        if self.user.may_manage_library() {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden(
+                "forbidden",
+                "only an admin may change the library",
+            ))
+        }
+    }
+}
+
+impl FromRequestParts<Shared> for Auth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &Shared) -> ApiResult<Self> {
+        authenticate(&parts.headers, &parts.method, state).await
+    }
+}
+
+/// Checks a bearer token or a session cookie; a cookie-authenticated state change must also
+/// carry the session's CSRF token.
+pub async fn authenticate(headers: &HeaderMap, method: &Method, state: &Shared) -> ApiResult<Auth> {
+    if let Some(token) = bearer(headers) {
+        let hash = hash_secret(token);
+        let user = state.db(move |s| s.user_by_token(&hash)).await?;
+        return user
+            .map(|user| Auth { user })
+            .ok_or_else(ApiError::unauthorized);
+    }
+    let Some(token) = cookie(headers, SESSION_COOKIE) else {
+        return Err(ApiError::unauthorized());
+    };
+    let hash = hash_secret(token);
+    let session = state
+        .db(move |s| s.session(&hash))
+        .await?
+        .ok_or_else(ApiError::unauthorized)?;
+    let safe = matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS);
+    if !safe {
+        let sent = headers
+            .get(CSRF_HEADER)
+            .map(|v| v.as_bytes())
+            .unwrap_or_default();
+        if !constant_time_eq(sent, session.csrf_token.as_bytes()) {
+            return Err(ApiError::forbidden(
+                "csrf_failed",
+                "this request needs the X-CSRF-Token header of your session",
+            ));
+        }
+    }
+    Ok(Auth { user: session.user })
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    v.strip_prefix("Bearer ")
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+}
+
+fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// 32 random bytes as hex.
+pub fn random_token() -> String {
+    let mut b = [0u8; 32];
+    fill_random(&mut b);
+    hex(&b)
+}
+
+pub fn fill_random(buf: &mut [u8]) {
+    // The OS random source failing is not something a server can carry on without.
+    #[allow(clippy::expect_used, reason = "no randomness, no secure ids: stop")]
+    getrandom::getrandom(buf).expect("the operating system's random source failed");
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Tokens are stored only as their SHA-256: a stolen database holds no usable token.
+pub fn hash_secret(token: &str) -> String {
+    hex(&Sha256::digest(token.as_bytes()))
+}
+
+async fn hash_password(password: String) -> ApiResult<String> {
+    tokio::task::spawn_blocking(move || {
+        let mut salt = [0u8; 16];
+        fill_random(&mut salt);
+        let salt = SaltString::encode_b64(&salt).map_err(|e| ApiError::internal(e.to_string()))?;
+        Argon2::default()
+            .hash_password(password.as_bytes(), &salt)
+            .map(|h| h.to_string())
+            .map_err(|e| ApiError::internal(e.to_string()))
+    })
+    .await?
+}
+
+async fn verify_password(password: String, hash: Option<String>) -> ApiResult<bool> {
+    // With no such user, verify against a fixed hash anyway, so timing does not tell names.
+    const DUMMY: &str = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$Yl7NSk8xbBUbRmDaDkoZzwBvxoHAV1fiDMYIJPOZBVY";
+    tokio::task::spawn_blocking(move || {
+        let known = hash.is_some();
+        let hash = hash.unwrap_or_else(|| DUMMY.to_owned());
+        let ok = PasswordHash::new(&hash)
+            .map(|h| {
+                Argon2::default()
+                    .verify_password(password.as_bytes(), &h)
+                    .is_ok()
+            })
+            .unwrap_or(false);
+        ok && known
+    })
+    .await
+    .map_err(ApiError::from)
+}
+
+#[derive(Deserialize)]
+pub struct Credentials {
+    username: String,
+    password: String,
+}
+
+fn check_credentials(c: &Credentials) -> ApiResult<()> {
+    let name = c.username.trim();
+    if name.is_empty() || name.len() > 64 || name.chars().any(char::is_control) {
+        return Err(ApiError::bad_request(
+            "invalid_username",
+            "a user name has 1 to 64 characters",
+        ));
+    }
+    if c.password.chars().count() < 8 || c.password.len() > 1024 {
+        return Err(ApiError::bad_request(
+            "weak_password",
+            "a password has at least 8 characters",
+        ));
+    }
+    Ok(())
+}
+
+/// `GET /api/auth/setup`: whether the first-run setup is still open.
+pub async fn setup_status(State(st): State<Shared>) -> ApiResult<Json<serde_json::Value>> {
+    let n = st.db(|s| s.user_count()).await?;
+    Ok(Json(json!({"setup_required": n == 0})))
+}
+
+/// `POST /api/auth/setup`: creates the admin while no user exists, and logs them in.
+pub async fn setup(State(st): State<Shared>, Json(c): Json<Credentials>) -> ApiResult<Response> {
+    check_credentials(&c)?;
+    let hash = hash_password(c.password).await?;
+    let name = c.username.trim().to_owned();
+    let user = st
+        .db(move |s| s.create_first_admin(&name, &hash))
+        .await
+        .map_err(|e| {
+            if e.status == StatusCode::CONFLICT {
+                ApiError::conflict("already_set_up", "the server has an admin already; log in")
+            } else {
+                e
+            }
+        })?;
+    start_session(&st, user, StatusCode::CREATED).await
+}
+
+/// `POST /api/auth/login`.
+pub async fn login(State(st): State<Shared>, Json(c): Json<Credentials>) -> ApiResult<Response> {
+    let name = c.username.trim().to_owned();
+    let found = st.db(move |s| s.user_by_name(&name)).await?;
+    let (user, hash) = match found {
+        Some((u, h)) => (Some(u), Some(h)),
+        None => (None, None),
+    };
+    if !verify_password(c.password, hash).await? {
+        tracing::warn!(username = %c.username.trim(), "failed login");
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "bad_credentials",
+            "wrong user name or password",
+        ));
+    }
+    let user = user.ok_or_else(ApiError::unauthorized)?;
+    start_session(&st, user, StatusCode::OK).await
+}
+
+async fn start_session(st: &Shared, user: User, status: StatusCode) -> ApiResult<Response> {
+    let token = random_token();
+    let csrf = random_token();
+    let ttl = st.config.session_ttl.as_secs() as i64;
+    let (hash, csrf2, uid) = (hash_secret(&token), csrf.clone(), user.id);
+    st.db(move |s| s.create_session(uid, &hash, &csrf2, ttl))
+        .await?;
+    let cookie =
+        format!("{SESSION_COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={ttl}");
+    let mut resp = (status, Json(json!({"user": user, "csrf_token": csrf}))).into_response();
+    resp.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_str(&cookie).map_err(|e| ApiError::internal(e.to_string()))?,
+    );
+    Ok(resp)
+}
+
+/// `POST /api/auth/logout`: ends this session.
+pub async fn logout(
+    State(st): State<Shared>,
+    auth: Auth,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let _ = auth;
+    if let Some(token) = cookie(&headers, SESSION_COOKIE) {
+        let hash = hash_secret(token);
+        st.db(move |s| s.delete_session(&hash)).await?;
+    }
+    let clear = format!("{SESSION_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
+    let mut resp = StatusCode::NO_CONTENT.into_response();
+    resp.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_str(&clear).map_err(|e| ApiError::internal(e.to_string()))?,
+    );
+    Ok(resp)
+}
+
+/// `GET /api/auth/check`: 204 for a valid session or token (nginx's `auth_request`).
+pub async fn check(_auth: Auth) -> StatusCode {
+    StatusCode::NO_CONTENT
+}
+
+/// `GET /api/auth/me`: the user, and for a cookie session its CSRF token (pages need it after a
+/// reload, since the cookie itself is out of their reach).
+pub async fn me(
+    State(st): State<Shared>,
+    auth: Auth,
+    headers: HeaderMap,
+) -> ApiResult<Json<serde_json::Value>> {
+    let csrf = match cookie(&headers, SESSION_COOKIE) {
+        Some(token) => {
+            let hash = hash_secret(token);
+            st.db(move |s| s.session(&hash))
+                .await?
+                .map(|s| s.csrf_token)
+        }
+        None => None,
+    };
+    Ok(Json(json!({"user": auth.user, "csrf_token": csrf})))
+}
+
+#[derive(Deserialize, Default)]
+pub struct NewToken {
+    #[serde(default)]
+    name: String,
+}
+
+/// `POST /api/auth/tokens`: a new API token for the caller; shown once, stored hashed.
+pub async fn create_token(
+    State(st): State<Shared>,
+    auth: Auth,
+    body: Option<Json<NewToken>>,
+) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
+    let name = body.map(|b| b.0.name).unwrap_or_default();
+    let name = if name.trim().is_empty() {
+        "api token".to_owned()
+    } else {
+        name.trim().to_owned()
+    };
+    let token = random_token();
+    let (hash, uid) = (hash_secret(&token), auth.user.id);
+    let id = st
+        .db(move |s| s.create_api_token(uid, &hash, &name))
+        .await?;
+    Ok((StatusCode::CREATED, Json(json!({"token": token, "id": id}))))
+}

@@ -1,0 +1,354 @@
+//! The receiver's configuration, layered: built-in defaults, then a TOML file, then `OOTT_*`
+//! environment variables, then command-line flags. Every key is listed in `oott.example.toml`.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::{Deserialize, Deserializer};
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address to listen on.
+    pub host: String,
+    /// Port to listen on; 0 picks any free port.
+    pub port: u16,
+    /// Where the library lives: `<root>/<content_id>/…`, uploads in `<root>/.uploads/`.
+    pub media_root: PathBuf,
+    /// Where the database, the rendered site and other state live.
+    pub data_dir: PathBuf,
+    /// The rendered site; defaults to `<data_dir>/site`.
+    pub site_dir: Option<PathBuf>,
+    /// Free space always left on the media disk.
+    #[serde(deserialize_with = "bytes")]
+    pub disk_reserve: u64,
+    /// The most the library (files and unfinished uploads) may hold; none by default.
+    #[serde(deserialize_with = "opt_bytes")]
+    pub library_quota: Option<u64>,
+    /// Unfinished uploads with no new bytes for this long are removed.
+    #[serde(deserialize_with = "duration")]
+    pub upload_expiry: Duration,
+    /// The largest chunk one request may carry.
+    #[serde(deserialize_with = "bytes")]
+    pub max_chunk_size: u64,
+    /// The chunk size suggested to clients before they have measured their link.
+    #[serde(deserialize_with = "bytes")]
+    pub chunk_size_hint: u64,
+    /// A request body that sends nothing for this long is cut off.
+    #[serde(deserialize_with = "duration")]
+    pub body_timeout: Duration,
+    /// How long a login lasts.
+    #[serde(deserialize_with = "duration")]
+    pub session_ttl: Duration,
+    /// How often expired uploads and sessions are swept.
+    #[serde(deserialize_with = "duration")]
+    pub sweep_interval: Duration,
+}
+
+const MIB: u64 = 1 << 20;
+const GIB: u64 = 1 << 30;
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            host: "127.0.0.1".into(),
+            port: 8480,
+            media_root: home().join("OOTT"),
+            data_dir: data_home().join("oott"),
+            site_dir: None,
+            disk_reserve: 2 * GIB,
+            library_quota: None,
+            upload_expiry: Duration::from_secs(7 * 86_400),
+            max_chunk_size: 256 * MIB,
+            chunk_size_hint: 8 * MIB,
+            body_timeout: Duration::from_secs(60),
+            session_ttl: Duration::from_secs(30 * 86_400),
+            sweep_interval: Duration::from_secs(60),
+        }
+    }
+}
+
+/// A configuration problem, naming the key or flag at fault.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("reading {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("config file: {0}")]
+    Toml(#[from] toml::de::Error),
+    #[error("{name}: {message}")]
+    Value { name: String, message: String },
+    #[error("unknown flag {0} (see --help)")]
+    UnknownFlag(String),
+}
+
+/// The `OOTT_*` environment variables and the TOML key each one sets.
+const ENV_KEYS: &[(&str, &str)] = &[
+    ("OOTT_HOST", "host"),
+    ("OOTT_PORT", "port"),
+    ("OOTT_MEDIA_ROOT", "media_root"),
+    ("OOTT_DATA_DIR", "data_dir"),
+    ("OOTT_SITE_DIR", "site_dir"),
+    ("OOTT_DISK_RESERVE", "disk_reserve"),
+    ("OOTT_LIBRARY_QUOTA", "library_quota"),
+    ("OOTT_UPLOAD_EXPIRY", "upload_expiry"),
+    ("OOTT_MAX_CHUNK_SIZE", "max_chunk_size"),
+    ("OOTT_CHUNK_SIZE_HINT", "chunk_size_hint"),
+    ("OOTT_BODY_TIMEOUT", "body_timeout"),
+    ("OOTT_SESSION_TTL", "session_ttl"),
+    ("OOTT_SWEEP_INTERVAL", "sweep_interval"),
+];
+
+/// Flags that set a key, as `--flag VALUE`.
+const FLAG_KEYS: &[(&str, &str)] = &[
+    ("--host", "host"),
+    ("--port", "port"),
+    ("--media-root", "media_root"),
+    ("--data-dir", "data_dir"),
+    ("--site-dir", "site_dir"),
+];
+
+impl Config {
+    /// Parses a TOML document over the defaults.
+    pub fn parse(toml_text: &str) -> Result<Self, ConfigError> {
+        let mut c: Config = toml::from_str(toml_text)?;
+        c.expand_home();
+        Ok(c)
+    }
+
+    /// Loads every layer: the file named by `--config` or `OOTT_CONFIG` (if any), the
+    /// environment, then the flags in `args` (without the program name).
+    pub fn load(
+        args: &[String],
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
+        let mut table = toml::Table::new();
+        let file = flag_value(args, "--config").or_else(|| env("OOTT_CONFIG"));
+        if let Some(path) = file {
+            let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read {
+                path: path.clone().into(),
+                source,
+            })?;
+            table = text.parse::<toml::Table>()?;
+        }
+        for (var, key) in ENV_KEYS {
+            if let Some(v) = env(var) {
+                table.insert((*key).into(), typed(key, v));
+            }
+        }
+        let mut i = 0;
+        while i < args.len() {
+            let arg = &args[i];
+            if arg == "--config" {
+                i += 2;
+                continue;
+            }
+            let Some((_, key)) = FLAG_KEYS.iter().find(|(f, _)| f == arg) else {
+                return Err(ConfigError::UnknownFlag(arg.clone()));
+            };
+            let v = args.get(i + 1).ok_or_else(|| ConfigError::Value {
+                name: arg.clone(),
+                message: "needs a value".into(),
+            })?;
+            table.insert((*key).into(), typed(key, v.clone()));
+            i += 2;
+        }
+        let mut c: Config = table.try_into()?;
+        c.expand_home();
+        Ok(c)
+    }
+
+    pub fn site_dir(&self) -> PathBuf {
+        self.site_dir
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("site"))
+    }
+
+    pub fn db_path(&self) -> PathBuf {
+        self.data_dir.join("oott.db")
+    }
+
+    pub fn uploads_dir(&self) -> PathBuf {
+        self.media_root.join(".uploads")
+    }
+
+    fn expand_home(&mut self) {
+        for p in [&mut self.media_root, &mut self.data_dir] {
+            *p = expand(p);
+        }
+        if let Some(p) = &mut self.site_dir {
+            *p = expand(p);
+        }
+    }
+}
+
+fn flag_value(args: &[String], flag: &str) -> Option<String> {
+    args.iter()
+        .position(|a| a == flag)
+        .and_then(|i| args.get(i + 1))
+        .cloned()
+}
+
+/// Environment values are strings; the port is the one key TOML wants as a number.
+fn typed(key: &str, v: String) -> toml::Value {
+    match (key, v.parse::<i64>()) {
+        ("port", Ok(n)) => toml::Value::Integer(n),
+        _ => toml::Value::String(v),
+    }
+}
+
+fn expand(p: &Path) -> PathBuf {
+    match p.strip_prefix("~") {
+        Ok(rest) => home().join(rest),
+        Err(_) => p.to_path_buf(),
+    }
+}
+
+fn home() -> PathBuf {
+    std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/"))
+}
+
+fn data_home() -> PathBuf {
+    std::env::var_os("XDG_DATA_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| home().join(".local/share"))
+}
+
+/// A size as a number of bytes or a string like `10 GiB`, `500MB`, `64M`.
+pub fn parse_bytes(s: &str) -> Option<u64> {
+    let s = s.trim();
+    let split = s
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let n: f64 = num.parse().ok()?;
+    let mult = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1u64,
+        "k" | "kib" => 1 << 10,
+        "kb" => 1_000,
+        "m" | "mib" => 1 << 20,
+        "mb" => 1_000_000,
+        "g" | "gib" => 1 << 30,
+        "gb" => 1_000_000_000,
+        "t" | "tib" => 1 << 40,
+        "tb" => 1_000_000_000_000,
+        _ => return None,
+    };
+    (n >= 0.0).then_some((n * mult as f64) as u64)
+}
+
+/// A duration as seconds or a string like `90s`, `30m`, `12h`, `7d`.
+pub fn parse_duration(s: &str) -> Option<Duration> {
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let n: u64 = num.parse().ok()?;
+    let mult = match unit.trim() {
+        "" | "s" => 1,
+        "m" | "min" => 60,
+        "h" => 3_600,
+        "d" => 86_400,
+        _ => return None,
+    };
+    Some(Duration::from_secs(n.checked_mul(mult)?))
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum NumOrStr {
+    Num(u64),
+    Str(String),
+}
+
+fn bytes<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    match NumOrStr::deserialize(d)? {
+        NumOrStr::Num(n) => Ok(n),
+        NumOrStr::Str(s) => parse_bytes(&s)
+            .ok_or_else(|| serde::de::Error::custom(format!("{s:?} is not a size like '10 GiB'"))),
+    }
+}
+
+fn opt_bytes<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    match NumOrStr::deserialize(d)? {
+        NumOrStr::Str(s) if s.is_empty() || s == "none" => Ok(None),
+        NumOrStr::Num(n) => Ok(Some(n)),
+        NumOrStr::Str(s) => parse_bytes(&s)
+            .map(Some)
+            .ok_or_else(|| serde::de::Error::custom(format!("{s:?} is not a size like '10 GiB'"))),
+    }
+}
+
+fn duration<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+    match NumOrStr::deserialize(d)? {
+        NumOrStr::Num(n) => Ok(Duration::from_secs(n)),
+        NumOrStr::Str(s) => parse_duration(&s)
+            .ok_or_else(|| serde::de::Error::custom(format!("{s:?} is not a duration like '7d'"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_and_durations() {
+        assert_eq!(parse_bytes("10 GiB"), Some(10 << 30));
+        assert_eq!(parse_bytes("500MB"), Some(500_000_000));
+        assert_eq!(parse_bytes("64M"), Some(64 << 20));
+        assert_eq!(parse_bytes("1.5 KiB"), Some(1536));
+        assert_eq!(parse_bytes("12"), Some(12));
+        assert_eq!(parse_bytes("lots"), None);
+        assert_eq!(parse_duration("7d"), Some(Duration::from_secs(604_800)));
+        assert_eq!(parse_duration("90"), Some(Duration::from_secs(90)));
+        assert_eq!(parse_duration("1w"), None);
+    }
+
+    #[test]
+    fn layers_in_order() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let file = dir.path().join("oott.toml");
+        std::fs::write(
+            &file,
+            "port = 1000\ndisk_reserve = '1 GiB'\nmedia_root = '/m'\n",
+        )
+        .expect("write config");
+        let env = |k: &str| match k {
+            "OOTT_CONFIG" => Some(file.display().to_string()),
+            "OOTT_PORT" => Some("2000".into()),
+            "OOTT_LIBRARY_QUOTA" => Some("5GB".into()),
+            _ => None,
+        };
+        let args: Vec<String> = ["--media-root", "/flag"].map(String::from).to_vec();
+        let c = Config::load(&args, env).expect("load");
+        assert_eq!(c.port, 2000, "environment beats the file");
+        assert_eq!(c.disk_reserve, 1 << 30, "the file beats the default");
+        assert_eq!(
+            c.media_root,
+            PathBuf::from("/flag"),
+            "flags beat everything"
+        );
+        assert_eq!(c.library_quota, Some(5_000_000_000));
+        assert_eq!(c.upload_expiry, Config::default().upload_expiry);
+    }
+
+    #[test]
+    fn unknown_keys_and_flags_are_refused() {
+        assert!(Config::parse("prot = 1").is_err());
+        assert!(Config::parse("disk_reserve = 'heaps'").is_err());
+        assert!(Config::load(&["--prot".into(), "1".into()], |_| None).is_err());
+    }
+
+    #[test]
+    fn example_file_is_complete_and_valid() {
+        let text = include_str!("../../oott.example.toml");
+        let c = Config::parse(text).expect("example parses");
+        assert_eq!(c.port, Config::default().port);
+        for (_, key) in ENV_KEYS {
+            assert!(text.contains(&format!("{key} =")), "example lacks {key}");
+        }
+    }
+}

@@ -1,0 +1,89 @@
+//! Request extractors whose failures answer in the API's JSON error shape.
+
+use std::collections::HashMap;
+
+use axum::extract::{FromRequest, FromRequestParts, Query, Request};
+use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
+use store::ContentId;
+
+use crate::error::{ApiError, ApiResult};
+
+/// A JSON body; a malformed one is a 400 `invalid_json`.
+pub struct JsonBody<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> ApiResult<Self> {
+        axum::Json::<T>::from_request(req, state)
+            .await
+            .map(|j| JsonBody(j.0))
+            .map_err(|e| ApiError::bad_request("invalid_json", e.body_text()))
+    }
+}
+
+/// The query string as names and values, read with typed getters that name what is wrong.
+pub struct Params(HashMap<String, String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for Params {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> ApiResult<Self> {
+        Query::<HashMap<String, String>>::from_request_parts(parts, state)
+            .await
+            .map(|q| Params(q.0))
+            .map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))
+    }
+}
+
+impl Params {
+    #[cfg(test)]
+    pub fn from_pairs(pairs: &[(&str, &str)]) -> Self {
+        Params(
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).into(), (*v).into()))
+                .collect(),
+        )
+    }
+
+    /// The first of `names` that is present.
+    pub fn get(&self, names: &[&str]) -> Option<&str> {
+        names
+            .iter()
+            .find_map(|n| self.0.get(*n))
+            .map(String::as_str)
+    }
+
+    pub fn require(&self, names: &[&str], code: &'static str) -> ApiResult<&str> {
+        self.get(names)
+            .ok_or_else(|| ApiError::bad_request(code, format!("{} is required", names[0])))
+    }
+
+    pub fn u64(&self, names: &[&str], code: &'static str) -> ApiResult<u64> {
+        let v = self.require(names, code)?;
+        v.parse().map_err(|_| {
+            ApiError::bad_request(
+                code,
+                format!("{} must be a whole number of bytes, not {v:?}", names[0]),
+            )
+        })
+    }
+
+    pub fn i64(&self, names: &[&str], code: &'static str) -> ApiResult<i64> {
+        let v = self.require(names, code)?;
+        v.parse().map_err(|_| {
+            ApiError::bad_request(code, format!("{} must be a whole number", names[0]))
+        })
+    }
+
+    pub fn content_id(&self, names: &[&str]) -> ApiResult<ContentId> {
+        let v = self.require(names, "invalid_content_id")?;
+        parse_content_id(v)
+    }
+}
+
+pub fn parse_content_id(v: &str) -> ApiResult<ContentId> {
+    ContentId::parse(v).map_err(|e| ApiError::bad_request("invalid_content_id", e.to_string()))
+}

@@ -1,0 +1,131 @@
+//! The library API: listing titles, one title or file, deleting a title, filing a file under
+//! another title.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use store::FileId;
+
+use crate::auth::Auth;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{JsonBody, Params, parse_content_id};
+use crate::finish::move_file;
+use crate::state::Shared;
+
+/// `GET /api/library/movies/?page=&per_page=`: cards only (id, title, year, poster, stars).
+pub async fn list(State(st): State<Shared>, _auth: Auth, p: Params) -> ApiResult<Json<Value>> {
+    let page = p
+        .get(&["page"])
+        .map(|_| p.u64(&["page"], "invalid_page"))
+        .transpose()?
+        .unwrap_or(1)
+        .max(1);
+    let per_page = p
+        .get(&["per_page"])
+        .map(|_| p.u64(&["per_page"], "invalid_page"))
+        .transpose()?
+        .unwrap_or(50)
+        .clamp(1, 500);
+    let offset = ((page - 1) * per_page) as i64;
+    let (movies, total) = st
+        .db(move |s| s.list_movies(offset, per_page as i64))
+        .await?;
+    Ok(Json(
+        json!({"page": page, "per_page": per_page, "total": total, "movies": movies}),
+    ))
+}
+
+/// `GET /api/library/movies/<content_id>` (the identity check) or `…/<file_id>`.
+pub async fn get(
+    State(st): State<Shared>,
+    _auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    if id.starts_with("tt") {
+        let cid = parse_content_id(&id)?;
+        let movie = st.db(move |s| s.movie(&cid)).await?;
+        let movie = movie.ok_or_else(|| {
+            ApiError::not_found("not_found", format!("{id} is not in the library"))
+        })?;
+        let has_file = !movie.files.is_empty();
+        let mut v = serde_json::to_value(movie).map_err(|e| ApiError::internal(e.to_string()))?;
+        v["has_file"] = json!(has_file);
+        return Ok(Json(v));
+    }
+    let fid = FileId::parse(&id).map_err(|_| {
+        ApiError::bad_request(
+            "invalid_id",
+            "expected a content id (tt…) or a file id (64 hex digits)",
+        )
+    })?;
+    let file = st.db(move |s| s.file(&fid)).await?;
+    let file = file.ok_or_else(|| ApiError::not_found("not_found", "no such file"))?;
+    Ok(Json(json!({"file": file, "content_id": file.content_id})))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Refile {
+    content_id: String,
+    label: Option<String>,
+}
+
+/// `PATCH /api/library/movies/<file_id>` with `{"content_id", "label"?}`: files the file under
+/// another title, moving it on disk.
+pub async fn refile(
+    State(st): State<Shared>,
+    auth: Auth,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<Refile>,
+) -> ApiResult<Json<Value>> {
+    auth.require_manager()?;
+    let fid = FileId::parse(&id)
+        .map_err(|_| ApiError::bad_request("invalid_id", "expected a file id"))?;
+    let to = parse_content_id(&body.content_id)?;
+    let label = body
+        .label
+        .map(|l| {
+            if l.is_empty() {
+                Ok(l)
+            } else {
+                crate::names::check_label(&l)
+            }
+        })
+        .transpose()?;
+    Ok(Json(move_file(&st, &fid, &to, label).await?))
+}
+
+/// `DELETE /api/library/delete/?content_id=`: the database first, then the files.
+pub async fn delete(State(st): State<Shared>, auth: Auth, p: Params) -> ApiResult<Json<Value>> {
+    auth.require_manager()?;
+    let cid = p.content_id(&["content_id", "id"])?;
+    let _library = st.library_lock.lock().await;
+    let c2 = cid.clone();
+    let paths = st
+        .db(move |s| s.delete_title_files(&c2))
+        .await
+        .map_err(|e| {
+            if e.status == axum::http::StatusCode::NOT_FOUND {
+                ApiError::not_found("not_found", format!("{cid} has no file in the library"))
+            } else {
+                e
+            }
+        })?;
+    let root = st.config.media_root.clone();
+    let (c3, n) = (cid.clone(), paths.len());
+    tokio::task::spawn_blocking(move || {
+        for p in &paths {
+            if let Err(e) = crate::disk::remove_file_if_exists(&root.join(p)) {
+                tracing::warn!("deleting {p}: {e}");
+            }
+        }
+        // The title's folder goes too when nothing but its own side files is left in it.
+        let dir = root.join(c3.as_str());
+        let _ = std::fs::remove_dir_all(&dir);
+        let _ = crate::disk::sync_dir(&root);
+    })
+    .await?;
+    tracing::info!(content = %cid, files = n, "deleted");
+    Ok(Json(json!({"deleted": cid, "files": n})))
+}

@@ -1,0 +1,59 @@
+//! `GET /api/monitor`: disk, library and traffic figures (the notes' "server monitor"), and the
+//! middleware that counts the bytes the server sends.
+
+use std::sync::atomic::Ordering;
+
+use axum::Json;
+use axum::extract::{Request, State};
+use axum::http::header;
+use axum::middleware::Next;
+use axum::response::Response;
+use serde_json::{Value, json};
+
+use crate::auth::Auth;
+use crate::error::ApiResult;
+use crate::space::Space;
+use crate::state::Shared;
+
+pub async fn monitor(State(st): State<Shared>, _auth: Auth) -> ApiResult<Json<Value>> {
+    let space = Space::measure(&st).await?;
+    let stats = st.db(|s| s.library_stats()).await?;
+    let active = st.db(|s| s.active_uploads()).await?.len();
+    let usable = space.disk_free.saturating_sub(space.reserve);
+    Ok(Json(json!({
+        "disk": {
+            "total": space.disk_total,
+            "free": space.disk_free,
+            "reserve": space.reserve,
+            "usable": usable,
+            "used_fraction": if space.disk_total > 0 {
+                1.0 - space.disk_free as f64 / space.disk_total as f64
+            } else { 0.0 },
+        },
+        "library": {
+            "size": stats.bytes,
+            "titles": stats.titles,
+            "files": stats.files,
+            "hd_files": stats.hd_files,
+            "quota": space.quota,
+        },
+        "uploads": {"active": active, "pending_bytes": space.pending_bytes},
+        "traffic": {
+            "bytes_received": st.received.load(Ordering::Relaxed),
+            "bytes_sent": st.sent.load(Ordering::Relaxed),
+        },
+    })))
+}
+
+/// Adds each response's body length to the bytes-sent counter.
+pub async fn count_sent(State(st): State<Shared>, req: Request, next: Next) -> Response {
+    let resp = next.run(req).await;
+    let len = resp
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+        .unwrap_or(0);
+    st.sent.fetch_add(len, Ordering::Relaxed);
+    resp
+}

@@ -1,0 +1,70 @@
+//! Uploads in progress on disk: `<root>/.uploads/<upload_id>/` holds the `part` file (its length
+//! is the offset, always) and `info.json` (what the upload is, written atomically).
+
+use std::fs::{self, File, OpenOptions};
+use std::io;
+use std::path::{Path, PathBuf};
+
+use store::{NewUpload, UploadId};
+
+use crate::disk::{sync_dir, write_atomic};
+
+pub const PART: &str = "part";
+
+pub fn dir(root: &Path, id: &UploadId) -> PathBuf {
+    root.join(".uploads").join(id.as_str())
+}
+
+pub fn part(root: &Path, id: &UploadId) -> PathBuf {
+    dir(root, id).join(PART)
+}
+
+/// The part file relative to the media root, as intents record it.
+pub fn part_rel(id: &UploadId) -> String {
+    format!(".uploads/{}/{PART}", id.as_str())
+}
+
+/// Creates the upload's directory, an empty part file and `info.json`, all durable.
+pub fn create(root: &Path, u: &NewUpload) -> io::Result<()> {
+    let uploads = root.join(".uploads");
+    fs::create_dir_all(&uploads)?;
+    let d = dir(root, &u.upload_id);
+    fs::create_dir(&d)?;
+    File::create(d.join(PART))?.sync_all()?;
+    let info = serde_json::json!({
+        "upload_id": u.upload_id,
+        "file_id": u.file_id,
+        "content_id": u.content_id,
+        "name": u.name,
+        "size": u.size,
+        "last_modified": u.last_modified,
+        "mode": u.mode,
+        "label": u.label,
+        "user_id": u.user_id,
+        "created_at": store::now(),
+    });
+    write_atomic(&d.join("info.json"), info.to_string().as_bytes())?;
+    sync_dir(&uploads)
+}
+
+/// Bytes held: the part file's length, or `None` when the upload's files are gone.
+pub fn held(root: &Path, id: &UploadId) -> io::Result<Option<u64>> {
+    match fs::metadata(part(root, id)) {
+        Ok(m) => Ok(Some(m.len())),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Opens the part file for appending.
+pub fn open_part(root: &Path, id: &UploadId) -> io::Result<File> {
+    OpenOptions::new().append(true).open(part(root, id))
+}
+
+/// Removes an upload's directory; one already gone counts as removed.
+pub fn remove(root: &Path, id: &UploadId) -> io::Result<()> {
+    match fs::remove_dir_all(dir(root, id)) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+        _ => Ok(()),
+    }
+}

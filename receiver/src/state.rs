@@ -1,0 +1,64 @@
+//! The state every handler shares: configuration, the store, upload slots, counters.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use store::Store;
+
+use crate::config::Config;
+use crate::error::ApiResult;
+use crate::slots::Slots;
+
+pub type Shared = Arc<AppState>;
+
+pub struct AppState {
+    pub config: Config,
+    pub store: Arc<Store>,
+    /// One lock per upload, so offset checks and appends never interleave.
+    pub slots: Slots,
+    /// Serialises changes to the library's layout (filing, moving, deleting titles); held across
+    /// awaits, so it is tokio's mutex.
+    pub library_lock: tokio::sync::Mutex<()>,
+    pub received: AtomicU64,
+    pub sent: AtomicU64,
+    /// `OOTT_CRASH_AT`: a named point where the process aborts, for crash-recovery tests.
+    crash_at: Option<String>,
+}
+
+impl AppState {
+    pub fn new(config: Config, store: Store) -> Shared {
+        Arc::new(AppState {
+            config,
+            store: Arc::new(store),
+            slots: Slots::default(),
+            library_lock: tokio::sync::Mutex::new(()),
+            received: AtomicU64::new(0),
+            sent: AtomicU64::new(0),
+            crash_at: std::env::var("OOTT_CRASH_AT")
+                .ok()
+                .filter(|s| !s.is_empty()),
+        })
+    }
+
+    /// Runs a store call on a blocking thread.
+    pub async fn db<T, F>(&self, f: F) -> ApiResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Store) -> store::Result<T> + Send + 'static,
+    {
+        let store = self.store.clone();
+        Ok(tokio::task::spawn_blocking(move || f(&store)).await??)
+    }
+
+    /// Aborts the process here if the crash-test point `name` was asked for.
+    pub fn crash_point(&self, name: &str) {
+        if self.crash_at.as_deref() == Some(name) {
+            eprintln!("crash point {name} reached: aborting");
+            std::process::abort();
+        }
+    }
+
+    pub fn count_received(&self, n: u64) {
+        self.received.fetch_add(n, Ordering::Relaxed);
+    }
+}

@@ -1,0 +1,21 @@
+//! The receiver's integration tests: the real binary on ephemeral ports, a real SQLite file, a
+//! real media root.
+//!
+//! - `protocol`: the upload protocol as a table of requests, statuses and error codes
+//! - `resume`: interruptions: broken and stalled bodies, restarts, idempotent `end`
+//! - `crash`: kill -9 and aborts mid-chunk and mid-`end`, then resume to a byte-identical file
+//! - `concurrency`: two clients on one upload
+//! - `space`: the disk reserve and the library quota
+//! - `auth`: 401 without credentials, 403 without the CSRF token, setup and login
+//! - `media`: the site and `/media/` behind login, Range requests
+//! - `library`: listing, identity, replace and versions, refiling, deleting, collections, monitor
+
+mod auth;
+mod concurrency;
+mod crash;
+mod library;
+mod media;
+mod protocol;
+mod resume;
+mod space;
+mod support;

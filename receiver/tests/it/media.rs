@@ -1,0 +1,124 @@
+//! Without nginx the receiver serves the site and the media itself: Range requests (the
+//! static-web-server case list), dot-paths refused, and nothing without a login but the login
+//! and setup pages.
+
+use crate::support::{Dirs, FileSpec, Server};
+
+/// A Range header, the expected status and Content-Range, and the expected body.
+type RangeCase<'a> = (Option<&'a str>, u16, Option<&'a str>, &'a [u8]);
+
+#[test]
+fn range_requests_on_media() {
+    let dirs = Dirs::new();
+    let server = Server::start(&dirs);
+    let api = server.admin();
+    let f = FileSpec::new("Range.mp4", 1000, 50);
+    let end = api.upload(&f, "tt0000700");
+    let url = end["url"].as_str().expect("url").to_owned();
+    assert_eq!(url, "/media/tt0000700/tt0000700.mp4");
+    let d = &f.data;
+
+    // (Range header, status, Content-Range, body)
+    let cases: Vec<RangeCase> = vec![
+        (None, 200, None, d),
+        (Some("bytes=0-0"), 206, Some("bytes 0-0/1000"), &d[0..1]),
+        (
+            Some("bytes=100-200"),
+            206,
+            Some("bytes 100-200/1000"),
+            &d[100..201],
+        ),
+        (
+            Some("bytes=-100"),
+            206,
+            Some("bytes 900-999/1000"),
+            &d[900..],
+        ),
+        (
+            Some("bytes=900-"),
+            206,
+            Some("bytes 900-999/1000"),
+            &d[900..],
+        ),
+        (
+            Some("bytes=990-5000"),
+            206,
+            Some("bytes 990-999/1000"),
+            &d[990..],
+        ),
+        (Some("bytes=0-999"), 206, Some("bytes 0-999/1000"), d),
+        (Some("bytes=1000-1100"), 416, Some("bytes */1000"), b""),
+        (Some("bytes=5000-"), 416, Some("bytes */1000"), b""),
+    ];
+    for (range, status, content_range, body) in cases {
+        let headers: Vec<(&str, &str)> = range.map(|r| vec![("Range", r)]).unwrap_or_default();
+        let r = api.request("GET", &url, &headers, b"");
+        assert_eq!(r.status, status, "{range:?}");
+        assert_eq!(r.header("content-range"), content_range, "{range:?}");
+        if status != 416 {
+            assert_eq!(r.body, body, "{range:?}");
+        }
+    }
+    let whole = api.get(&url);
+    assert_eq!(whole.header("accept-ranges"), Some("bytes"));
+    assert_eq!(whole.header("content-type"), Some("video/mp4"));
+}
+
+#[test]
+fn nothing_is_served_without_a_login_but_login_and_setup() {
+    let dirs = Dirs::new();
+    let site = dirs.data().join("site");
+    for page in [
+        "index.html",
+        "movie/tt0000701/index.html",
+        "login/index.html",
+        "setup/index.html",
+        "assets/site.css",
+    ] {
+        let p = site.join(page);
+        std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+        std::fs::write(&p, format!("<p>{page}</p>")).expect("write page");
+    }
+    let server = Server::start(&dirs);
+    let api = server.admin();
+    let f = FileSpec::new("Private.mkv", 500, 51);
+    api.upload(&f, "tt0000701");
+    let u = api.start_upload(&FileSpec::new("Staged.mkv", 500, 52), "tt0000702");
+    let anon = server.anon();
+
+    for path in [
+        "/",
+        "/index.html",
+        "/movie/tt0000701/index.html",
+        "/media/tt0000701/tt0000701.mkv",
+    ] {
+        let r = anon.get(path);
+        assert_eq!(r.status, 401, "{path} without a login");
+        assert!(!r.text().contains("<p>"), "{path} leaked content");
+        let r = api.get(path);
+        assert_eq!(r.status, 200, "{path} with a login");
+    }
+    // A browser is sent to the login page instead.
+    let r = anon.request(
+        "GET",
+        "/movie/tt0000701/index.html",
+        &[("Accept", "text/html")],
+        b"",
+    );
+    assert_eq!((r.status, r.header("location")), (303, Some("/login/")));
+    for path in ["/login/", "/setup/", "/assets/site.css"] {
+        assert_eq!(anon.get(path).status, 200, "{path} is public");
+    }
+    // Dot-paths (upload staging, temporary files) and escapes are refused even with a login.
+    for path in [
+        format!("/media/.uploads/{u}/part"),
+        format!("/media/.uploads/{u}/info.json"),
+        "/media/%2euploads/".to_owned(),
+        "/media/../data/oott.db".to_owned(),
+        "/media/%2e%2e/data/oott.db".to_owned(),
+        "/.git/config".to_owned(),
+    ] {
+        let r = api.get(&path);
+        assert_eq!(r.status, 404, "{path}: {}", r.text());
+    }
+}

@@ -1,0 +1,360 @@
+//! Test support: the real `oott-receiver` as a process on port 0, a raw HTTP/1.1 client with
+//! control over partial bodies, and helpers for the upload protocol.
+
+pub mod http;
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+pub use http::Resp;
+
+/// A media root and a data directory that outlive server restarts.
+pub struct Dirs {
+    tmp: tempfile::TempDir,
+}
+
+impl Dirs {
+    pub fn new() -> Self {
+        Dirs {
+            tmp: tempfile::tempdir().expect("temp dir"),
+        }
+    }
+    pub fn media(&self) -> PathBuf {
+        self.tmp.path().join("media")
+    }
+    pub fn data(&self) -> PathBuf {
+        self.tmp.path().join("data")
+    }
+    pub fn db(&self) -> PathBuf {
+        self.data().join("oott.db")
+    }
+    /// Names in `<media>/.uploads/`.
+    pub fn staged(&self) -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(self.media().join(".uploads"))
+            .map(|rd| {
+                rd.flatten()
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        v.sort();
+        v
+    }
+}
+
+/// The receiver running as a child process; killed (SIGKILL) when dropped.
+pub struct Server {
+    child: Child,
+    pub addr: String,
+}
+
+impl Server {
+    pub fn start(dirs: &Dirs) -> Self {
+        Self::start_with(dirs, &[])
+    }
+
+    pub fn start_with(dirs: &Dirs, env: &[(&str, &str)]) -> Self {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_oott-receiver"));
+        for (k, _) in std::env::vars() {
+            if k.starts_with("OOTT_") {
+                cmd.env_remove(k);
+            }
+        }
+        cmd.env("OOTT_HOST", "127.0.0.1")
+            .env("OOTT_PORT", "0")
+            .env("OOTT_MEDIA_ROOT", dirs.media())
+            .env("OOTT_DATA_DIR", dirs.data())
+            .env("OOTT_DISK_RESERVE", "0")
+            .env("OOTT_LOG", "warn");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start oott-receiver");
+        let stdout = child.stdout.take().expect("stdout");
+        let stderr = child.stderr.take().expect("stderr");
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                eprintln!("[receiver] {line}");
+            }
+        });
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(addr) = line.strip_prefix("listening on http://") {
+                    let _ = tx.send(addr.to_owned());
+                }
+            }
+        });
+        let addr = rx
+            .recv_timeout(Duration::from_secs(30))
+            .expect("receiver says where it listens");
+        Server { child, addr }
+    }
+
+    /// Kills the process at once (SIGKILL), as a power cut or the OOM killer would.
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Waits for the process to end by itself (a crash point aborts it).
+    pub fn wait_exit(mut self) -> std::process::ExitStatus {
+        for _ in 0..300 {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return status;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("receiver did not exit");
+    }
+
+    /// A client with no credentials.
+    pub fn anon(&self) -> Api {
+        Api {
+            addr: self.addr.clone(),
+            auth: vec![],
+        }
+    }
+
+    /// Creates the admin (first run) and answers a client holding a fresh API token.
+    pub fn admin(&self) -> Api {
+        let anon = self.anon();
+        let r = anon.post_json(
+            "/api/auth/setup",
+            &json!({"username": "admin", "password": "correct horse"}),
+        );
+        assert_eq!(r.status, 201, "setup: {}", r.text());
+        self.login("admin", "correct horse").token_client()
+    }
+
+    /// Logs in and answers a cookie-session client that sends its CSRF token.
+    pub fn login(&self, user: &str, password: &str) -> Api {
+        let r = self.anon().post_json(
+            "/api/auth/login",
+            &json!({"username": user, "password": password}),
+        );
+        assert_eq!(r.status, 200, "login: {}", r.text());
+        let cookie = r.header("set-cookie").expect("session cookie");
+        let cookie = cookie.split(';').next().expect("cookie pair").to_owned();
+        let csrf = r.json()["csrf_token"]
+            .as_str()
+            .expect("csrf_token")
+            .to_owned();
+        Api {
+            addr: self.addr.clone(),
+            auth: vec![("Cookie".into(), cookie), ("X-CSRF-Token".into(), csrf)],
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A client of one server with one set of credentials.
+#[derive(Clone)]
+pub struct Api {
+    pub addr: String,
+    pub auth: Vec<(String, String)>,
+}
+
+impl Api {
+    pub fn request(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Resp {
+        let mut all: Vec<(&str, &str)> = self
+            .auth
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        all.extend_from_slice(headers);
+        http::request(&self.addr, method, path, &all, body)
+    }
+    pub fn get(&self, path: &str) -> Resp {
+        self.request("GET", path, &[], b"")
+    }
+    pub fn head(&self, path: &str) -> Resp {
+        self.request("HEAD", path, &[], b"")
+    }
+    pub fn delete(&self, path: &str) -> Resp {
+        self.request("DELETE", path, &[], b"")
+    }
+    pub fn post(&self, path: &str, body: &[u8]) -> Resp {
+        self.request("POST", path, &[], body)
+    }
+    pub fn send_json(&self, method: &str, path: &str, v: &Value) -> Resp {
+        self.request(
+            method,
+            path,
+            &[("Content-Type", "application/json")],
+            v.to_string().as_bytes(),
+        )
+    }
+    pub fn post_json(&self, path: &str, v: &Value) -> Resp {
+        self.send_json("POST", path, v)
+    }
+
+    /// This session's new API token, as a client of its own.
+    pub fn token_client(&self) -> Api {
+        let r = self.post_json("/api/auth/tokens", &json!({"name": "tests"}));
+        assert_eq!(r.status, 201, "token: {}", r.text());
+        let token = r.json()["token"].as_str().expect("token").to_owned();
+        Api {
+            addr: self.addr.clone(),
+            auth: vec![("Authorization".into(), format!("Bearer {token}"))],
+        }
+    }
+
+    /// `init` for a client file; answers the response.
+    pub fn init(&self, f: &FileSpec, content_id: &str, extra: &str) -> Resp {
+        self.post(
+            &format!(
+                "/api/library/upload/?type=init&name={}&size={}&last_modified={}&id={content_id}{extra}",
+                enc(&f.name),
+                f.data.len(),
+                f.last_modified
+            ),
+            b"",
+        )
+    }
+
+    /// `init` that must succeed; answers the upload id.
+    pub fn start_upload(&self, f: &FileSpec, content_id: &str) -> String {
+        let r = self.init(f, content_id, "");
+        assert_eq!(r.status, 201, "init: {}", r.text());
+        r.json()["upload_id"]
+            .as_str()
+            .expect("upload_id")
+            .to_owned()
+    }
+
+    pub fn chunk(&self, upload_id: &str, offset: u64, bytes: &[u8]) -> Resp {
+        self.post(
+            &format!(
+                "/api/library/upload/?type=chunk&offset={offset}&chunkNr=0&uploadId={upload_id}"
+            ),
+            bytes,
+        )
+    }
+
+    /// The server's offset for an upload, by HEAD.
+    pub fn offset(&self, upload_id: &str) -> u64 {
+        let r = self.head(&format!("/api/library/upload/?uploadId={upload_id}"));
+        assert_eq!(r.status, 200, "HEAD offset");
+        r.header("upload-offset")
+            .and_then(|v| v.parse().ok())
+            .expect("Upload-Offset header")
+    }
+
+    /// Sends `data[from..]` in chunks of `chunk` bytes; each must be acknowledged.
+    pub fn send_from(&self, upload_id: &str, data: &[u8], from: u64, chunk: usize) {
+        let mut off = from as usize;
+        while off < data.len() {
+            let end = (off + chunk).min(data.len());
+            let r = self.chunk(upload_id, off as u64, &data[off..end]);
+            assert_eq!(r.status, 200, "chunk at {off}: {}", r.text());
+            assert_eq!(r.json()["offset"].as_u64(), Some(end as u64));
+            off = end;
+        }
+    }
+
+    pub fn end(&self, upload_id: &str) -> Resp {
+        self.post(
+            &format!("/api/library/upload/?type=end&uploadId={upload_id}"),
+            b"",
+        )
+    }
+
+    /// init, every chunk, end: answers the end response's JSON.
+    pub fn upload(&self, f: &FileSpec, content_id: &str) -> Value {
+        let id = self.start_upload(f, content_id);
+        self.send_from(&id, &f.data, 0, 1 << 20);
+        let r = self.end(&id);
+        assert_eq!(r.status, 200, "end: {}", r.text());
+        r.json()
+    }
+}
+
+/// A client file: a name, a last-modified time and deterministic pseudo-random bytes.
+pub struct FileSpec {
+    pub name: String,
+    pub last_modified: i64,
+    pub data: Vec<u8>,
+}
+
+impl FileSpec {
+    pub fn new(name: &str, len: usize, seed: u64) -> Self {
+        FileSpec {
+            name: name.into(),
+            last_modified: 1_700_000_000_000 + seed as i64,
+            data: bytes(len, seed),
+        }
+    }
+    pub fn sha256(&self) -> String {
+        sha256(&self.data)
+    }
+}
+
+/// `len` pseudo-random bytes (xorshift), the same for the same seed.
+pub fn bytes(len: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut out = Vec::with_capacity(len + 8);
+    while out.len() < len {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        out.extend_from_slice(&x.to_le_bytes());
+    }
+    out.truncate(len);
+    out
+}
+
+pub fn sha256(data: &[u8]) -> String {
+    Sha256::digest(data)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+pub fn sha256_file(path: &Path) -> String {
+    sha256(&std::fs::read(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display())))
+}
+
+/// Percent-encodes a query value.
+pub fn enc(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// Asserts an API error's status and code, printing the body when they differ.
+#[track_caller]
+pub fn assert_error(r: &Resp, status: u16, code: &str) {
+    let got = r
+        .json()
+        .pointer("/error/code")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    assert_eq!(
+        (r.status, got.as_deref()),
+        (status, Some(code)),
+        "body: {}",
+        r.text()
+    );
+}

@@ -1,0 +1,156 @@
+//! Movie files in the library: one row each, keyed by file id, filed under a content id.
+
+use rusqlite::{OptionalExtension, Transaction, params};
+
+use crate::error::{Error, Result};
+use crate::{ContentId, FileId, Store, changes, now};
+
+/// A file about to be filed in the library.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct NewFile {
+    pub file_id: FileId,
+    pub content_id: ContentId,
+    /// Empty for the main version, else the version's label (`4k`, `directors-cut`).
+    pub label: String,
+    /// Relative to the media root.
+    pub path: String,
+    pub ext: String,
+    pub size: u64,
+    pub original_name: String,
+    pub last_modified: i64,
+    pub uploaded_by: Option<i64>,
+    /// A title to show until the metadata is fetched.
+    pub placeholder_title: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ContentFile {
+    pub file_id: FileId,
+    pub content_id: ContentId,
+    pub label: String,
+    pub path: String,
+    pub ext: String,
+    pub size: u64,
+    pub original_name: String,
+    pub last_modified: i64,
+    pub created_at: i64,
+    pub duration_ms: Option<i64>,
+    pub width: Option<i64>,
+    pub height: Option<i64>,
+    pub video_codec: Option<String>,
+    pub audio_codec: Option<String>,
+}
+
+const COLS: &str = "file_id, content_id, label, path, ext, size, original_name, last_modified,
+                    created_at, duration_ms, width, height, video_codec, audio_codec";
+
+fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ContentFile> {
+    let bad = |i, e: crate::IdError| {
+        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
+    };
+    Ok(ContentFile {
+        file_id: FileId::parse(&r.get::<_, String>(0)?).map_err(|e| bad(0, e))?,
+        content_id: ContentId::parse(&r.get::<_, String>(1)?).map_err(|e| bad(1, e))?,
+        label: r.get(2)?,
+        path: r.get(3)?,
+        ext: r.get(4)?,
+        size: r.get(5)?,
+        original_name: r.get(6)?,
+        last_modified: r.get(7)?,
+        created_at: r.get(8)?,
+        duration_ms: r.get(9)?,
+        width: r.get(10)?,
+        height: r.get(11)?,
+        video_codec: r.get(12)?,
+        audio_codec: r.get(13)?,
+    })
+}
+
+pub(crate) fn files_of_tx(
+    tx: &Transaction<'_>,
+    content_id: &ContentId,
+) -> Result<Vec<ContentFile>> {
+    let sql = format!("SELECT {COLS} FROM content_files WHERE content_id = ?1 ORDER BY label");
+    let mut stmt = tx.prepare_cached(&sql)?;
+    let rows = stmt.query_map([content_id.as_str()], from_row)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Makes sure the title has a metadata row (a placeholder until the metadata is fetched).
+pub(crate) fn ensure_title(tx: &Transaction<'_>, id: &ContentId, title: &str) -> Result<()> {
+    tx.execute(
+        "INSERT OR IGNORE INTO metadata (content_id, title, updated_at) VALUES (?1, ?2, ?3)",
+        params![id.as_str(), title, now()],
+    )?;
+    Ok(())
+}
+
+/// Inserts a file row, failing with `Conflict` when its id, path or (title, label) is taken.
+pub(crate) fn insert_tx(tx: &Transaction<'_>, f: &NewFile) -> Result<()> {
+    ensure_title(tx, &f.content_id, &f.placeholder_title)?;
+    let r = tx.execute(
+        "INSERT INTO content_files (file_id, content_id, label, path, ext, size, original_name,
+             last_modified, uploaded_by, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        params![
+            f.file_id.as_str(),
+            f.content_id.as_str(),
+            f.label,
+            f.path,
+            f.ext,
+            f.size,
+            f.original_name,
+            f.last_modified,
+            f.uploaded_by,
+            now()
+        ],
+    );
+    match r {
+        Err(rusqlite::Error::SqliteFailure(e, _))
+            if e.code == rusqlite::ErrorCode::ConstraintViolation =>
+        {
+            Err(Error::Conflict("file"))
+        }
+        other => {
+            other?;
+            changes::record(tx, "file_added", Some(&f.content_id), None)
+        }
+    }
+}
+
+impl Store {
+    pub fn file(&self, id: &FileId) -> Result<Option<ContentFile>> {
+        let sql = format!("SELECT {COLS} FROM content_files WHERE file_id = ?1");
+        Ok(self
+            .conn()
+            .query_row(&sql, [id.as_str()], from_row)
+            .optional()?)
+    }
+
+    /// The title's files, main version first.
+    pub fn files_of(&self, content_id: &ContentId) -> Result<Vec<ContentFile>> {
+        self.tx(|tx| files_of_tx(tx, content_id))
+    }
+
+    /// Removes a title's files from the database and answers their paths, so the caller can
+    /// delete them from disk after the commit (database first, then files).
+    pub fn delete_title_files(&self, content_id: &ContentId) -> Result<Vec<String>> {
+        self.tx(|tx| {
+            let files = files_of_tx(tx, content_id)?;
+            if files.is_empty() {
+                return Err(Error::NotFound("title"));
+            }
+            tx.execute(
+                "DELETE FROM content_files WHERE content_id = ?1",
+                [content_id.as_str()],
+            )?;
+            changes::record(tx, "title_deleted", Some(content_id), None)?;
+            Ok(files.into_iter().map(|f| f.path).collect())
+        })
+    }
+
+    /// Files a file directly (no upload), as a restore or an import would.
+    pub fn insert_file(&self, f: &NewFile) -> Result<()> {
+        self.tx(|tx| insert_tx(tx, f))
+    }
+}

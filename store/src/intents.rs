@@ -1,0 +1,149 @@
+//! Crash-safe file moves. An intent row is committed before a rename, and removed in the same
+//! transaction that records the rename's result. After a crash the caller looks at the disk:
+//! the source gone and the target there means the rename happened (roll forward with
+//! `complete_intent`); otherwise it did not (`drop_intent`).
+
+use rusqlite::params;
+
+use crate::error::{Error, Result};
+use crate::files::{NewFile, ensure_title, files_of_tx, insert_tx};
+use crate::{ContentId, FileId, Store, UploadId, changes, now};
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum IntentKind {
+    /// A finished upload's part file becomes a library file.
+    FileUpload {
+        upload_id: UploadId,
+        file: NewFile,
+        /// Whether the title's earlier files are replaced.
+        replace: bool,
+    },
+    /// A library file is filed under another title.
+    FileMove {
+        file_id: FileId,
+        content_id: ContentId,
+        label: String,
+        placeholder_title: String,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct Intent {
+    pub id: i64,
+    /// Relative to the media root (or, for uploads, the upload's part file relative to it).
+    pub from_path: String,
+    pub to_path: String,
+    pub kind: IntentKind,
+}
+
+/// What completing an intent did.
+#[derive(Debug, Clone, Default)]
+pub struct Completed {
+    /// Files the change replaced, to be deleted from disk after the commit.
+    pub obsolete_paths: Vec<String>,
+}
+
+impl Store {
+    /// Records the intent to rename `from_path` to `to_path`, and what that rename means.
+    pub fn begin_intent(&self, from_path: &str, to_path: &str, kind: &IntentKind) -> Result<i64> {
+        let (tag, payload) = match kind {
+            IntentKind::FileUpload { .. } => ("file_upload", serde_json::to_string(kind)?),
+            IntentKind::FileMove { .. } => ("file_move", serde_json::to_string(kind)?),
+        };
+        let conn = self.conn();
+        conn.execute(
+            "INSERT INTO intents (kind, from_path, to_path, payload, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![tag, from_path, to_path, payload, now()],
+        )?;
+        Ok(conn.last_insert_rowid())
+    }
+
+    /// Every intent not yet completed or dropped, oldest first.
+    pub fn intents(&self) -> Result<Vec<Intent>> {
+        let conn = self.conn();
+        let mut stmt =
+            conn.prepare("SELECT id, from_path, to_path, payload FROM intents ORDER BY id")?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get::<_, String>(3)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, from_path, to_path, payload) = row?;
+            out.push(Intent {
+                id,
+                from_path,
+                to_path,
+                kind: serde_json::from_str(&payload)?,
+            });
+        }
+        Ok(out)
+    }
+
+    pub fn drop_intent(&self, id: i64) -> Result<()> {
+        self.conn()
+            .execute("DELETE FROM intents WHERE id = ?1", [id])?;
+        Ok(())
+    }
+
+    /// Records the result of a rename that has happened, in one transaction with removing its
+    /// intent. Completing an intent twice is an error (`NotFound`), never a second change.
+    pub fn complete_intent(&self, intent: &Intent) -> Result<Completed> {
+        self.tx(|tx| {
+            if tx.execute("DELETE FROM intents WHERE id = ?1", [intent.id])? != 1 {
+                return Err(Error::NotFound("intent"));
+            }
+            let mut done = Completed::default();
+            match &intent.kind {
+                IntentKind::FileUpload { upload_id, file, replace } => {
+                    if *replace {
+                        for old in files_of_tx(tx, &file.content_id)? {
+                            tx.execute(
+                                "DELETE FROM content_files WHERE file_id = ?1",
+                                [old.file_id.as_str()],
+                            )?;
+                            changes::record(tx, "file_removed", Some(&old.content_id), None)?;
+                            if old.path != file.path {
+                                done.obsolete_paths.push(old.path);
+                            }
+                        }
+                    }
+                    insert_tx(tx, file)?;
+                    tx.execute(
+                        "UPDATE uploads SET state = 'complete', finished_at = ?2, result_path = ?3
+                         WHERE upload_id = ?1",
+                        params![upload_id.as_str(), now(), file.path],
+                    )?;
+                }
+                IntentKind::FileMove { file_id, content_id, label, placeholder_title } => {
+                    ensure_title(tx, content_id, placeholder_title)?;
+                    let old: Option<String> = tx
+                        .query_row(
+                            "SELECT content_id FROM content_files WHERE file_id = ?1",
+                            [file_id.as_str()],
+                            |r| r.get(0),
+                        )
+                        .ok();
+                    let n = tx.execute(
+                        "UPDATE content_files SET content_id = ?2, path = ?3, label = ?4 WHERE file_id = ?1",
+                        params![file_id.as_str(), content_id.as_str(), intent.to_path, label],
+                    )?;
+                    if n != 1 {
+                        return Err(Error::NotFound("file"));
+                    }
+                    if let Some(old) = old.and_then(|o| ContentId::parse(&o).ok()) {
+                        changes::record(tx, "file_removed", Some(&old), None)?;
+                    }
+                    changes::record(tx, "file_added", Some(content_id), None)?;
+                }
+            }
+            Ok(done)
+        })
+    }
+}

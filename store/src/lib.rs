@@ -1,0 +1,33 @@
+//! The one place that runs SQL: the schema and its migrations, the queries, and the domain types
+//! (`ContentId`, `FileId`, `UploadId`) that every other crate passes around.
+
+mod changes;
+mod collections;
+mod db;
+mod error;
+mod files;
+mod ids;
+mod intents;
+mod library;
+mod schema;
+mod uploads;
+mod users;
+
+pub use changes::Change;
+pub use collections::{Collection, CollectionKind, CollectionPatch};
+pub use db::Store;
+pub use error::{Error, Result};
+pub use files::{ContentFile, NewFile};
+pub use ids::{ContentId, FileId, IdError, UploadId};
+pub use intents::{Completed, Intent, IntentKind};
+pub use library::{LibraryStats, MovieCard, MovieInfo};
+pub use uploads::{NewUpload, Upload, UploadState};
+pub use users::{Role, Session, User};
+
+/// Seconds since the Unix epoch, the one clock the store records.
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}

@@ -1,0 +1,178 @@
+//! The schema as an append-only list of migrations; `PRAGMA user_version` counts those applied.
+
+/// Each entry moves the schema one version forward. Never edit an entry once released: append.
+pub const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE users (
+    id            INTEGER PRIMARY KEY,
+    username      TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    password_hash TEXT NOT NULL,
+    role          TEXT NOT NULL CHECK (role IN ('admin', 'member')),
+    can_upload    INTEGER NOT NULL DEFAULT 0,
+    created_at    INTEGER NOT NULL
+);
+
+CREATE TABLE sessions (
+    token_hash TEXT PRIMARY KEY,
+    user_id    INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    csrf_token TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    last_seen  INTEGER NOT NULL
+);
+CREATE INDEX sessions_user ON sessions(user_id);
+
+CREATE TABLE api_tokens (
+    id         INTEGER PRIMARY KEY,
+    user_id    INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    token_hash TEXT NOT NULL UNIQUE,
+    name       TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    last_used  INTEGER
+);
+
+CREATE TABLE user_settings (
+    user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    key     TEXT NOT NULL,
+    value   TEXT NOT NULL,
+    PRIMARY KEY (user_id, key)
+);
+
+-- The notes' metadata table. Lists and objects are JSON text. fetched_at NULL: not fetched yet.
+CREATE TABLE metadata (
+    content_id        TEXT PRIMARY KEY,
+    title             TEXT NOT NULL,
+    original_title    TEXT,
+    year              INTEGER,
+    kind              TEXT,
+    stars             TEXT,
+    cast_members      TEXT,
+    directors         TEXT,
+    writers           TEXT,
+    genres            TEXT,
+    duration_minutes  INTEGER,
+    plot_short        TEXT,
+    plot_long         TEXT,
+    rating_value      REAL,
+    rating_votes      INTEGER,
+    rating_max        REAL,
+    poster_url        TEXT,
+    parental_rating   TEXT,
+    metascore         INTEGER,
+    suggestions       TEXT,
+    tagline           TEXT,
+    wikidata_id       TEXT,
+    rotten_tomatoes   TEXT,
+    metacritic_url    TEXT,
+    metacritic_rating INTEGER,
+    details           TEXT,
+    awards            TEXT,
+    trailer_url       TEXT,
+    poster_file       TEXT,
+    fetched_at        INTEGER,
+    fetch_error       TEXT,
+    updated_at        INTEGER NOT NULL
+);
+
+-- A user's own values for metadata fields; a refresh of `metadata` never touches them.
+CREATE TABLE metadata_overrides (
+    user_id    INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    content_id TEXT NOT NULL,
+    field      TEXT NOT NULL,
+    value      TEXT NOT NULL,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (user_id, content_id, field)
+);
+
+-- One row per movie file in the library; the technical columns are filled by the prober.
+CREATE TABLE content_files (
+    file_id       TEXT PRIMARY KEY,
+    content_id    TEXT NOT NULL REFERENCES metadata(content_id),
+    label         TEXT NOT NULL DEFAULT '',
+    path          TEXT NOT NULL UNIQUE,
+    ext           TEXT NOT NULL,
+    size          INTEGER NOT NULL,
+    original_name TEXT NOT NULL,
+    last_modified INTEGER NOT NULL,
+    uploaded_by   INTEGER REFERENCES users(id) ON DELETE SET NULL,
+    created_at    INTEGER NOT NULL,
+    container     TEXT,
+    duration_ms   INTEGER,
+    width         INTEGER,
+    height        INTEGER,
+    video_codec   TEXT,
+    audio_codec   TEXT,
+    bit_rate      INTEGER,
+    probe_json    TEXT,
+    probed_at     INTEGER,
+    UNIQUE (content_id, label)
+);
+
+CREATE TABLE uploads (
+    upload_id     TEXT PRIMARY KEY,
+    user_id       INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    file_id       TEXT NOT NULL,
+    content_id    TEXT NOT NULL,
+    name          TEXT NOT NULL,
+    size          INTEGER NOT NULL,
+    last_modified INTEGER NOT NULL,
+    ext           TEXT NOT NULL,
+    mode          TEXT NOT NULL CHECK (mode IN ('new', 'replace', 'version')),
+    label         TEXT NOT NULL DEFAULT '',
+    state         TEXT NOT NULL CHECK (state IN ('active', 'complete', 'expired', 'cancelled')),
+    created_at    INTEGER NOT NULL,
+    finished_at   INTEGER,
+    result_path   TEXT
+);
+CREATE INDEX uploads_file ON uploads(file_id, state);
+
+-- File-system moves that must happen together with a row change: written before the rename,
+-- removed in the transaction that records its result, replayed or dropped at start-up.
+CREATE TABLE intents (
+    id         INTEGER PRIMARY KEY,
+    kind       TEXT NOT NULL CHECK (kind IN ('file_upload', 'file_move')),
+    from_path  TEXT NOT NULL,
+    to_path    TEXT NOT NULL,
+    payload    TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+);
+
+CREATE TABLE collections (
+    id         INTEGER PRIMARY KEY,
+    name       TEXT NOT NULL,
+    kind       TEXT NOT NULL CHECK (kind IN ('franchise', 'sequel', 'custom')),
+    builtin    INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+);
+
+CREATE TABLE collection_items (
+    collection_id INTEGER NOT NULL REFERENCES collections(id) ON DELETE CASCADE,
+    position      INTEGER NOT NULL,
+    content_id    TEXT NOT NULL,
+    PRIMARY KEY (collection_id, content_id)
+);
+
+CREATE TABLE categories (
+    id       INTEGER PRIMARY KEY,
+    slug     TEXT NOT NULL UNIQUE,
+    name     TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    icon     TEXT
+);
+
+CREATE TABLE category_items (
+    category_id INTEGER NOT NULL REFERENCES categories(id) ON DELETE CASCADE,
+    position    INTEGER NOT NULL,
+    content_id  TEXT NOT NULL,
+    PRIMARY KEY (category_id, content_id)
+);
+
+-- Every change to what the catalogue shows, in order, for the renderer and the sync agent.
+CREATE TABLE changes (
+    seq           INTEGER PRIMARY KEY AUTOINCREMENT,
+    at            INTEGER NOT NULL,
+    kind          TEXT NOT NULL,
+    content_id    TEXT,
+    collection_id INTEGER
+);
+"#];

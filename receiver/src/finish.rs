@@ -74,7 +74,7 @@ pub async fn end(st: Shared, auth: Auth, p: Params) -> ApiResult<Response> {
         replace: mode == "replace",
     };
     let from = staging::part_rel(&u.upload_id);
-    move_with_intent(&st, &from, &path, kind).await?;
+    move_with_intent(&st, "end", &from, &path, kind).await?;
     tracing::info!(upload = %u.upload_id, content = %u.content_id, %path, "filed");
     Ok(offset_response(
         StatusCode::OK,
@@ -130,12 +130,19 @@ pub async fn move_file(
         label,
         placeholder_title: placeholder_title(&file.original_name),
     };
-    move_with_intent(st, &file.path, &path, kind).await?;
+    move_with_intent(st, "refile", &file.path, &path, kind).await?;
     Ok(json!({"file_id": file.file_id, "content_id": to, "path": path}))
 }
 
 /// Renames `from` to `to` (both relative to the media root) under an intent, then records it.
-async fn move_with_intent(st: &Shared, from: &str, to: &str, kind: IntentKind) -> ApiResult<()> {
+/// `op` names the operation in crash-test points (`end:after-intent`, `refile:after-rename`).
+async fn move_with_intent(
+    st: &Shared,
+    op: &str,
+    from: &str,
+    to: &str,
+    kind: IntentKind,
+) -> ApiResult<()> {
     let root = st.config.media_root.clone();
     let (from2, to2, kind2) = (from.to_owned(), to.to_owned(), kind.clone());
     let store = st.store.clone();
@@ -148,7 +155,7 @@ async fn move_with_intent(st: &Shared, from: &str, to: &str, kind: IntentKind) -
         Ok(store.begin_intent(&from2, &to2, &kind2)?)
     })
     .await??;
-    st.crash_point("file:after-intent");
+    st.crash_point(&format!("{op}:after-intent"));
     let root = st.config.media_root.clone();
     let (from2, to2) = (from.to_owned(), to.to_owned());
     tokio::task::spawn_blocking(move || -> std::io::Result<()> {
@@ -160,7 +167,7 @@ async fn move_with_intent(st: &Shared, from: &str, to: &str, kind: IntentKind) -
         Ok(())
     })
     .await??;
-    st.crash_point("file:after-rename");
+    st.crash_point(&format!("{op}:after-rename"));
     let intent = Intent {
         id: intent_id,
         from_path: from.to_owned(),

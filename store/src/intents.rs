@@ -147,3 +147,121 @@ impl Store {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::test_store;
+    use crate::{NewUpload, UploadState};
+
+    fn upload(s: &Store, id: u8, cid: &ContentId, name: &str) -> (UploadId, NewFile) {
+        let upload_id = UploadId::from_random([id; 16]);
+        let user = s
+            .create_user(&format!("u{id}"), "h", crate::Role::Admin)
+            .expect("user");
+        let file_id = FileId::of(name, 10, 1);
+        s.insert_upload(&NewUpload {
+            upload_id: upload_id.clone(),
+            user_id: user.id,
+            file_id: file_id.clone(),
+            content_id: cid.clone(),
+            name: name.into(),
+            size: 10,
+            last_modified: 1,
+            ext: "mkv".into(),
+            mode: "new".into(),
+            label: String::new(),
+        })
+        .expect("upload");
+        let file = NewFile {
+            file_id,
+            content_id: cid.clone(),
+            label: String::new(),
+            path: format!("{cid}/{cid}.{}", &name[name.len() - 3..]),
+            ext: name[name.len() - 3..].into(),
+            size: 10,
+            original_name: name.into(),
+            last_modified: 1,
+            uploaded_by: Some(user.id),
+            placeholder_title: name.into(),
+        };
+        (upload_id, file)
+    }
+
+    #[test]
+    fn completing_files_the_upload_once() {
+        let (_d, s) = test_store();
+        let cid = ContentId::parse("tt0133093").expect("id");
+        let (uid, file) = upload(&s, 1, &cid, "a.mkv");
+        let kind = IntentKind::FileUpload {
+            upload_id: uid.clone(),
+            file: file.clone(),
+            replace: false,
+        };
+        let id = s
+            .begin_intent(".uploads/x/part", &file.path, &kind)
+            .expect("begin");
+        let intent = s.intents().expect("list").pop().expect("one intent");
+        assert_eq!((intent.id, &intent.kind), (id, &kind));
+        s.complete_intent(&intent).expect("complete");
+        assert!(
+            matches!(s.complete_intent(&intent), Err(Error::NotFound(_))),
+            "never twice"
+        );
+        assert!(s.intents().expect("list").is_empty());
+        assert_eq!(
+            s.upload(&uid).expect("q").map(|u| u.state),
+            Some(UploadState::Complete)
+        );
+        assert_eq!(s.files_of(&cid).expect("files").len(), 1);
+        let kinds: Vec<String> = s
+            .changes_since(0, 9)
+            .expect("log")
+            .into_iter()
+            .map(|c| c.kind)
+            .collect();
+        assert_eq!(kinds, ["file_added"]);
+    }
+
+    #[test]
+    fn a_replacement_reports_the_files_it_makes_obsolete() {
+        let (_d, s) = test_store();
+        let cid = ContentId::parse("tt0133093").expect("id");
+        let (_, old) = upload(&s, 1, &cid, "a.avi");
+        s.insert_file(&old).expect("old file");
+        let (uid, new) = upload(&s, 2, &cid, "b.mkv");
+        let kind = IntentKind::FileUpload {
+            upload_id: uid,
+            file: new.clone(),
+            replace: true,
+        };
+        s.begin_intent("p", &new.path, &kind).expect("begin");
+        let intent = s.intents().expect("list").pop().expect("intent");
+        let done = s.complete_intent(&intent).expect("complete");
+        assert_eq!(done.obsolete_paths, vec![old.path]);
+        let files = s.files_of(&cid).expect("files");
+        assert_eq!(
+            files.iter().map(|f| f.file_id.clone()).collect::<Vec<_>>(),
+            vec![new.file_id]
+        );
+    }
+
+    #[test]
+    fn a_dropped_intent_changes_nothing() {
+        let (_d, s) = test_store();
+        let cid = ContentId::parse("tt0133093").expect("id");
+        let (uid, file) = upload(&s, 1, &cid, "a.mkv");
+        let kind = IntentKind::FileUpload {
+            upload_id: uid.clone(),
+            file,
+            replace: false,
+        };
+        let id = s.begin_intent("p", "q", &kind).expect("begin");
+        s.drop_intent(id).expect("drop");
+        assert!(s.files_of(&cid).expect("files").is_empty());
+        assert_eq!(
+            s.upload(&uid).expect("q").map(|u| u.state),
+            Some(UploadState::Active)
+        );
+    }
+}

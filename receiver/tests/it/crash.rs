@@ -127,7 +127,7 @@ fn library_files(api: &Api, cid: &str) -> Vec<Value> {
 
 #[test]
 fn abort_in_end_before_the_file_moves_leaves_the_upload() {
-    let (dirs, _server, api, u, f, cid) = abort_at("file:after-intent", 5, true);
+    let (dirs, _server, api, u, f, cid) = abort_at("end:after-intent", 5, true);
     // Not filed: the upload is still there, whole, and `end` finishes it.
     assert!(library_files(&api, &cid).is_empty(), "no library entry yet");
     assert_eq!(api.offset(&u), f.data.len() as u64);
@@ -143,7 +143,7 @@ fn abort_in_end_before_the_file_moves_leaves_the_upload() {
 
 #[test]
 fn abort_in_end_after_the_file_moved_finishes_the_entry() {
-    let (dirs, _server, api, u, f, cid) = abort_at("file:after-rename", 6, true);
+    let (dirs, _server, api, u, f, cid) = abort_at("end:after-rename", 6, true);
     // Filed by the recovery at start-up: the entry is whole and the upload is gone.
     let files = library_files(&api, &cid);
     assert_eq!(files.len(), 1, "exactly one library entry");
@@ -162,5 +162,60 @@ fn abort_in_end_after_the_file_moved_finishes_the_entry() {
     assert_eq!(
         sha256_file(&dirs.media().join(format!("{cid}/{cid}.mkv"))),
         f.sha256()
+    );
+}
+
+/// Refiles a file under another title on a server that aborts at `point`; restarts it and
+/// answers where the file is on disk and under which title the database has it.
+fn refile_with_abort(point: &str, seed: u64) -> (bool, bool, String, String) {
+    let dirs = Dirs::new();
+    let server = Server::start_with(&dirs, &[("OOTT_CRASH_AT", point)]);
+    let api = server.admin();
+    let f = FileSpec::new("Refile.mkv", 100_000, seed);
+    let fid = api.upload(&f, "tt0000801")["file_id"]
+        .as_str()
+        .expect("file id")
+        .to_owned();
+    let body = serde_json::json!({"content_id": "tt0000802"});
+    let _ = std::panic::catch_unwind(|| {
+        api.send_json("PATCH", &format!("/api/library/movies/{fid}"), &body)
+    });
+    assert!(!server.wait_exit().success());
+    let server = Server::start(&dirs);
+    let api = reconnect(&server, &api);
+    let (old, new) = (
+        dirs.media().join("tt0000801/tt0000801.mkv"),
+        dirs.media().join("tt0000802/tt0000802.mkv"),
+    );
+    let on_disk = if new.exists() { new } else { old.clone() };
+    assert_eq!(sha256_file(&on_disk), f.sha256());
+    let v = api.get(&format!("/api/library/movies/{fid}")).json();
+    let title = v["content_id"].as_str().unwrap_or("?").to_owned();
+    let path = v["file"]["path"].as_str().unwrap_or("?").to_owned();
+    (
+        old.exists(),
+        dirs.media().join("tt0000802/tt0000802.mkv").exists(),
+        title,
+        path,
+    )
+}
+
+#[test]
+fn abort_in_refile_before_the_move_keeps_the_old_title() {
+    let (old, new, title, path) = refile_with_abort("refile:after-intent", 7);
+    assert_eq!((old, new), (true, false));
+    assert_eq!(
+        (title.as_str(), path.as_str()),
+        ("tt0000801", "tt0000801/tt0000801.mkv")
+    );
+}
+
+#[test]
+fn abort_in_refile_after_the_move_completes_it() {
+    let (old, new, title, path) = refile_with_abort("refile:after-rename", 8);
+    assert_eq!((old, new), (false, true));
+    assert_eq!(
+        (title.as_str(), path.as_str()),
+        ("tt0000802", "tt0000802/tt0000802.mkv")
     );
 }

@@ -61,3 +61,39 @@ fn rusqlite_count(dirs: &Dirs) -> i64 {
     let store = store::Store::open_read_only(&dirs.db()).expect("open the database");
     store.active_uploads().expect("query").len() as i64
 }
+
+/// A disk that really fills up mid-chunk: the chunk is refused with 507 `disk_full`, the bytes
+/// already held stay, and the upload resumes once there is room again.
+#[test]
+fn a_full_disk_mid_chunk_loses_nothing() {
+    let dirs = Dirs::new();
+    let server = Server::start_on_small_disk(&dirs, "8m", &[]);
+    let api = server.admin();
+    let f = FileSpec::new("Fills.mkv", 4 << 20, 35);
+    let u = api.start_upload(&f, "tt0000520");
+    api.send_from(&u, &f.data[..1 << 20], 0, 1 << 20);
+    // Something else takes the rest of the disk.
+    let view = server.media_view(&dirs);
+    let filler = view.join("filler");
+    {
+        use std::io::Write;
+        let mut out = std::fs::File::create(&filler).expect("filler");
+        let block = vec![0u8; 1 << 16];
+        while out.write_all(&block).is_ok() {}
+    }
+    let r = api.chunk(&u, 1 << 20, &f.data[1 << 20..3 << 20]);
+    assert_error(&r, 507, "disk_full");
+    assert_eq!(
+        r.json()["offset"].as_u64(),
+        Some(1 << 20),
+        "the offset before the failed chunk"
+    );
+    assert_eq!(api.offset(&u), 1 << 20, "nothing half-written is kept");
+    std::fs::remove_file(&filler).expect("free the disk");
+    api.send_from(&u, &f.data, 1 << 20, 1 << 20);
+    assert_eq!(api.end(&u).status, 200);
+    assert_eq!(
+        crate::support::sha256_file(&view.join("tt0000520/tt0000520.mkv")),
+        f.sha256()
+    );
+}

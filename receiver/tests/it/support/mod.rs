@@ -60,7 +60,31 @@ impl Server {
     }
 
     pub fn start_with(dirs: &Dirs, env: &[(&str, &str)]) -> Self {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_oott-receiver"));
+        Self::spawn(Command::new(env!("CARGO_BIN_EXE_oott-receiver")), dirs, env)
+    }
+
+    /// Starts the receiver in a mount namespace of its own whose media root is a tmpfs of
+    /// `size` (e.g. `8m`): a small disk that can really fill up. The test reaches that media
+    /// root through `media_view()`.
+    pub fn start_on_small_disk(dirs: &Dirs, size: &str, env: &[(&str, &str)]) -> Self {
+        std::fs::create_dir_all(dirs.media()).expect("media root");
+        let mut cmd = Command::new("unshare");
+        cmd.args(["-rm", "sh", "-c"])
+            .arg(format!(
+                "mount -t tmpfs -o size={size} tmpfs \"$OOTT_MEDIA_ROOT\" && exec \"$0\""
+            ))
+            .arg(env!("CARGO_BIN_EXE_oott-receiver"));
+        Self::spawn(cmd, dirs, env)
+    }
+
+    /// The media root as this server's process sees it (through its own mount namespace).
+    pub fn media_view(&self, dirs: &Dirs) -> PathBuf {
+        let media = dirs.media();
+        PathBuf::from(format!("/proc/{}/root", self.child.id()))
+            .join(media.strip_prefix("/").expect("absolute"))
+    }
+
+    fn spawn(mut cmd: Command, dirs: &Dirs, env: &[(&str, &str)]) -> Self {
         for (k, _) in std::env::vars() {
             if k.starts_with("OOTT_") {
                 cmd.env_remove(k);

@@ -11,6 +11,7 @@ pub mod error;
 mod extract;
 mod finish;
 mod library;
+pub mod meta;
 mod monitor;
 mod names;
 mod serve;

@@ -9,6 +9,7 @@ mod files;
 mod ids;
 mod intents;
 mod library;
+mod metadata;
 mod schema;
 mod uploads;
 mod users;
@@ -21,6 +22,7 @@ pub use files::{ContentFile, NewFile};
 pub use ids::{ContentId, FileId, IdError, UploadId};
 pub use intents::{Completed, Intent, IntentKind};
 pub use library::{LibraryStats, MovieCard, MovieInfo};
+pub use metadata::{Duration, Metadata, MetadataRecord, Rating};
 pub use uploads::{NewUpload, Upload, UploadState};
 pub use users::{Role, Session, User};
 

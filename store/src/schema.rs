@@ -1,7 +1,8 @@
 //! The schema as an append-only list of migrations; `PRAGMA user_version` counts those applied.
 
 /// Each entry moves the schema one version forward. Never edit an entry once released: append.
-pub const MIGRATIONS: &[&str] = &[r#"
+pub const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE users (
     id            INTEGER PRIMARY KEY,
     username      TEXT NOT NULL UNIQUE COLLATE NOCASE,
@@ -175,4 +176,17 @@ CREATE TABLE changes (
     content_id    TEXT,
     collection_id INTEGER
 );
-"#];
+"#,
+    r#"
+-- Metadata fetching: how often it failed, when to try again.
+ALTER TABLE metadata ADD COLUMN fetch_attempts INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE metadata ADD COLUMN next_fetch_at INTEGER;
+
+-- Answers of the title-suggestion search, by query.
+CREATE TABLE suggestion_cache (
+    query      TEXT PRIMARY KEY,
+    body       TEXT NOT NULL,
+    fetched_at INTEGER NOT NULL
+);
+"#,
+];

@@ -8,11 +8,13 @@
 //! - `space`: the disk reserve and the library quota
 //! - `auth`: 401 without credentials, 403 without the CSRF token, setup and login
 //! - `media`: the site and `/media/` behind login, Range requests
+//! - `fixtures`: the file-name parser and the IMDb scraper on real input from ../shared/fixtures
 //! - `library`: listing, identity, replace and versions, refiling, deleting, collections, monitor
 
 mod auth;
 mod concurrency;
 mod crash;
+mod fixtures;
 mod library;
 mod media;
 mod protocol;

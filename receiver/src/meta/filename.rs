@@ -1,0 +1,615 @@
+//! Turns a release file name (with or without its folders) into a title and year guess and the
+//! technical tags it names, with no network access:
+//! `Movies/Dark City (1998)/Dark.City.(1998).DC.BDRip.720p.DTS.X264-CHD.mkv` → "Dark City", 1998.
+
+use serde::Serialize;
+
+/// What a file name says.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Parsed {
+    pub name: String,
+    pub title: String,
+    pub year: Option<i32>,
+    /// A part number the name gives after the title (`Part III`), kept apart from the title.
+    pub part: Option<String>,
+    pub resolution: Option<String>,
+    pub source: Option<String>,
+    pub codec: Option<String>,
+    pub edition: Option<String>,
+}
+
+/// Extensions removed from the last path component before parsing.
+const EXTENSIONS: &[&str] = &[
+    "mkv", "mp4", "m4v", "avi", "mov", "wmv", "mpg", "mpeg", "ts", "m2ts", "webm", "ogv", "flv",
+    "divx", "vob", "iso", "srt", "sub", "idx", "vtt", "nfo", "txt", "3gp",
+];
+
+/// The latest year a release can name.
+const LAST_YEAR: i32 = 2030;
+
+pub fn parse(name: &str) -> Parsed {
+    let parts = split_path(name);
+    let file = parts.last().copied().unwrap_or("");
+    let stem = match file.rsplit_once('.') {
+        Some((s, ext)) if EXTENSIONS.contains(&ext.to_ascii_lowercase().as_str()) => s,
+        _ => file,
+    };
+    let mut g = guess(stem);
+    let folders: Vec<Guess> = parts[..parts.len().saturating_sub(1)]
+        .iter()
+        .rev()
+        .filter(|f| !GENERIC_FOLDERS.contains(&f.to_ascii_lowercase().as_str()))
+        .map(|f| guess(f))
+        .collect();
+    if let Some(folder) = folders.first().filter(|f| !f.title.is_empty()) {
+        let (stem_norm, folder_norm) = (words(&g.title), words(&folder.title));
+        let scene_abbreviation = stem.chars().all(|c| !c.is_uppercase())
+            && g.year.is_none()
+            && g.title.split_whitespace().count() <= 2;
+        let contains_folder = stem_norm != folder_norm
+            && format!(" {stem_norm} ").contains(&format!(" {folder_norm} "));
+        if (g.year.is_none() && folder.year.is_some()) || scene_abbreviation || contains_folder {
+            g.adopt(folder);
+        }
+    }
+    if is_junk(&g.title)
+        && let Some(folder) = folders.iter().find(|f| !is_junk(&f.title))
+    {
+        g.adopt(folder);
+    }
+    Parsed {
+        name: name.to_owned(),
+        title: g.title,
+        year: g.year,
+        part: g.part,
+        resolution: g.resolution,
+        source: g.source,
+        codec: g.codec,
+        edition: g.edition,
+    }
+}
+
+/// Folders that say nothing about the movie in them.
+const GENERIC_FOLDERS: &[&str] = &[
+    "movies",
+    "movie",
+    "films",
+    "film",
+    "download",
+    "downloads",
+    "video",
+    "videos",
+    "share",
+];
+
+/// A title that cannot be a movie's: empty, a sample, or mostly hash-like words (`XD607ebb`).
+fn is_junk(title: &str) -> bool {
+    let words: Vec<&str> = title
+        .split(|c: char| c.is_whitespace() || c == '-')
+        .filter(|w| !w.is_empty())
+        .collect();
+    let mixed = words
+        .iter()
+        .filter(|w| {
+            w.chars().any(|c| c.is_ascii_digit()) && w.chars().any(|c| c.is_ascii_alphabetic())
+        })
+        .count();
+    words.is_empty()
+        || title.eq_ignore_ascii_case("sample")
+        || mixed * 2 >= words.len() && words.len() > 1
+}
+
+/// Lowercase alphanumeric words, for comparing titles.
+fn words(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_alphanumeric() {
+                c.to_lowercase().next().unwrap_or(c)
+            } else {
+                ' '
+            }
+        })
+        .collect::<String>()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Splits on `/` and `\`, except inside parentheses (`Title (unknown / 2014)` is one name).
+fn split_path(name: &str) -> Vec<&str> {
+    let mut parts = Vec::new();
+    let (mut depth, mut start) = (0i32, 0usize);
+    for (i, c) in name.char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth = (depth - 1).max(0),
+            '/' | '\\' if depth == 0 => {
+                parts.push(&name[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    parts.push(&name[start..]);
+    parts
+        .into_iter()
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .collect()
+}
+
+#[derive(Debug, Default, Clone)]
+struct Guess {
+    title: String,
+    year: Option<i32>,
+    part: Option<String>,
+    resolution: Option<String>,
+    source: Option<String>,
+    codec: Option<String>,
+    edition: Option<String>,
+}
+
+impl Guess {
+    /// Takes a folder's title (and its year and tags where this name has none).
+    fn adopt(&mut self, folder: &Guess) {
+        self.title = folder.title.clone();
+        self.part = folder.part.clone();
+        self.year = self.year.or(folder.year);
+        self.resolution = self.resolution.take().or(folder.resolution.clone());
+        self.source = self.source.take().or(folder.source.clone());
+        self.codec = self.codec.take().or(folder.codec.clone());
+        self.edition = self.edition.take().or(folder.edition.clone());
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Token {
+    text: String,
+    /// Inside `()`, `[]` or `{}`.
+    grouped: bool,
+    /// The first token of a group.
+    opens_group: bool,
+    /// Preceded by a dash standing between spaces (` - `), which separates a title from the rest.
+    after_dash: bool,
+}
+
+fn tokenize(s: &str) -> Vec<Token> {
+    let s = normalise_codecs(s);
+    let mut tokens = Vec::new();
+    let mut word = String::new();
+    let (mut depth, mut opened, mut dash) = (0i32, false, false);
+    let chars: Vec<char> = s.chars().collect();
+    let flush = |word: &mut String,
+                 tokens: &mut Vec<Token>,
+                 depth: i32,
+                 opened: &mut bool,
+                 dash: &mut bool| {
+        let w = word.trim_matches(|c: char| c == '-' || c == ',' || c == '~' || c == '*');
+        if !w.is_empty() {
+            for part in explode(w) {
+                tokens.push(Token {
+                    text: part,
+                    grouped: depth > 0,
+                    opens_group: *opened,
+                    after_dash: *dash,
+                });
+                *opened = false;
+                *dash = false;
+            }
+        }
+        word.clear();
+    };
+    for (i, &c) in chars.iter().enumerate() {
+        match c {
+            '(' | '[' | '{' => {
+                flush(&mut word, &mut tokens, depth, &mut opened, &mut dash);
+                depth += 1;
+                opened = true;
+            }
+            ')' | ']' | '}' => {
+                flush(&mut word, &mut tokens, depth, &mut opened, &mut dash);
+                depth = (depth - 1).max(0);
+                opened = false;
+            }
+            '.' | '_' | ' ' | '/' | '+' | '|' => {
+                flush(&mut word, &mut tokens, depth, &mut opened, &mut dash);
+            }
+            '-' if word.is_empty() && chars.get(i + 1).is_none_or(|n| n.is_whitespace()) => {
+                dash = true;
+            }
+            _ => word.push(c),
+        }
+    }
+    flush(&mut word, &mut tokens, depth, &mut opened, &mut dash);
+    tokens
+}
+
+/// `H.264` → `H264`, so the codec survives splitting on dots.
+fn normalise_codecs(s: &str) -> String {
+    let mut out = s.to_owned();
+    for (from, to) in [
+        ("H.264", "H264"),
+        ("h.264", "h264"),
+        ("H.265", "H265"),
+        ("h.265", "h265"),
+        ("--", " - "),
+    ] {
+        out = out.replace(from, to);
+    }
+    out
+}
+
+/// A hyphenated word is split where a part is a year or a tag (`Child-2007-TRUEFRENCH`), and
+/// kept whole otherwise (`Ant-Man`, `Spider-Man`).
+fn explode(w: &str) -> Vec<String> {
+    if !w.contains('-') {
+        return vec![w.to_owned()];
+    }
+    let parts: Vec<&str> = w.split('-').filter(|p| !p.is_empty()).collect();
+    if parts
+        .iter()
+        .any(|p| year_of(p).is_some() || tag_kind(p).is_some() || marker(p).is_some())
+    {
+        parts.into_iter().map(str::to_owned).collect()
+    } else {
+        vec![w.to_owned()]
+    }
+}
+
+fn year_of(t: &str) -> Option<i32> {
+    let y: i32 =
+        (t.len() == 4 && t.bytes().all(|b| b.is_ascii_digit())).then(|| t.parse().ok())??;
+    (1900..=LAST_YEAR).contains(&y).then_some(y)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Resolution,
+    Source,
+    Codec,
+    Edition,
+    /// Ends a title even before the year (`3D`, `HDR`); not reported.
+    Strong,
+    /// Audio, release flags: ends a title only when no year follows; not reported.
+    Other,
+    /// A language: judged by what follows it.
+    Language,
+}
+
+/// `f21` (a film's number in a series: the title follows) and `x02` (an extra: the title ends).
+fn marker(t: &str) -> Option<char> {
+    let mut c = t.chars();
+    let first = c.next()?;
+    let digits = c.as_str();
+    ((first == 'f' || first == 'x')
+        && (1..=3).contains(&digits.len())
+        && digits.bytes().all(|b| b.is_ascii_digit()))
+    .then_some(first)
+}
+
+fn tag_kind(t: &str) -> Option<Kind> {
+    let l = t.to_ascii_lowercase();
+    let l = l.as_str();
+    let caps = t.chars().all(|c| !c.is_lowercase());
+    const RESOLUTIONS: &[&str] = &[
+        "2160p", "1080p", "1080i", "720p", "576p", "480p", "4k", "uhd",
+    ];
+    const SOURCES: &[&str] = &[
+        "bluray",
+        "blu-ray",
+        "dvd",
+        "dvdr",
+        "dvd5",
+        "dvd9",
+        "dvdscr",
+        "hddvd",
+        "web-dl",
+        "webdl",
+        "hdtv",
+        "pdtv",
+        "hdcam",
+        "hdts",
+        "telesync",
+        "r5",
+        "r6",
+        "screener",
+        "dvdscreener",
+        "hdlight",
+        "bdscr",
+        "amzn",
+        "netflixuhd",
+    ];
+    /// Short words that are tags only in capitals (`WEB`, not the "Web" of a title).
+    const CAPS_SOURCES: &[&str] = &["web", "cam", "ts", "scr", "nf"];
+    const CODECS: &[&str] = &[
+        "x264", "x265", "h264", "h265", "h263", "hevc", "hevc10", "avc", "xvid", "divx", "av1",
+        "vp9", "vc-1", "mpeg2", "10bit", "8bit", "opus",
+    ];
+    const EDITIONS: &[&str] = &[
+        "extended",
+        "unrated",
+        "remastered",
+        "theatrical",
+        "imax",
+        "criterion",
+        "uncut",
+        "colorized",
+        "directors",
+        "director's",
+        "director",
+        "edition",
+        "collector",
+    ];
+    const CAPS_EDITIONS: &[&str] = &["dc", "se", "om"];
+    const STRONG: &[&str] = &["3d", "hdr", "hdr10", "hfr", "dxva"];
+    const LANGUAGES: &[&str] = &[
+        "french",
+        "truefrench",
+        "german",
+        "swissgerman",
+        "spanish",
+        "italian",
+        "english",
+        "hindi",
+        "vostfr",
+        "vff",
+        "vfq",
+        "fr",
+        "eng",
+        "ita",
+    ];
+    const OTHER: &[&str] = &[
+        "dts", "dts-hd", "ac3", "ac3d", "aac", "aac2", "dd5", "ddp5", "truehd", "atmos", "mp3",
+        "flac", "lpcm", "eac3", "proper", "repack", "internal", "readnfo", "nfofix", "limited",
+        "multi", "dual", "subbed", "dubbed", "stv", "docu", "doku", "sample", "cd1", "cd2", "1cd",
+        "2cd", "nfo", "qc", "ntsc", "pal", "ppv", "480", "720", "1080", "complete", "convert",
+        "xxx",
+    ];
+    const CAPS_OTHER: &[&str] = &["dl", "hc", "ws", "fs", "vo", "dv", "hq", "dd", "ddp"];
+    let is_res = RESOLUTIONS.contains(&l)
+        || l.split_once('x').is_some_and(|(w, h)| {
+            w.len() >= 3 && h.len() >= 3 && w.bytes().chain(h.bytes()).all(|b| b.is_ascii_digit())
+        });
+    let is_rip =
+        l.len() > 3 && (l.ends_with("rip") || l.ends_with("mux") || l.starts_with("tvrip"));
+    if is_res {
+        Some(Kind::Resolution)
+    } else if SOURCES.contains(&l) || is_rip || (caps && CAPS_SOURCES.contains(&l)) {
+        Some(Kind::Source)
+    } else if CODECS.contains(&l) {
+        Some(Kind::Codec)
+    } else if EDITIONS.contains(&l) || (caps && CAPS_EDITIONS.contains(&l)) {
+        Some(Kind::Edition)
+    } else if STRONG.contains(&l) || marker(t) == Some('x') {
+        Some(Kind::Strong)
+    } else if LANGUAGES.contains(&l) {
+        Some(Kind::Language)
+    } else if OTHER.contains(&l) || (caps && CAPS_OTHER.contains(&l)) {
+        Some(Kind::Other)
+    } else {
+        None
+    }
+}
+
+fn guess(s: &str) -> Guess {
+    let mut tokens = tokenize(s);
+    // A lowercase scene name starts with its group: `blow-how.to.be.single` → `how to be single`.
+    if s.chars().all(|c| !c.is_uppercase())
+        && let Some(first) = tokens.first_mut()
+        && let Some((group, rest)) = first.text.split_once('-')
+        && (2..=6).contains(&group.len())
+        && !rest.is_empty()
+    {
+        first.text = rest.to_owned();
+    }
+    let mut g = Guess::default();
+    // Where the title starts: past leading groups (`[XCT]`, `(1)`), a leading date
+    // (`08.03.09`), leading technical tags and dashes, and a series' film number (`f21`).
+    let mut start = 0;
+    if let Some(f) = tokens.iter().position(|t| marker(&t.text) == Some('f')) {
+        start = f + 1;
+    }
+    while let Some(t) = tokens.get(start) {
+        let date = start + 2 < tokens.len()
+            && tokens[start..start + 3]
+                .iter()
+                .all(|t| t.text.len() == 2 && t.text.bytes().all(|b| b.is_ascii_digit()));
+        let leading_tag = matches!(
+            tag_kind(&t.text),
+            Some(Kind::Resolution | Kind::Source | Kind::Codec)
+        );
+        if date {
+            start += 3;
+        } else if t.grouped || (leading_tag && year_of(&t.text).is_none()) {
+            start += 1;
+        } else {
+            break;
+        }
+    }
+    let is_year = |i: usize| {
+        year_of(&tokens[i].text).is_some()
+            && !(i > 0 && tokens[i - 1].text.eq_ignore_ascii_case("bt"))
+    };
+    let year_at = (start + 1..tokens.len()).find(|&i| is_year(i));
+    g.year = year_at.and_then(|i| year_of(&tokens[i].text));
+    let mut end = start;
+    while end < tokens.len() {
+        let t = &tokens[end];
+        let numeric_so_far = tokens[start..end]
+            .iter()
+            .all(|t| t.text.bytes().all(|b| b.is_ascii_digit()));
+        let stop = Some(end) == year_at
+            || (end > start && (t.opens_group || t.grouped))
+            || (end > start && t.after_dash && !numeric_so_far)
+            || match tag_kind(&t.text) {
+                Some(Kind::Language) => language_ends_title(&tokens, end, year_at),
+                Some(Kind::Other) => year_at.is_none(),
+                Some(_) => true,
+                None => false,
+            };
+        if stop {
+            break;
+        }
+        end += 1;
+    }
+    let mut title: Vec<&Token> = tokens[start..end].iter().collect();
+    // Keep the volume apart: "The Godfather Part III" → "The Godfather", part "III".
+    if title.len() >= 3
+        && title[title.len() - 2].text.eq_ignore_ascii_case("part")
+        && is_number_or_roman(&title[title.len() - 1].text)
+    {
+        g.part = Some(title[title.len() - 1].text.clone());
+        title.truncate(title.len() - 2);
+    }
+    g.title = title
+        .iter()
+        .map(|t| t.text.as_str())
+        .collect::<Vec<_>>()
+        .join(" ");
+    for t in &tokens[end..] {
+        let slot = match tag_kind(&t.text) {
+            Some(Kind::Resolution) => &mut g.resolution,
+            Some(Kind::Source) => &mut g.source,
+            Some(Kind::Codec) => &mut g.codec,
+            Some(Kind::Edition) => &mut g.edition,
+            _ => continue,
+        };
+        slot.get_or_insert_with(|| canonical(&t.text));
+    }
+    g
+}
+
+/// A language word ends the title when a tag follows it (`Das.Appartement.German.AC3D`), or
+/// when it stands just before the year and is not named again after it
+/// (`Immersion.French.2011.DVDR` is French; `Immersion.French.2011.FRENCH` is the title).
+fn language_ends_title(tokens: &[Token], at: usize, year_at: Option<usize>) -> bool {
+    let next = tokens.get(at + 1);
+    match year_at {
+        Some(y) if y == at + 1 => !tokens[y + 1..]
+            .iter()
+            .any(|t| t.text.eq_ignore_ascii_case(&tokens[at].text)),
+        Some(_) => false,
+        None => next.is_none_or(|n| {
+            tag_kind(&n.text).is_some() || n.text.bytes().all(|b| b.is_ascii_digit())
+        }),
+    }
+}
+
+fn is_number_or_roman(t: &str) -> bool {
+    t.bytes().all(|b| b.is_ascii_digit())
+        || (t.len() <= 5 && t.chars().all(|c| "IVXLivxl".contains(c)))
+}
+
+/// The usual spelling of a tag.
+fn canonical(t: &str) -> String {
+    let l = t.to_ascii_lowercase();
+    match l.as_str() {
+        "4k" | "uhd" => "2160p".into(),
+        "bluray" | "blu-ray" => "BluRay".into(),
+        "bdrip" => "BDRip".into(),
+        "brrip" => "BRRip".into(),
+        "dvdrip" => "DVDRip".into(),
+        "webrip" => "WEBRip".into(),
+        "web-dl" | "webdl" => "WEB-DL".into(),
+        "hdtv" => "HDTV".into(),
+        "x264" | "h264" | "avc" => "H.264".into(),
+        "x265" | "h265" | "hevc" | "hevc10" => "H.265".into(),
+        "xvid" => "XviD".into(),
+        "divx" => "DivX".into(),
+        "dc" | "directors" | "director's" => "Director's Cut".into(),
+        "se" | "special" => "Special Edition".into(),
+        "extended" => "Extended".into(),
+        "unrated" => "Unrated".into(),
+        "remastered" => "Remastered".into(),
+        "theatrical" => "Theatrical".into(),
+        "imax" => "IMAX".into(),
+        "criterion" => "Criterion".into(),
+        "edition" | "collector" => "Collector's Edition".into(),
+        "director" => "Director's Cut".into(),
+        "om" => "Open Matte".into(),
+        _ if l.ends_with('p') || l.ends_with('i') => l,
+        _ => t.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// (file name, title, year)
+    const HARD: &[(&str, &str, Option<i32>)] = &[
+        (
+            "2001.A.Space.Odyssey.1968.1080p.BluRay.x264.mkv",
+            "2001 A Space Odyssey",
+            Some(1968),
+        ),
+        (
+            "Blade.Runner.2049.2017.2160p.UHD.BluRay.x265.mkv",
+            "Blade Runner 2049",
+            Some(2017),
+        ),
+        ("1917.2019.1080p.WEB-DL.mkv", "1917", Some(2019)),
+        ("1917.mkv", "1917", None),
+        ("12.Angry.Men.1957.mkv", "12 Angry Men", Some(1957)),
+        (
+            "Ocean's.Eleven.2001.DVDRip.XviD.avi",
+            "Ocean's Eleven",
+            Some(2001),
+        ),
+        (
+            "Spider-Man.Into.the.Spider-Verse.2018.1080p.mkv",
+            "Spider-Man Into the Spider-Verse",
+            Some(2018),
+        ),
+        ("Léon (1994) Director's Cut.mkv", "Léon", Some(1994)),
+        ("Amélie.2001.FRENCH.720p.BluRay.mkv", "Amélie", Some(2001)),
+        ("Movies/Heat (1995)/heat-sample.mkv", "Heat", Some(1995)),
+        ("Movies/Heat (1995)/sample.mkv", "Heat", Some(1995)),
+        ("Movies/Alien (1979)/CD1.avi", "Alien", Some(1979)),
+        (
+            "The.Matrix.1999.1080p.BluRay.x264-GRP.mkv",
+            "The Matrix",
+            Some(1999),
+        ),
+        (
+            "Das.Boot.1981.Directors.Cut.GERMAN.1080p.mkv",
+            "Das Boot",
+            Some(1981),
+        ),
+        (
+            "Seven Samurai [1954] [Criterion].mkv",
+            "Seven Samurai",
+            Some(1954),
+        ),
+        (
+            "C:\\Films\\Taxi Driver (1976)\\taxi.driver.720p.mkv",
+            "Taxi Driver",
+            Some(1976),
+        ),
+    ];
+
+    #[test]
+    fn hard_cases() {
+        let mut misses = Vec::new();
+        for (name, title, year) in HARD {
+            let p = parse(name);
+            if (p.title.as_str(), p.year) != (*title, *year) {
+                misses.push(format!(
+                    "{name}: got {:?} {:?}, want {title:?} {year:?}",
+                    p.title, p.year
+                ));
+            }
+        }
+        assert!(misses.is_empty(), "{}", misses.join("\n"));
+    }
+
+    #[test]
+    fn the_issue_example_and_its_tags() {
+        let p = parse("Movies/Dark City (1998)/Dark.City.(1998).DC.BDRip.720p.DTS.X264-CHD.mkv");
+        assert_eq!((p.title.as_str(), p.year), ("Dark City", Some(1998)));
+        assert_eq!(p.resolution.as_deref(), Some("720p"));
+        assert_eq!(p.source.as_deref(), Some("BDRip"));
+        assert_eq!(p.codec.as_deref(), Some("H.264"));
+        assert_eq!(p.edition.as_deref(), Some("Director's Cut"));
+    }
+}

@@ -1,0 +1,4 @@
+//! Metadata and identification: the file-name parser, the IMDb scraper and suggestion search,
+//! Wikidata enrichment, posters, the cache-first metadata service and its API.
+
+pub mod filename;

@@ -2,3 +2,5 @@
 //! Wikidata enrichment, posters, the cache-first metadata service and its API.
 
 pub mod filename;
+pub mod imdb;
+pub mod suggest;

@@ -76,3 +76,117 @@ fn file_name_parser_on_the_shared_corpus() {
         misses.join("\n")
     );
 }
+
+/// The scraper on the real IMDb pages, field by field against `imdb/expected.json`.
+#[test]
+fn imdb_scraper_on_the_real_pages() {
+    let Some(dir) = shared() else { return };
+    let expected: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("imdb/expected.json")).expect("expected.json"),
+    )
+    .expect("json");
+    let mut mismatches = Vec::new();
+    let (mut filled, mut compared) = (0, 0);
+    for page in expected["title_pages"].as_array().expect("title_pages") {
+        let file = page["file"].as_str().expect("file");
+        let want = &page["expected"];
+        let html = std::fs::read_to_string(dir.join("imdb").join(file)).expect("page");
+        let m = receiver::meta::imdb::parse(&html).unwrap_or_else(|e| panic!("{file}: {e}"));
+        let got = serde_json::to_value(&m).expect("to json");
+        let votes = m.rating.as_ref().map(|r| r.votes);
+        // (expected field, what the scraper answered)
+        let fields: Vec<(&str, Value)> = vec![
+            ("imdb_id", got["id"].clone()),
+            ("title", got["title"].clone()),
+            ("original_title", got["original_title"].clone()),
+            ("title_type", got["kind"].clone()),
+            ("year", got["year"].clone()),
+            ("genres_all", got["genres"].clone()),
+            ("directors", got["directors"].clone()),
+            ("writers", got["writers"].clone()),
+            ("stars", got["stars"].clone()),
+            ("cast_top", got["cast"].clone()),
+            ("runtime_minutes", got["duration"]["minutes"].clone()),
+            ("plot", got["plot_short"].clone()),
+            ("rating_value", got["rating"]["value"].clone()),
+            (
+                "rating_votes",
+                votes.map(Value::from).unwrap_or(Value::from(0)),
+            ),
+            ("content_rating", got["parental_rating"].clone()),
+            ("poster_url", got["poster_url"].clone()),
+            ("trailer_url", got["trailer_url"].clone()),
+            (
+                "trailer_video_id",
+                got["details"]["trailer_video_id"].clone(),
+            ),
+            ("metascore", got["metascore"].clone()),
+            ("tagline", got["tagline"].clone()),
+        ];
+        for (name, value) in fields {
+            let want_value = match (name, &want[name]) {
+                // A page with no rating may say 0 or nothing for its votes.
+                ("rating_votes", Value::Null) => Value::from(0),
+                (_, v) => v.clone(),
+            };
+            compared += 1;
+            if !want_value.is_null() && want_value != Value::Array(vec![]) {
+                filled += 1;
+            }
+            let same = match (&value, &want_value) {
+                (Value::Number(a), Value::Number(b)) => a.as_f64() == b.as_f64(),
+                (a, b) => a == b || (a.is_null() && b == &Value::Array(vec![])),
+            };
+            if !same {
+                mismatches.push(format!("{file} {name}: got {value}, want {want_value}"));
+            }
+        }
+    }
+    println!(
+        "scraper: {} of {compared} fields match ({filled} non-empty on the pages)",
+        compared - mismatches.len()
+    );
+    assert!(
+        mismatches.is_empty(),
+        "scraper mismatches:\n{}",
+        mismatches.join("\n")
+    );
+}
+
+/// The suggestion answers, against the `suggestions` section of `imdb/expected.json`.
+#[test]
+fn imdb_suggestions_on_the_real_answers() {
+    let Some(dir) = shared() else { return };
+    let expected: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("imdb/expected.json")).expect("expected.json"),
+    )
+    .expect("json");
+    for s in expected["suggestions"].as_array().expect("suggestions") {
+        let file = s["file"].as_str().expect("file");
+        let body = std::fs::read_to_string(dir.join("imdb").join(file)).expect("answer");
+        let got = receiver::meta::suggest::parse(&body).unwrap_or_else(|e| panic!("{file}: {e}"));
+        let want = s["results"].as_array().expect("results");
+        assert_eq!(
+            got.len() as u64,
+            s["count"].as_u64().expect("count"),
+            "{file}"
+        );
+        for (g, w) in got.iter().zip(want) {
+            let g = serde_json::to_value(g).expect("json");
+            for (ours, theirs) in [
+                ("id", "id"),
+                ("title", "title"),
+                ("year", "year"),
+                ("year_range", "year_range"),
+                ("kind", "kind"),
+                ("kind_label", "kind_label"),
+                ("rank", "rank"),
+                ("poster", "poster_url"),
+            ] {
+                assert_eq!(g[ours], w[theirs], "{file} {}: {ours}", w["id"]);
+            }
+            let stars = w["stars"].as_str().unwrap_or("");
+            assert_eq!(g["stars"].as_str(), Some(stars), "{file}");
+        }
+    }
+}

@@ -43,6 +43,25 @@ pub struct Config {
     /// How often expired uploads and sessions are swept.
     #[serde(deserialize_with = "duration")]
     pub sweep_interval: Duration,
+    /// IMDb's site, for title pages.
+    pub imdb_url: String,
+    /// IMDb's suggestion service, for title search.
+    pub imdb_suggest_url: String,
+    /// Wikidata, for the Wikidata, Rotten Tomatoes and Metacritic ids; empty turns it off.
+    pub wikidata_url: String,
+    /// Cached metadata older than this is fetched again (a user's own values stay).
+    #[serde(deserialize_with = "duration")]
+    pub metadata_max_age: Duration,
+    /// The first wait before fetching failed metadata again; it doubles with each failure.
+    #[serde(deserialize_with = "duration")]
+    pub metadata_retry: Duration,
+    /// How long one metadata request may take.
+    #[serde(deserialize_with = "duration")]
+    pub fetch_timeout: Duration,
+    /// The least time between two metadata requests (a rate limit), in milliseconds.
+    pub fetch_gap_ms: u64,
+    /// How often a failed metadata request is retried at once, with back-off.
+    pub fetch_retries: u32,
 }
 
 const MIB: u64 = 1 << 20;
@@ -64,6 +83,14 @@ impl Default for Config {
             body_timeout: Duration::from_secs(60),
             session_ttl: Duration::from_secs(30 * 86_400),
             sweep_interval: Duration::from_secs(60),
+            imdb_url: "https://www.imdb.com".into(),
+            imdb_suggest_url: "https://v3.sg.media-imdb.com".into(),
+            wikidata_url: "https://www.wikidata.org".into(),
+            metadata_max_age: Duration::from_secs(30 * 86_400),
+            metadata_retry: Duration::from_secs(60),
+            fetch_timeout: Duration::from_secs(20),
+            fetch_gap_ms: 1000,
+            fetch_retries: 2,
         }
     }
 }
@@ -99,6 +126,14 @@ const ENV_KEYS: &[(&str, &str)] = &[
     ("OOTT_BODY_TIMEOUT", "body_timeout"),
     ("OOTT_SESSION_TTL", "session_ttl"),
     ("OOTT_SWEEP_INTERVAL", "sweep_interval"),
+    ("OOTT_IMDB_URL", "imdb_url"),
+    ("OOTT_IMDB_SUGGEST_URL", "imdb_suggest_url"),
+    ("OOTT_WIKIDATA_URL", "wikidata_url"),
+    ("OOTT_METADATA_MAX_AGE", "metadata_max_age"),
+    ("OOTT_METADATA_RETRY", "metadata_retry"),
+    ("OOTT_FETCH_TIMEOUT", "fetch_timeout"),
+    ("OOTT_FETCH_GAP_MS", "fetch_gap_ms"),
+    ("OOTT_FETCH_RETRIES", "fetch_retries"),
 ];
 
 /// Flags that set a key, as `--flag VALUE`.
@@ -191,10 +226,10 @@ fn flag_value(args: &[String], flag: &str) -> Option<String> {
         .cloned()
 }
 
-/// Environment values are strings; the port is the one key TOML wants as a number.
+/// Environment values are strings; these keys want numbers.
 fn typed(key: &str, v: String) -> toml::Value {
     match (key, v.parse::<i64>()) {
-        ("port", Ok(n)) => toml::Value::Integer(n),
+        ("port" | "fetch_gap_ms" | "fetch_retries", Ok(n)) => toml::Value::Integer(n),
         _ => toml::Value::String(v),
     }
 }

@@ -76,6 +76,7 @@ pub async fn end(st: Shared, auth: Auth, p: Params) -> ApiResult<Response> {
     let from = staging::part_rel(&u.upload_id);
     move_with_intent(&st, "end", &from, &path, kind).await?;
     tracing::info!(upload = %u.upload_id, content = %u.content_id, %path, "filed");
+    st.meta.enqueue(u.content_id.clone());
     Ok(offset_response(
         StatusCode::OK,
         u.size,
@@ -131,6 +132,7 @@ pub async fn move_file(
         placeholder_title: placeholder_title(&file.original_name),
     };
     move_with_intent(st, "refile", &file.path, &path, kind).await?;
+    st.meta.enqueue(to.clone());
     Ok(json!({"file_id": file.file_id, "content_id": to, "path": path}))
 }
 

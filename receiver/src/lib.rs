@@ -77,6 +77,18 @@ pub fn app(st: Shared) -> Router {
                 .delete(collection::delete),
         )
         .route("/api/monitor", get(monitor::monitor))
+        .route("/api/metadata/search", get(meta::api::search))
+        .route(
+            "/api/metadata/parse-filename",
+            post(meta::api::parse_filename),
+        )
+        .route("/api/metadata/guess", post(meta::api::guess))
+        .route("/api/metadata/{id}", get(meta::api::get))
+        .route("/api/metadata/{id}/refresh", post(meta::api::refresh))
+        .route(
+            "/api/users/me/metadata/{id}",
+            axum::routing::put(meta::api::put_own).delete(meta::api::delete_own),
+        )
         .route("/", get(serve::home))
         .nest_service("/media", media)
         .fallback_service(site)
@@ -108,10 +120,12 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let sweeper = tokio::spawn(sweep_forever(st.clone()));
+    let fetcher = tokio::spawn(st.meta.clone().run_worker());
     let r = axum::serve(listener, app(st))
         .with_graceful_shutdown(shutdown)
         .await;
     sweeper.abort();
+    fetcher.abort();
     r
 }
 

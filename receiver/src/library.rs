@@ -39,18 +39,27 @@ pub async fn list(State(st): State<Shared>, _auth: Auth, p: Params) -> ApiResult
 /// `GET /api/library/movies/<content_id>` (the identity check) or `…/<file_id>`.
 pub async fn get(
     State(st): State<Shared>,
-    _auth: Auth,
+    auth: Auth,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
     if id.starts_with("tt") {
         let cid = parse_content_id(&id)?;
-        let movie = st.db(move |s| s.movie(&cid)).await?;
+        let uid = auth.user.id;
+        let (movie, rec, own) = st
+            .db(move |s| Ok((s.movie(&cid)?, s.metadata(&cid)?, s.overrides(uid, &cid)?)))
+            .await?;
         let movie = movie.ok_or_else(|| {
             ApiError::not_found("not_found", format!("{id} is not in the library"))
         })?;
         let has_file = !movie.files.is_empty();
         let mut v = serde_json::to_value(movie).map_err(|e| ApiError::internal(e.to_string()))?;
         v["has_file"] = json!(has_file);
+        if let Some(rec) = rec {
+            let merged = crate::meta::api::merged(&rec, &own);
+            v["user_fields"] = merged["user_fields"].clone();
+            v["fetch_error"] = merged["fetch_error"].clone();
+            v["metadata"] = merged;
+        }
         return Ok(Json(v));
     }
     let fid = FileId::parse(&id).map_err(|_| {

@@ -7,6 +7,7 @@ use store::Store;
 
 use crate::config::Config;
 use crate::error::ApiResult;
+use crate::meta::service::MetaService;
 use crate::slots::Slots;
 
 pub type Shared = Arc<AppState>;
@@ -16,6 +17,8 @@ pub struct AppState {
     pub store: Arc<Store>,
     /// One lock per upload, so offset checks and appends never interleave.
     pub slots: Slots,
+    /// Metadata: the cache, IMDb, and the background fetcher.
+    pub meta: Arc<MetaService>,
     /// Serialises changes to the library's layout (filing, moving, deleting titles); held across
     /// awaits, so it is tokio's mutex.
     pub library_lock: tokio::sync::Mutex<()>,
@@ -27,9 +30,11 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(config: Config, store: Store) -> Shared {
+        let store = Arc::new(store);
         Arc::new(AppState {
+            meta: Arc::new(MetaService::new(&config, store.clone())),
             config,
-            store: Arc::new(store),
+            store,
             slots: Slots::default(),
             library_lock: tokio::sync::Mutex::new(()),
             received: AtomicU64::new(0),

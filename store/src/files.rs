@@ -144,6 +144,11 @@ impl Store {
                 "DELETE FROM content_files WHERE content_id = ?1",
                 [content_id.as_str()],
             )?;
+            // The title's folder goes, and its poster with it.
+            tx.execute(
+                "UPDATE metadata SET poster_file = NULL WHERE content_id = ?1",
+                [content_id.as_str()],
+            )?;
             changes::record(tx, "title_deleted", Some(content_id), None)?;
             Ok(files.into_iter().map(|f| f.path).collect())
         })

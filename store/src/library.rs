@@ -43,9 +43,13 @@ fn card_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<MovieCard> {
         id: r.get(0)?,
         title: r.get(1)?,
         year: r.get(2)?,
+        // Cards use the small version the receiver makes beside the poster.
         poster: r
             .get::<_, Option<String>>(3)?
-            .map(|p| format!("/media/{p}")),
+            .map(|p| match p.strip_suffix(".jpg") {
+                Some(stem) => format!("/media/{stem}.card.jpg"),
+                None => format!("/media/{p}"),
+            }),
         stars: stars
             .and_then(|s| serde_json::from_str(&s).ok())
             .unwrap_or_default(),

@@ -112,13 +112,14 @@ fn page_id(doc: &Html, ld: Option<&Value>, page: Option<&Value>) -> Option<Conte
 
 /// The `tt…` id in a URL such as `/title/tt0114814/`.
 pub fn id_in(url: &str) -> Option<String> {
-    let at = url.find("tt")?;
-    let digits: String = url[at + 2..]
-        .chars()
-        .take_while(char::is_ascii_digit)
-        .collect();
-    let id = format!("tt{digits}");
-    ContentId::parse(&id).ok().map(|_| id)
+    url.match_indices("tt").find_map(|(at, _)| {
+        let digits: String = url[at + 2..]
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        let id = format!("tt{digits}");
+        ContentId::parse(&id).ok().map(|_| id)
+    })
 }
 
 fn script_json(doc: &Html, selector: &str) -> Option<Value> {
@@ -480,6 +481,11 @@ mod tests {
             Some("tt0133093")
         );
         assert_eq!(id_in("/name/nm0000206/"), None);
+        // The "tt" of "https" is not an id.
+        assert_eq!(
+            id_in("https://m.imdb.com/title/tt10872600/").as_deref(),
+            Some("tt10872600")
+        );
     }
 
     #[test]

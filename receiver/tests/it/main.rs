@@ -9,6 +9,7 @@
 //! - `auth`: 401 without credentials, 403 without the CSRF token, setup and login
 //! - `media`: the site and `/media/` behind login, Range requests
 //! - `fixtures`: the file-name parser and the IMDb scraper on real input from ../shared/fixtures
+//! - `metadata`: the metadata cache, search, guessing, users' own values, IMDb misbehaving
 //! - `library`: listing, identity, replace and versions, refiling, deleting, collections, monitor
 
 mod auth;
@@ -17,6 +18,7 @@ mod crash;
 mod fixtures;
 mod library;
 mod media;
+mod metadata;
 mod protocol;
 mod resume;
 mod space;

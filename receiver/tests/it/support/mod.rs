@@ -2,6 +2,7 @@
 //! control over partial bodies, and helpers for the upload protocol.
 
 pub mod http;
+pub mod imdb;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -95,6 +96,14 @@ impl Server {
             .env("OOTT_MEDIA_ROOT", dirs.media())
             .env("OOTT_DATA_DIR", dirs.data())
             .env("OOTT_DISK_RESERVE", "0")
+            // Never the real IMDb: nothing listens on the discard port.
+            .env("OOTT_IMDB_URL", "http://127.0.0.1:9")
+            .env("OOTT_IMDB_SUGGEST_URL", "http://127.0.0.1:9")
+            .env("OOTT_WIKIDATA_URL", "")
+            .env("OOTT_FETCH_GAP_MS", "0")
+            .env("OOTT_FETCH_RETRIES", "1")
+            .env("OOTT_FETCH_TIMEOUT", "2")
+            .env("OOTT_METADATA_RETRY", "1")
             .env("OOTT_LOG", "warn");
         for (k, v) in env {
             cmd.env(k, v);
@@ -365,6 +374,22 @@ pub fn enc(s: &str) -> String {
             _ => format!("%{b:02X}"),
         })
         .collect()
+}
+
+/// Polls `f` until it answers `Some`, for at most `secs` seconds.
+#[track_caller]
+pub fn wait_for<T>(secs: u64, what: &str, mut f: impl FnMut() -> Option<T>) -> T {
+    let deadline = std::time::Instant::now() + Duration::from_secs(secs);
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }
 
 /// Asserts an API error's status and code, printing the body when they differ.

@@ -1,0 +1,83 @@
+//! Posters in the library: `<content_id>.jpg` as fetched, and `<content_id>.card.jpg`, resized
+//! once to 342 px wide, for the cards of a listing.
+
+use std::io::Cursor;
+use std::path::Path;
+
+use image::ImageFormat;
+use image::codecs::jpeg::JpegEncoder;
+use store::ContentId;
+
+/// The width of the poster on cards.
+pub const CARD_WIDTH: u32 = 342;
+
+/// Where a title's poster goes, relative to the media root.
+pub fn poster_path(id: &ContentId) -> String {
+    format!("{id}/{id}.jpg")
+}
+
+/// The card version of a poster path.
+pub fn card_path(poster: &str) -> String {
+    match poster.strip_suffix(".jpg") {
+        Some(stem) => format!("{stem}.card.jpg"),
+        None => format!("{poster}.card.jpg"),
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PosterError {
+    #[error("the poster is not an image: {0}")]
+    Decode(#[from] image::ImageError),
+    #[error("writing the poster: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Writes the poster and its card version (atomically) and answers the poster's path.
+pub fn store_poster(root: &Path, id: &ContentId, bytes: &[u8]) -> Result<String, PosterError> {
+    let format = image::guess_format(bytes)?;
+    let img = image::load_from_memory(bytes)?;
+    let full = if format == ImageFormat::Jpeg {
+        bytes.to_vec()
+    } else {
+        encode(&img)?
+    };
+    let card = if img.width() > CARD_WIDTH {
+        encode(&img.resize(CARD_WIDTH, u32::MAX, image::imageops::FilterType::Triangle))?
+    } else {
+        full.clone()
+    };
+    let rel = poster_path(id);
+    std::fs::create_dir_all(root.join(id.as_str()))?;
+    crate::disk::write_atomic(&root.join(&rel), &full)?;
+    crate::disk::write_atomic(&root.join(card_path(&rel)), &card)?;
+    Ok(rel)
+}
+
+fn encode(img: &image::DynamicImage) -> Result<Vec<u8>, PosterError> {
+    let mut out = Cursor::new(Vec::new());
+    img.to_rgb8()
+        .write_with_encoder(JpegEncoder::new_with_quality(&mut out, 82))?;
+    Ok(out.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_poster_and_its_card() {
+        let dir = tempfile::tempdir().expect("dir");
+        let img = image::RgbImage::from_fn(600, 900, |x, y| {
+            image::Rgb([(x % 256) as u8, (y % 256) as u8, 90])
+        });
+        let mut png = Cursor::new(Vec::new());
+        img.write_to(&mut png, ImageFormat::Png).expect("png");
+        let id = ContentId::parse("tt0133093").expect("id");
+        let rel = store_poster(dir.path(), &id, png.get_ref()).expect("store");
+        assert_eq!(rel, "tt0133093/tt0133093.jpg");
+        let full = image::open(dir.path().join(&rel)).expect("full");
+        let card = image::open(dir.path().join(card_path(&rel))).expect("card");
+        assert_eq!((full.width(), card.width(), card.height()), (600, 342, 513));
+        assert!(store_poster(dir.path(), &id, b"<html>not an image</html>").is_err());
+    }
+}

@@ -1,0 +1,327 @@
+//! The metadata service (the notes' "movapi"): the cache first, IMDb on a miss; the title's
+//! poster and trailer into the library; suggestion searches, cached too. A background worker
+//! fetches what uploads left pending and retries failures with back-off, so an unreachable
+//! IMDb never holds up an upload.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use store::{ContentId, Metadata, MetadataRecord, Store};
+use tokio::sync::mpsc;
+
+use super::fetch::{FetchError, Fetcher};
+use super::filename::Parsed;
+use super::imdb::{self, PageError};
+use super::suggest::{self, Candidate};
+use super::{poster, wikidata};
+use crate::config::Config;
+
+#[derive(Debug, thiserror::Error)]
+pub enum MetaError {
+    #[error("{0}")]
+    Fetch(#[from] FetchError),
+    #[error("IMDb has no title {0}")]
+    NoSuchTitle(ContentId),
+    #[error("IMDb's page could not be read: {0}")]
+    Page(#[from] PageError),
+    #[error("IMDb answered with {got} when asked for {asked}")]
+    WrongTitle { asked: ContentId, got: ContentId },
+    #[error("IMDb's suggestion answer could not be read: {0}")]
+    Suggestion(#[from] serde_json::Error),
+    #[error("{0}")]
+    Store(#[from] store::Error),
+    #[error("a background task failed: {0}")]
+    Task(#[from] tokio::task::JoinError),
+}
+
+pub struct MetaService {
+    fetcher: Fetcher,
+    imdb_url: String,
+    suggest_url: String,
+    wikidata_url: Option<String>,
+    store: Arc<Store>,
+    root: PathBuf,
+    max_age: Duration,
+    retry: Duration,
+    queue: mpsc::UnboundedSender<ContentId>,
+    // std mutex: taken once, by the worker, at start.
+    inbox: std::sync::Mutex<Option<mpsc::UnboundedReceiver<ContentId>>>,
+}
+
+/// How long suggestion answers are kept.
+const SUGGESTION_MAX_AGE: i64 = 7 * 86_400;
+
+impl MetaService {
+    pub fn new(config: &Config, store: Arc<Store>) -> Self {
+        let (queue, inbox) = mpsc::unbounded_channel();
+        let trim = |s: &str| s.trim_end_matches('/').to_owned();
+        MetaService {
+            fetcher: Fetcher::new(
+                config.fetch_timeout,
+                Duration::from_millis(config.fetch_gap_ms),
+                config.fetch_retries,
+                Duration::from_millis(500).min(config.metadata_retry),
+            ),
+            imdb_url: trim(&config.imdb_url),
+            suggest_url: trim(&config.imdb_suggest_url),
+            wikidata_url: Some(trim(&config.wikidata_url)).filter(|u| !u.is_empty()),
+            store,
+            root: config.media_root.clone(),
+            max_age: config.metadata_max_age,
+            retry: config.metadata_retry,
+            queue,
+            inbox: std::sync::Mutex::new(Some(inbox)),
+        }
+    }
+
+    /// Asks the worker to fetch a title's metadata soon.
+    pub fn enqueue(&self, id: ContentId) {
+        let _ = self.queue.send(id);
+    }
+
+    async fn db<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Store) -> store::Result<T> + Send + 'static,
+    ) -> Result<T, MetaError> {
+        let s = self.store.clone();
+        Ok(tokio::task::spawn_blocking(move || f(&s)).await??)
+    }
+
+    /// The cached metadata; fetched first when there is none yet (and no retry is pending).
+    /// Stale metadata is answered as it is and refreshed in the background.
+    pub async fn get(&self, id: &ContentId) -> Result<MetadataRecord, MetaError> {
+        let i = id.clone();
+        let cached = self.db(move |s| s.metadata(&i)).await?;
+        match cached {
+            Some(rec) if rec.fetched_at.is_some() => {
+                if rec
+                    .fetched_at
+                    .is_some_and(|t| t < store::now() - self.max_age.as_secs() as i64)
+                {
+                    self.enqueue(id.clone());
+                }
+                Ok(rec)
+            }
+            Some(rec) if rec.fetch_attempts > 0 => Ok(rec),
+            _ => self.refresh(id).await,
+        }
+    }
+
+    /// Fetches the title now, stores it (the users' own values are kept apart and untouched),
+    /// and for a title in the library brings its poster and trailer.
+    pub async fn refresh(&self, id: &ContentId) -> Result<MetadataRecord, MetaError> {
+        match self.fetch(id).await {
+            Ok(m) => {
+                let m2 = m.clone();
+                self.db(move |s| s.save_metadata(&m2, store::now())).await?;
+                let i = id.clone();
+                if !self.db(move |s| s.files_of(&i)).await?.is_empty() {
+                    self.bring_media(&m).await;
+                }
+                let i = id.clone();
+                self.db(move |s| s.metadata(&i))
+                    .await?
+                    .ok_or(MetaError::NoSuchTitle(id.clone()))
+            }
+            Err(e) => {
+                let (i, msg) = (id.clone(), e.to_string());
+                let base = self.retry.as_secs().max(1) as i64;
+                self.db(move |s| {
+                    let attempts = s.metadata(&i)?.map(|r| r.fetch_attempts).unwrap_or(0);
+                    let wait = (base << attempts.min(12)).min(6 * 3600);
+                    s.record_fetch_error(&i, &msg, store::now() + wait)
+                })
+                .await?;
+                tracing::warn!(content = %id, "metadata: {e}");
+                Err(e)
+            }
+        }
+    }
+
+    /// The title page, read and checked, with the Wikidata ids when Wikidata answers.
+    async fn fetch(&self, id: &ContentId) -> Result<Metadata, MetaError> {
+        let url = format!("{}/title/{id}/", self.imdb_url);
+        let page = self.fetcher.get(&url, 16 << 20).await.map_err(|e| {
+            if e.is_not_found() {
+                MetaError::NoSuchTitle(id.clone())
+            } else {
+                MetaError::Fetch(e)
+            }
+        })?;
+        let html = String::from_utf8_lossy(&page).into_owned();
+        let mut m = tokio::task::spawn_blocking(move || imdb::parse(&html)).await??;
+        if &m.id != id {
+            return Err(MetaError::WrongTitle {
+                asked: id.clone(),
+                got: m.id,
+            });
+        }
+        if let Some(base) = &self.wikidata_url {
+            match wikidata::lookup(&self.fetcher, base, id.as_str()).await {
+                Ok(Some(w)) => {
+                    m.wikidata_id = w.wikidata_id;
+                    m.rotten_tomatoes = w.rotten_tomatoes;
+                    m.metacritic_url = w.metacritic_url;
+                }
+                Ok(None) => {}
+                Err(e) => tracing::info!(content = %id, "wikidata: {e}"),
+            }
+        }
+        Ok(m)
+    }
+
+    /// The poster (and its card version) and a downloadable trailer, into the title's folder.
+    async fn bring_media(&self, m: &Metadata) {
+        if let Some(url) = &m.poster_url {
+            let stored = match self.fetcher.get(url, 20 << 20).await {
+                Ok(bytes) => {
+                    let (root, id) = (self.root.clone(), m.id.clone());
+                    tokio::task::spawn_blocking(move || poster::store_poster(&root, &id, &bytes))
+                        .await
+                        .map_err(|e| e.to_string())
+                        .and_then(|r| r.map_err(|e| e.to_string()))
+                }
+                Err(e) => Err(e.to_string()),
+            };
+            match stored {
+                Ok(rel) => {
+                    let id = m.id.clone();
+                    if let Err(e) = self.db(move |s| s.set_poster_file(&id, Some(&rel))).await {
+                        tracing::warn!(content = %m.id, "recording the poster: {e}");
+                    }
+                }
+                Err(e) => tracing::warn!(content = %m.id, "poster: {e}"),
+            }
+        }
+        if let Some(url) = &m.trailer_url
+            && let Some(ext) = video_extension(url)
+        {
+            let dest = self
+                .root
+                .join(m.id.as_str())
+                .join(format!("{}_preview.{ext}", m.id));
+            if let Err(e) = self.fetcher.download(url, &dest, 2 << 30).await {
+                tracing::info!(content = %m.id, "trailer: {e}");
+            }
+        }
+    }
+
+    /// Title candidates for a search: a pasted IMDb id or URL is taken directly; anything else
+    /// goes to IMDb's suggestion search (cached).
+    pub async fn search(&self, q: &str) -> Result<Vec<Candidate>, MetaError> {
+        if let Some(id) = imdb::id_in(q).and_then(|i| ContentId::parse(&i).ok()) {
+            let rec = self.get(&id).await?;
+            return Ok(vec![candidate_of(&rec)]);
+        }
+        let key = suggest::fold(q).join(" ");
+        if key.is_empty() {
+            return Ok(vec![]);
+        }
+        let k = key.clone();
+        let body = match self
+            .db(move |s| s.cached_suggestion(&k, SUGGESTION_MAX_AGE))
+            .await?
+        {
+            Some(body) => body,
+            None => {
+                let url = format!(
+                    "{}/suggestion/titles/x/{}.json",
+                    self.suggest_url,
+                    percent_encode(q.trim())
+                );
+                let body =
+                    String::from_utf8_lossy(&self.fetcher.get(&url, 4 << 20).await?).into_owned();
+                suggest::parse(&body)?;
+                let (k, b) = (key.clone(), body.clone());
+                self.db(move |s| s.cache_suggestion(&k, &b)).await?;
+                body
+            }
+        };
+        Ok(suggest::parse(&body)?)
+    }
+
+    /// Ranked candidates for a file name: searched with its title, part and year, and with the
+    /// title alone when that finds nothing.
+    pub async fn guess(&self, parsed: &Parsed) -> Result<Vec<Candidate>, MetaError> {
+        if parsed.title.is_empty() {
+            return Ok(vec![]);
+        }
+        let mut found = self.search(&suggest::query_for(parsed)).await?;
+        if found.is_empty() && parsed.year.is_some() {
+            found = self.search(&parsed.title).await?;
+        }
+        Ok(suggest::rank(parsed, found))
+    }
+
+    /// Fetches what is due (queued titles, pending and failed ones whose wait is over, stale
+    /// ones) until the process ends.
+    pub async fn run_worker(self: Arc<Self>) {
+        let Some(mut inbox) = self.inbox.lock().unwrap_or_else(|e| e.into_inner()).take() else {
+            return;
+        };
+        let tick = self
+            .retry
+            .min(Duration::from_secs(60))
+            .max(Duration::from_millis(200));
+        loop {
+            let now = store::now();
+            let stale = now - self.max_age.as_secs() as i64;
+            match self.db(move |s| s.metadata_due(now, stale, 20)).await {
+                Ok(due) => {
+                    for id in due {
+                        let _ = self.refresh(&id).await;
+                    }
+                }
+                Err(e) => tracing::warn!("metadata worker: {e}"),
+            }
+            tokio::select! {
+                Some(id) = inbox.recv() => {
+                    let i = id.clone();
+                    let fresh = self.db(move |s| s.metadata(&i)).await.ok().flatten()
+                        .is_some_and(|r| r.fetched_at.is_some_and(|t| t >= store::now() - 60));
+                    if !fresh {
+                        let _ = self.refresh(&id).await;
+                    }
+                }
+                _ = tokio::time::sleep(tick) => {}
+            }
+        }
+    }
+}
+
+/// A candidate made from cached metadata (for a pasted id or URL).
+fn candidate_of(rec: &MetadataRecord) -> Candidate {
+    let m = &rec.metadata;
+    Candidate {
+        id: m.id.to_string(),
+        title: m.title.clone(),
+        year: m.year,
+        year_range: None,
+        kind: m.kind.clone(),
+        kind_label: None,
+        stars: m.stars.join(", "),
+        poster: m.poster_url.clone(),
+        rank: None,
+        score: 100.0,
+    }
+}
+
+fn video_extension(url: &str) -> Option<&'static str> {
+    let path = url.split(['?', '#']).next()?.to_ascii_lowercase();
+    ["mp4", "m4v", "webm", "mov", "mkv"]
+        .into_iter()
+        .find(|ext| path.ends_with(&format!(".{ext}")))
+}
+
+/// Percent-encodes a path segment.
+fn percent_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}

@@ -22,7 +22,8 @@ check:
 bench-deps:
 	cd bench/tus && npm ci --no-audit --no-fund
 
-# Upload throughput: the receiver against dd (sync every 64 MiB) and @tus/server.
+# Upload throughput against dd (sync every 64 MiB) and @tus/server; metadata cache latency.
 bench: bench-deps
-	$(CARGO) build --release -p receiver --bin oott-receiver --example upload_bench
+	$(CARGO) build --release -p receiver --bin oott-receiver --example upload_bench --example metadata_bench
 	./target/release/examples/upload_bench $(BENCH_ARGS)
+	./target/release/examples/metadata_bench

@@ -5,7 +5,7 @@
 pub mod auth;
 mod chunk;
 mod collection;
-pub mod config;
+pub use store::config;
 mod disk;
 pub mod error;
 mod extract;

@@ -1,8 +1,10 @@
 //! The one place that runs SQL: the schema and its migrations, the queries, and the domain types
 //! (`ContentId`, `FileId`, `UploadId`) that every other crate passes around.
 
+mod catalog;
 mod changes;
 mod collections;
+pub mod config;
 mod db;
 mod error;
 mod files;
@@ -10,10 +12,12 @@ mod ids;
 mod intents;
 mod library;
 mod metadata;
+mod render_index;
 mod schema;
 mod uploads;
 mod users;
 
+pub use catalog::{Category, Title};
 pub use changes::Change;
 pub use collections::{Collection, CollectionKind, CollectionPatch};
 pub use db::Store;
@@ -23,6 +27,7 @@ pub use ids::{ContentId, FileId, IdError, UploadId};
 pub use intents::{Completed, Intent, IntentKind};
 pub use library::{LibraryStats, MovieCard, MovieInfo};
 pub use metadata::{Duration, Metadata, MetadataRecord, Rating};
+pub use render_index::{CardRow, IndexTx, ListRow, RenderIndex};
 pub use uploads::{NewUpload, Upload, UploadState};
 pub use users::{Role, Session, User};
 

@@ -1,4 +1,4 @@
-//! The receiver's configuration, layered: built-in defaults, then a TOML file, then `OOTT_*`
+//! The configuration the receiver and the renderer share, layered: built-in defaults, then a TOML file, then `OOTT_*`
 //! environment variables, then command-line flags. Every key is listed in `oott.example.toml`.
 
 use std::path::{Path, PathBuf};

@@ -1,0 +1,120 @@
+// The behaviour every page shares: carousels (buttons, touch, arrow keys), the home page's
+// endless rows, lists that load their buckets as they come into view, search as you type, and
+// the login and first-run setup forms.
+import { search } from './search.js';
+
+const esc = (s) => String(s ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+export function cardHtml(c) {
+  const img = c.poster
+    ? `<img loading="lazy" src="${esc(c.poster)}" alt="" width="171" height="256">`
+    : `<span class="noposter">${esc(c.title)}</span>`;
+  const year = c.year ? `<span class="y">${esc(c.year)}</span>` : '';
+  return `<a class="card" href="/movie/${esc(c.id)}/">${img}<span class="t">${esc(c.title)}</span>${year}</a>`;
+}
+
+function enhanceCarousel(track) {
+  if (track.dataset.ready) return;
+  track.dataset.ready = '1';
+  const wrap = document.createElement('div');
+  wrap.className = 'rowwrap';
+  track.replaceWith(wrap);
+  const step = () => Math.max(track.clientWidth * 0.8, 200);
+  for (const [cls, label, dir] of [['prev', '‹', -1], ['next', '›', 1]]) {
+    const b = document.createElement('button');
+    b.className = cls;
+    b.type = 'button';
+    b.textContent = label;
+    b.setAttribute('aria-label', dir < 0 ? 'Previous' : 'Next');
+    b.addEventListener('click', () => track.scrollBy({ left: dir * step() }));
+    wrap.append(b);
+  }
+  wrap.prepend(track);
+  track.addEventListener('keydown', (e) => {
+    if (e.key !== 'ArrowRight' && e.key !== 'ArrowLeft') return;
+    const cards = [...track.querySelectorAll('.card')];
+    const at = cards.indexOf(document.activeElement);
+    const next = cards[Math.min(cards.length - 1, Math.max(0, at + (e.key === 'ArrowRight' ? 1 : -1)))];
+    if (next) { next.focus(); next.scrollIntoView({ block: 'nearest', inline: 'nearest' }); e.preventDefault(); }
+  });
+}
+
+async function getJson(path) {
+  const r = await fetch(path, { credentials: 'same-origin' });
+  return r.ok ? r.json() : null;
+}
+
+function rowHtml(r) {
+  const title = r.link ? `<a href="${esc(r.link)}">${esc(r.title)}</a>` : esc(r.title);
+  return `<section class="row"><h2>${title}</h2><div class="carousel" tabindex="0" role="list">${r.cards.map(cardHtml).join('')}</div></section>`;
+}
+
+async function endlessRows(anchor) {
+  const index = await getJson(anchor.dataset.rows);
+  if (!index) return;
+  let next = Number(anchor.dataset.from || 0);
+  let busy = false;
+  const more = async () => {
+    if (busy || next >= index.rows.length) return;
+    busy = true;
+    const batch = index.rows.slice(next, next + 3);
+    next += batch.length;
+    for (const r of await Promise.all(batch.map((b) => getJson(b.src)))) {
+      if (!r) continue;
+      anchor.insertAdjacentHTML('beforebegin', rowHtml(r));
+      anchor.previousElementSibling.querySelectorAll('.carousel').forEach(enhanceCarousel);
+    }
+    busy = false;
+    if (anchor.getBoundingClientRect().top < innerHeight * 1.5) more();
+  };
+  new IntersectionObserver((es) => es.some((e) => e.isIntersecting) && more(), { rootMargin: '800px' }).observe(anchor);
+}
+
+function lazyBuckets() {
+  const io = new IntersectionObserver(async (es) => {
+    for (const e of es) {
+      if (!e.isIntersecting) continue;
+      io.unobserve(e.target);
+      const data = await getJson(e.target.dataset.src);
+      if (data) e.target.querySelector('.grid').innerHTML = data.cards.map(cardHtml).join('');
+    }
+  }, { rootMargin: '600px' });
+  document.querySelectorAll('.bucket[data-src]').forEach((b) => io.observe(b));
+}
+
+function searchAsYouType() {
+  const input = document.getElementById('q');
+  const results = document.getElementById('results');
+  if (!input || !results) return;
+  let seq = 0;
+  const run = async () => {
+    const mine = ++seq;
+    const found = input.value.trim() ? await search(input.value, getJson) : [];
+    if (mine === seq) results.innerHTML = found.map(cardHtml).join('');
+  };
+  input.addEventListener('input', run);
+  const q = new URLSearchParams(location.search).get('q');
+  if (q) { input.value = q; run(); }
+}
+
+function authForm(id, url, then) {
+  const form = document.getElementById(id);
+  if (!form) return;
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const body = JSON.stringify(Object.fromEntries(new FormData(form)));
+    const r = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body });
+    if (r.ok) { location.href = then; return; }
+    const err = form.querySelector('.error');
+    err.hidden = false;
+    err.textContent = (await r.json().catch(() => null))?.error?.message ?? `failed (${r.status})`;
+  });
+}
+
+document.querySelectorAll('.carousel').forEach(enhanceCarousel);
+const anchor = document.getElementById('more-rows');
+if (anchor) endlessRows(anchor);
+lazyBuckets();
+searchAsYouType();
+authForm('login', '/api/auth/login', '/');
+authForm('setup', '/api/auth/setup', '/upload/');

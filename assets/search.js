@@ -1,0 +1,107 @@
+// Search over the index the renderer writes: the query is folded like the index (see
+// renderer/src/fold.rs), each word's shard (its first three letters) is fetched, words match
+// exactly, as a prefix, or with one or two typos; the best titles' cards come from the
+// document shards. Only the shards a query needs are downloaded.
+
+export const STOPWORDS = ['the', 'a', 'an', 'of', 'and'];
+const ACCENTS = {
+  'à': 'a', 'á': 'a', 'â': 'a', 'ã': 'a', 'ä': 'a', 'å': 'a', 'æ': 'ae', 'ç': 'c', 'è': 'e', 'é': 'e', 'ê': 'e',
+  'ë': 'e', 'ì': 'i', 'í': 'i', 'î': 'i', 'ï': 'i', 'ñ': 'n', 'ò': 'o', 'ó': 'o', 'ô': 'o', 'õ': 'o', 'ö': 'o',
+  'ø': 'o', 'œ': 'oe', 'ù': 'u', 'ú': 'u', 'û': 'u', 'ü': 'u', 'ý': 'y', 'ÿ': 'y', 'ß': 'ss', 'ł': 'l', 'ś': 's',
+  'š': 's', 'ž': 'z', 'ź': 'z', 'ż': 'z', 'č': 'c', 'ć': 'c', 'ř': 'r', 'ğ': 'g', 'ı': 'i', 'ş': 's',
+};
+const DOC_SHARDS = 512;
+const FIELD_WEIGHT = [3, 2, 1.2, 1.5]; // title, original title, person, year
+
+export function fold(s) {
+  let out = '';
+  for (const c of s.toLowerCase()) {
+    if (ACCENTS[c] !== undefined) out += ACCENTS[c];
+    else if (/[\p{L}\p{N}]/u.test(c)) out += c;
+    else if (c === "'" || c === '’') continue;
+    else out += ' ';
+  }
+  return out;
+}
+
+export function tokens(s) {
+  const out = [];
+  const push = (t) => { if (t && !STOPWORDS.includes(t) && !out.includes(t)) out.push(t); };
+  for (const word of s.split(/\s+/)) {
+    const parts = fold(word).split(/\s+/).filter(Boolean);
+    if (parts.length > 1) push(parts.join(''));
+    parts.forEach(push);
+  }
+  return out;
+}
+
+const shardOf = (t) => [...t].slice(0, 3).join('');
+
+function distance(a, b, max) {
+  if (Math.abs(a.length - b.length) > max) return max + 1;
+  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    let best = i;
+    for (let j = 1; j <= b.length; j++) {
+      cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+      best = Math.min(best, cur[j]);
+    }
+    if (best > max) return max + 1;
+    prev = cur;
+  }
+  return prev[b.length];
+}
+
+/** Searches; `getJson(path)` answers the parsed file at that site path or null. */
+export async function search(query, getJson, limit = 24) {
+  let words = tokens(query);
+  if (words.length === 0) words = fold(query).split(/\s+/).filter(Boolean);
+  if (words.length === 0) return [];
+  const shards = new Map();
+  for (const w of words) {
+    const s = shardOf(w);
+    if (!shards.has(s)) shards.set(s, getJson(`/search/t/${encodeURIComponent(s)}.json`));
+  }
+  const scores = new Map(); // doc number -> {score, matched}
+  for (const [i, w] of words.entries()) {
+    const shard = (await shards.get(shardOf(w)))?.t ?? {};
+    const last = i === words.length - 1;
+    const typos = w.length >= 8 ? 2 : w.length >= 4 ? 1 : 0;
+    const best = new Map();
+    for (const [token, postings] of Object.entries(shard)) {
+      let weight = 0;
+      if (token === w) weight = 1;
+      else if (token.startsWith(w) && (last || w.length >= 4)) weight = 0.75;
+      else if (typos && distance(w, token, typos) <= typos) weight = 0.55;
+      if (!weight) continue;
+      for (const p of postings) {
+        const doc = Math.floor(p / 64);
+        const field = Math.floor(p / 16) % 4;
+        const s = weight * FIELD_WEIGHT[field] + (p % 16) * 0.01;
+        if (!best.has(doc) || best.get(doc) < s) best.set(doc, s);
+      }
+    }
+    for (const [doc, s] of best) {
+      const e = scores.get(doc) ?? { score: 0, matched: 0 };
+      e.score += s;
+      e.matched += 1;
+      scores.set(doc, e);
+    }
+  }
+  const all = [...scores.entries()];
+  const complete = all.filter(([, e]) => e.matched === words.length);
+  const ranked = (complete.length ? complete : all).sort((a, b) => b[1].score - a[1].score || a[0] - b[0]).slice(0, limit);
+  const docShards = new Map();
+  for (const [doc] of ranked) {
+    const n = doc % DOC_SHARDS;
+    if (!docShards.has(n)) docShards.set(n, getJson(`/search/d/${n}.json`));
+  }
+  const out = [];
+  for (const [doc, e] of ranked) {
+    const id = 'tt' + String(doc).padStart(7, '0');
+    const card = (await docShards.get(doc % DOC_SHARDS))?.[id];
+    if (card) out.push({ ...card, score: e.score });
+  }
+  return out;
+}

@@ -1,0 +1,116 @@
+//! How text becomes search tokens: lowercase, accents and punctuation folded away, so
+//! "Spider-Man" is `spider man` (and `spiderman`), "Léon" is `leon`. `assets/search.js` folds
+//! queries by the same rules; the search tests run both over the same strings.
+
+/// Words too common to search by.
+pub const STOPWORDS: &[&str] = &["the", "a", "an", "of", "and"];
+
+/// Accented letters and what they fold to (the same table is in `assets/search.js`).
+pub const ACCENTS: &[(char, &str)] = &[
+    ('à', "a"), ('á', "a"), ('â', "a"), ('ã', "a"), ('ä', "a"), ('å', "a"), ('æ', "ae"), ('ç', "c"),
+    ('è', "e"), ('é', "e"), ('ê', "e"), ('ë', "e"), ('ì', "i"), ('í', "i"), ('î', "i"), ('ï', "i"),
+    ('ñ', "n"), ('ò', "o"), ('ó', "o"), ('ô', "o"), ('õ', "o"), ('ö', "o"), ('ø', "o"), ('œ', "oe"),
+    ('ù', "u"), ('ú', "u"), ('û', "u"), ('ü', "u"), ('ý', "y"), ('ÿ', "y"), ('ß', "ss"), ('ł', "l"),
+    ('ś', "s"), ('š', "s"), ('ž', "z"), ('ź', "z"), ('ż', "z"), ('č', "c"), ('ć', "c"), ('ř', "r"),
+    ('ğ', "g"), ('ı', "i"), ('ş', "s"),
+];
+
+/// Lowercase, accents folded, every other non-alphanumeric character a space, apostrophes
+/// dropped ("Ocean's" is `oceans`).
+pub fn fold(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars().flat_map(char::to_lowercase) {
+        if let Some((_, to)) = ACCENTS.iter().find(|(from, _)| *from == c) {
+            out.push_str(to);
+        } else if c.is_alphanumeric() {
+            out.push(c);
+        } else if c == '\'' || c == '’' {
+            // dropped
+        } else {
+            out.push(' ');
+        }
+    }
+    out
+}
+
+/// The search tokens of a text: its folded words without stopwords, and hyphenated or dotted
+/// words joined as well (`spider-man` → `spider`, `man`, `spiderman`).
+pub fn tokens(s: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut push = |t: String| {
+        if !t.is_empty() && !STOPWORDS.contains(&t.as_str()) && !out.contains(&t) {
+            out.push(t);
+        }
+    };
+    for word in s.split_whitespace() {
+        let parts: Vec<String> = fold(word).split_whitespace().map(str::to_owned).collect();
+        if parts.len() > 1 {
+            push(parts.concat());
+        }
+        for p in parts {
+            push(p);
+        }
+    }
+    out
+}
+
+/// The index shard a token lives in: its first three characters.
+pub fn shard(token: &str) -> String {
+    token.chars().take(3).collect()
+}
+
+/// A title as lists sort it: folded, without a leading article.
+pub fn sort_title(title: &str) -> String {
+    let f = fold(title);
+    let words: Vec<&str> = f.split_whitespace().collect();
+    let skip = usize::from(words.len() > 1 && matches!(words[0], "the" | "a" | "an"));
+    words[skip..].join(" ")
+}
+
+/// The A–Z bucket of a sort title: its first two letters (`ma`), `0` for titles starting with a
+/// digit, `_` for anything else.
+pub fn az_bucket(sort_title: &str) -> String {
+    let mut chars = sort_title.chars().filter(|c| !c.is_whitespace());
+    match chars.next() {
+        Some(c) if c.is_ascii_digit() => "0".into(),
+        Some(c) if c.is_ascii_lowercase() => match chars.next() {
+            Some(d) if d.is_ascii_lowercase() => format!("{c}{d}"),
+            _ => c.to_string(),
+        },
+        _ => "_".into(),
+    }
+}
+
+/// A URL-safe name for a genre or category: `Sci-Fi` → `sci-fi`.
+pub fn slug(s: &str) -> String {
+    let f = fold(s);
+    let mut out = String::new();
+    for w in f.split_whitespace() {
+        if !out.is_empty() {
+            out.push('-');
+        }
+        out.push_str(w);
+    }
+    if out.is_empty() { "_".into() } else { out }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folding() {
+        assert_eq!(tokens("Spider-Man: Into the Spider-Verse"), ["spiderman", "spider", "man", "into", "spiderverse", "verse"]);
+        assert_eq!(tokens("Léon"), ["leon"]);
+        assert_eq!(tokens("Amélie"), ["amelie"]);
+        assert_eq!(tokens("Ocean's Eleven"), ["oceans", "eleven"]);
+        assert_eq!(sort_title("The Matrix"), "matrix");
+        assert_eq!(sort_title("The"), "the");
+        assert_eq!(az_bucket("matrix"), "ma");
+        assert_eq!(az_bucket("2001 a space odyssey"), "0");
+        assert_eq!(az_bucket("x"), "x");
+        assert_eq!(az_bucket("ōkami"), "_");
+        assert_eq!(slug("Sci-Fi"), "sci-fi");
+        assert_eq!(shard("matrix"), "mat");
+    }
+}

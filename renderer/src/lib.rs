@@ -1,0 +1,35 @@
+//! The renderer: reads the store (never writes it) and writes the static catalogue: the home
+//! page of carousels, a page per movie, collection, genre and decade, the A–Z list, the search
+//! index, and the pages the browser scripts bring to life. Incremental after each change;
+//! `oott-render` (or `make rebuild`) renders everything from scratch.
+
+mod builtin;
+pub mod fold;
+mod model;
+mod pages;
+mod site;
+mod target;
+mod write;
+
+pub use builtin::BUILTIN_COLLECTIONS;
+pub use site::{Report, full, incremental, index_path};
+
+/// What can go wrong in a render.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{0}")]
+    Store(#[from] store::Error),
+    #[error("writing the site: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("template: {0}")]
+    Template(#[from] tinytemplate::error::Error),
+    #[error("json: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+/// The scripts and styles the pages use, written to `<site>/assets/`.
+pub const ASSETS: &[(&str, &str)] = &[
+    ("site.css", include_str!("../../assets/site.css")),
+    ("app.js", include_str!("../../assets/app.js")),
+    ("search.js", include_str!("../../assets/search.js")),
+];

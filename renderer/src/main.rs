@@ -1,0 +1,62 @@
+//! `oott-render`: renders the catalogue from the database. With no flags it renders what changed
+//! since the last render into the configured site directory; `--full` renders everything;
+//! `--out DIR` renders everything into DIR.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use store::config::Config;
+
+const HELP: &str = "oott-render: writes the Open OTT catalogue from the database
+
+usage: oott-render [--full] [--out DIR] [--config FILE]
+
+Reads the same settings as oott-receiver (OOTT_DATA_DIR, OOTT_SITE_DIR, OOTT_MEDIA_ROOT, ...).
+Without flags it renders the changes since the last render into the site directory.";
+
+fn main() -> anyhow::Result<()> {
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    if args.iter().any(|a| a == "--help" || a == "-h") {
+        println!("{HELP}");
+        return Ok(());
+    }
+    let full_flag = take_flag(&mut args, "--full");
+    let out = take_value(&mut args, "--out").map(PathBuf::from);
+    let config = Config::load(&args, |k| std::env::var(k).ok())?;
+    tracing_subscriber::fmt().with_writer(std::io::stderr).init();
+    let db = config.db_path();
+    let store = store::Store::open_read_only(&db).with_context(|| format!("opening {}", db.display()))?;
+    let (site, full) = match out {
+        Some(dir) => (dir, true),
+        None => (config.site_dir(), full_flag),
+    };
+    let started = std::time::Instant::now();
+    let report = if full {
+        renderer::full(&store, &site, &config.media_root)
+    } else {
+        renderer::incremental(&store, &site, &config.media_root)
+    }
+    .with_context(|| format!("rendering into {}", site.display()))?;
+    println!(
+        "rendered {} ({}): {} files considered, {} written, {} unchanged, {} removed, in {:.3}s",
+        site.display(),
+        if report.full { "full" } else { "incremental" },
+        report.targets,
+        report.written,
+        report.unchanged,
+        report.removed,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+fn take_flag(args: &mut Vec<String>, flag: &str) -> bool {
+    let at = args.iter().position(|a| a == flag);
+    at.map(|i| args.remove(i)).is_some()
+}
+
+fn take_value(args: &mut Vec<String>, flag: &str) -> Option<String> {
+    let i = args.iter().position(|a| a == flag)?;
+    args.remove(i);
+    (i < args.len()).then(|| args.remove(i))
+}

@@ -1,0 +1,100 @@
+//! What a title contributes to the site: its card, the lists it belongs to (with their labels)
+//! and its search tokens. Lists are bucketed so one title touches few list files: genre and
+//! decade by year, A–Z by the first two letters.
+
+use store::{CardRow, Title};
+
+use crate::fold::{az_bucket, slug, sort_title, tokens};
+
+/// Search fields, in the postings' low bits.
+pub const FIELD_TITLE: i64 = 0;
+pub const FIELD_ORIGINAL: i64 = 1;
+pub const FIELD_PERSON: i64 = 2;
+pub const FIELD_YEAR: i64 = 3;
+
+/// How many files the search documents are spread over.
+pub const DOC_SHARDS: i64 = 512;
+
+/// A list a title is in: its key, its label, the title's position in it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Membership {
+    pub key: String,
+    pub label: String,
+    pub position: i64,
+}
+
+pub fn card(t: &Title) -> CardRow {
+    let m = &t.record.metadata;
+    CardRow {
+        id: m.id.to_string(),
+        title: m.title.clone(),
+        year: m.year,
+        poster: t.record.poster_file.as_ref().map(|p| match p.strip_suffix(".jpg") {
+            Some(stem) => format!("/media/{stem}.card.jpg"),
+            None => format!("/media/{p}"),
+        }),
+        stars: m.stars.iter().take(3).cloned().collect(),
+        sort_title: sort_title(&m.title),
+        rating: m.rating.as_ref().map(|r| r.value),
+        votes: m.rating.as_ref().map(|r| r.votes).unwrap_or(0),
+        added_at: t.added_at,
+    }
+}
+
+/// The decade label of a year: `1990s`.
+pub fn decade(year: i64) -> String {
+    format!("{}s", year - year.rem_euclid(10))
+}
+
+/// The lists a title belongs to by its own data (collections and categories own theirs).
+pub fn memberships(t: &Title) -> Vec<Membership> {
+    let m = &t.record.metadata;
+    let year = m.year.map(|y| y.to_string()).unwrap_or_else(|| "unknown".into());
+    let mut out = Vec::new();
+    let mut add = |key: String, label: String| out.push(Membership { key, label, position: 0 });
+    for g in &m.genres {
+        let s = slug(g);
+        add(format!("genre/{s}"), g.clone());
+        add(format!("genre/{s}/{year}"), format!("{g} · {year}"));
+    }
+    if let Some(y) = m.year {
+        let d = decade(y);
+        add(format!("decade/{d}"), d.clone());
+        add(format!("decade/{d}/{y}"), y.to_string());
+    }
+    let bucket = az_bucket(&sort_title(&m.title));
+    add(format!("az/{bucket}"), bucket.to_uppercase());
+    let n: i64 = m.id.as_str()[2..].parse().unwrap_or(0);
+    add(format!("docs/{}", n % DOC_SHARDS), String::new());
+    out
+}
+
+/// The related titles a page lists, as (list key, member id) pairs owned by the title.
+pub fn related(t: &Title) -> Vec<(String, String, i64)> {
+    let m = &t.record.metadata;
+    m.suggestions.iter().enumerate().map(|(i, s)| (format!("related/{}", m.id), s.clone(), i as i64)).collect()
+}
+
+/// The title's search tokens with their fields.
+pub fn search_tokens(t: &Title) -> Vec<(String, i64)> {
+    let m = &t.record.metadata;
+    let mut out: Vec<(String, i64)> = Vec::new();
+    let mut add = |text: &str, field: i64| {
+        for tok in tokens(text) {
+            if !out.iter().any(|(t, f)| t == &tok && *f == field) {
+                out.push((tok, field));
+            }
+        }
+    };
+    add(&m.title, FIELD_TITLE);
+    if let Some(o) = m.original_title.as_deref().filter(|o| *o != m.title) {
+        add(o, FIELD_ORIGINAL);
+    }
+    for p in m.directors.iter().chain(m.stars.iter().take(5)) {
+        add(p, FIELD_PERSON);
+    }
+    if let Some(y) = m.year {
+        add(&y.to_string(), FIELD_YEAR);
+    }
+    out
+}

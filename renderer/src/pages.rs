@@ -1,0 +1,428 @@
+//! Renders one target: an HTML page through the templates in `templates/`, or a JSON file for
+//! the pages' scripts (rows, buckets, search shards). `None` means the file should not exist.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use serde::Serialize;
+use serde_json::{Value, json};
+use store::{CardRow, IndexTx, Store, Title};
+use tinytemplate::TinyTemplate;
+
+use crate::fold::slug;
+use crate::model::decade;
+use crate::target::{STATIC_PAGES, Target, row_file};
+use crate::Error;
+
+/// How many carousels the home page's HTML holds; the rest load as the person scrolls.
+pub const INLINE_ROWS: usize = 4;
+/// Cards in a carousel.
+pub const ROW_LEN: i64 = 20;
+
+pub struct Pages {
+    tt: TinyTemplate<'static>,
+}
+
+/// What a render reads.
+pub struct Ctx<'a, 'b> {
+    pub idx: &'a IndexTx<'b>,
+    pub store: &'a Store,
+    pub media_root: &'a Path,
+    /// Titles already loaded (a full render loads them all at once).
+    pub titles: &'a HashMap<String, Title>,
+}
+
+#[derive(Serialize)]
+struct Head {
+    title: String,
+    page: &'static str,
+}
+
+/// A card as the templates and the JSON files carry it: only what a card needs.
+#[derive(Serialize, Clone)]
+pub struct Card {
+    id: String,
+    title: String,
+    year: Option<i64>,
+    poster: Option<String>,
+    stars: Vec<String>,
+}
+
+fn card(c: &CardRow) -> Card {
+    Card { id: c.id.clone(), title: c.title.clone(), year: c.year, poster: c.poster.clone(), stars: c.stars.clone() }
+}
+
+fn cards(rows: &[CardRow]) -> Vec<Card> {
+    rows.iter().map(card).collect()
+}
+
+#[derive(Serialize)]
+struct Row {
+    title: String,
+    link: Option<String>,
+    cards: Vec<Card>,
+}
+
+fn json(v: &impl Serialize) -> Result<Option<Vec<u8>>, Error> {
+    Ok(Some(serde_json::to_vec(v)?))
+}
+
+impl Pages {
+    pub fn new() -> Result<Self, Error> {
+        let mut tt = TinyTemplate::new();
+        for (name, text) in [
+            ("head", include_str!("../../templates/head.html")),
+            ("foot", include_str!("../../templates/foot.html")),
+            ("card", include_str!("../../templates/card.html")),
+            ("row", include_str!("../../templates/row.html")),
+            ("home", include_str!("../../templates/home.html")),
+            ("movie", include_str!("../../templates/movie.html")),
+            ("list", include_str!("../../templates/list.html")),
+            ("index", include_str!("../../templates/index.html")),
+            ("static", include_str!("../../templates/static.html")),
+        ] {
+            tt.add_template(name, text)?;
+        }
+        Ok(Pages { tt })
+    }
+
+    fn html(&self, name: &str, ctx: &impl Serialize) -> Result<Option<Vec<u8>>, Error> {
+        Ok(Some(self.tt.render(name, ctx)?.into_bytes()))
+    }
+
+    pub fn render(&self, t: &Target, c: &Ctx<'_, '_>) -> Result<Option<Vec<u8>>, Error> {
+        match t {
+            Target::Movie(id) => self.movie(id, c),
+            Target::Bucket(key) => bucket(key, c),
+            Target::Shard(s) => shard(s, c),
+            Target::Docs(n) => docs(*n, c),
+            Target::Row(name) => match row(name, c)? {
+                Some(r) => json(&r),
+                None => Ok(None),
+            },
+            Target::ListPage(key) => self.list_page(key, c),
+            Target::Index(name) => self.index(name, c),
+            Target::RowsIndex => {
+                let rows: Vec<Value> = row_order(c)?
+                    .into_iter()
+                    .map(|(name, title)| json!({"src": format!("/rows/{}.json", row_file(&name)), "title": title}))
+                    .collect();
+                json(&json!({"rows": rows}))
+            }
+            Target::Home => self.home(c),
+            Target::Static(name) => self.static_page(name),
+        }
+    }
+
+    fn home(&self, c: &Ctx<'_, '_>) -> Result<Option<Vec<u8>>, Error> {
+        let order = row_order(c)?;
+        let mut rows = Vec::new();
+        for (name, _) in order.iter().take(INLINE_ROWS) {
+            rows.extend(row(name, c)?);
+        }
+        self.html(
+            "home",
+            &json!({"head": Head { title: "Home".into(), page: "home" }, "rows": rows, "inline": rows.len(), "empty": order.is_empty()}),
+        )
+    }
+
+    fn static_page(&self, name: &str) -> Result<Option<Vec<u8>>, Error> {
+        let title = match name {
+            "search" => "Search",
+            "login" => "Log in",
+            "setup" => "Set up",
+            "upload" => "Upload",
+            _ => "Server monitor",
+        };
+        let page = STATIC_PAGES.iter().find(|p| **p == name).copied().unwrap_or("static");
+        let mut v = json!({"head": Head { title: title.into(), page }});
+        v[name] = json!(true);
+        self.html("static", &v)
+    }
+
+    fn list_page(&self, key: &str, c: &Ctx<'_, '_>) -> Result<Option<Vec<u8>>, Error> {
+        let Some(list) = c.idx.list(key)? else { return Ok(None) };
+        let kind = key.split('/').next().unwrap_or("");
+        let (shown, sections, count) = if matches!(kind, "genre" | "decade") {
+            let mut buckets = c.idx.lists(&format!("{key}/"))?;
+            buckets.sort_by(|a, b| b.key.cmp(&a.key));
+            let sections: Vec<Value> = buckets
+                .iter()
+                .map(|b| json!({"label": b.key.rsplit('/').next().unwrap_or(""), "count": b.count, "src": format!("/{}.json", b.key)}))
+                .collect();
+            (cards(&c.idx.list_cards(key, true, ROW_LEN)?), sections, list.count)
+        } else {
+            let all = cards(&c.idx.list_cards(key, false, i64::MAX)?);
+            let n = all.len() as i64;
+            (all, vec![], n)
+        };
+        if shown.is_empty() {
+            return Ok(None);
+        }
+        let page = if kind == "collection" { "collection" } else { "list" };
+        self.html(
+            "list",
+            &json!({"head": Head { title: list.label.clone(), page }, "title": list.label, "count": count, "cards": shown, "sections": sections}),
+        )
+    }
+
+    fn index(&self, name: &'static str, c: &Ctx<'_, '_>) -> Result<Option<Vec<u8>>, Error> {
+        let lists = c.idx.lists(&format!("{name}/"))?;
+        let mut top: Vec<_> = lists.into_iter().filter(|l| l.key.matches('/').count() == 1).collect();
+        if name == "decade" {
+            top.sort_by(|a, b| b.key.cmp(&a.key));
+        } else {
+            top.sort_by(|a, b| a.label.to_lowercase().cmp(&b.label.to_lowercase()).then(a.key.cmp(&b.key)));
+        }
+        if name == "az" {
+            let sections: Vec<Value> =
+                top.iter().map(|l| json!({"label": l.label, "count": l.count, "src": format!("/{}.json", l.key)})).collect();
+            let total: i64 = top.iter().map(|l| l.count).sum();
+            return self.html(
+                "list",
+                &json!({"head": Head { title: "A–Z".into(), page: "az" }, "title": "A–Z", "count": total, "cards": [], "sections": sections}),
+            );
+        }
+        let mut links = Vec::new();
+        for l in top {
+            let count = if name == "collection" { c.idx.list_cards(&l.key, false, i64::MAX)?.len() as i64 } else { l.count };
+            if count > 0 {
+                links.push(json!({"href": format!("/{}/", l.key), "label": l.label, "count": count}));
+            }
+        }
+        let title = match name {
+            "genre" => "Genres",
+            "decade" => "Decades",
+            _ => "Collections",
+        };
+        self.html("index", &json!({"head": Head { title: title.into(), page: "index" }, "title": title, "links": links}))
+    }
+
+    fn movie(&self, id: &str, c: &Ctx<'_, '_>) -> Result<Option<Vec<u8>>, Error> {
+        let loaded;
+        let t = match c.titles.get(id) {
+            Some(t) => t,
+            None => {
+                let Ok(cid) = store::ContentId::parse(id) else { return Ok(None) };
+                let Some(t) = c.store.titles(&[cid])?.pop() else { return Ok(None) };
+                loaded = t;
+                &loaded
+            }
+        };
+        let m = &t.record.metadata;
+        let related_ids = c.idx.members(&format!("related/{id}"))?;
+        let related = cards(&c.idx.cards(&related_ids)?);
+        let mut collections = Vec::new();
+        for key in c.idx.keys_of(id)?.into_iter().filter(|k| k.starts_with("collection/")) {
+            if let Some(l) = c.idx.list(&key)? {
+                collections.push(json!({"id": key.trim_start_matches("collection/"), "name": l.label}));
+            }
+        }
+        let versions: Vec<Value> = t
+            .files
+            .iter()
+            .map(|f| {
+                let mut label = if f.label.is_empty() { "Main".to_owned() } else { f.label.clone() };
+                if let Some(h) = f.height {
+                    label.push_str(&format!(" · {h}p"));
+                }
+                json!({"src": format!("/media/{}", f.path), "label": label})
+            })
+            .collect();
+        let (subtitles, trailer) = side_files(c.media_root, id);
+        let rating = m.rating.as_ref();
+        let genres: Vec<Value> = m.genres.iter().map(|g| json!({"name": g, "slug": slug(g)})).collect();
+        let mut details = Vec::new();
+        if let Some(d) = m.details.as_ref().and_then(Value::as_object) {
+            for (k, name) in [
+                ("release_date", "Released"),
+                ("countries", "Countries"),
+                ("languages", "Languages"),
+                ("also_known_as", "Also known as"),
+                ("filming_locations", "Filmed in"),
+                ("budget", "Budget"),
+                ("gross_worldwide", "Gross worldwide"),
+            ] {
+                let value = match d.get(k) {
+                    Some(Value::String(s)) => s.clone(),
+                    Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(", "),
+                    Some(Value::Object(o)) => format!(
+                        "{} {}",
+                        o.get("currency").and_then(Value::as_str).unwrap_or(""),
+                        thousands(o.get("amount").and_then(Value::as_i64).unwrap_or(0))
+                    ),
+                    _ => continue,
+                };
+                details.push(json!({"name": name, "value": value}));
+            }
+        }
+        let mut links = vec![json!({"name": "IMDb", "href": format!("https://www.imdb.com/title/{id}/")})];
+        if let Some(w) = &m.wikidata_id {
+            links.push(json!({"name": "Wikidata", "href": format!("https://www.wikidata.org/wiki/{w}")}));
+        }
+        if let Some(r) = &m.rotten_tomatoes {
+            links.push(json!({"name": "Rotten Tomatoes", "href": format!("https://www.rottentomatoes.com/{r}")}));
+        }
+        if let Some(u) = &m.metacritic_url {
+            links.push(json!({"name": "Metacritic", "href": u}));
+        }
+        let ctx = json!({
+            "head": Head { title: m.title.clone(), page: "movie" },
+            "id": id,
+            "title": m.title,
+            "original_title": m.original_title.as_ref().filter(|o| **o != m.title),
+            "year": m.year,
+            "decade": m.year.map(decade),
+            "duration": m.duration.as_ref().map(|d| d.text.clone()),
+            "parental_rating": m.parental_rating,
+            "rating": rating.map(|r| r.value),
+            "rating_max": rating.map(|r| r.max),
+            "votes": rating.map(|r| thousands(r.votes)),
+            "metascore": m.metascore,
+            "genres": genres,
+            "tagline": m.tagline,
+            "plot_short": m.plot_short,
+            "plot_long": m.plot_long,
+            "directors": join(&m.directors),
+            "writers": join(&m.writers),
+            "stars": join(&m.stars),
+            "cast": join(&m.cast),
+            "awards": m.awards,
+            "poster": t.record.poster_file.as_ref().map(|p| format!("/media/{p}")),
+            "collections": collections,
+            "first_src": versions.first().map(|v| v["src"].clone()),
+            "versions": versions,
+            "subtitles": subtitles,
+            "trailer_src": trailer,
+            "trailer_url": m.trailer_url,
+            "related": related,
+            "details": details,
+            "links": links,
+        });
+        self.html("movie", &ctx)
+    }
+}
+
+fn join(v: &[String]) -> Option<String> {
+    (!v.is_empty()).then(|| v.join(", "))
+}
+
+/// `1234567` → `1,234,567`.
+fn thousands(n: i64) -> String {
+    let s = n.abs().to_string();
+    let mut out = String::new();
+    for (i, ch) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    if n < 0 { format!("-{out}") } else { out }
+}
+
+/// Subtitles (`<id>.<lang>.vtt`) and a downloaded trailer (`<id>_preview.<ext>`) beside the
+/// movie in the library.
+fn side_files(root: &Path, id: &str) -> (Vec<Value>, Option<String>) {
+    let dir = root.join(id);
+    let Ok(entries) = std::fs::read_dir(&dir) else { return (vec![], None) };
+    let mut names: Vec<String> = entries.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+    names.sort();
+    let mut subs = Vec::new();
+    let mut trailer = None;
+    for n in names {
+        if let Some(lang) = n.strip_prefix(&format!("{id}.")).and_then(|r| r.strip_suffix(".vtt")) {
+            if !lang.is_empty() && lang.len() <= 8 && lang.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+                subs.push(json!({"src": format!("/media/{id}/{n}"), "lang": lang, "label": lang}));
+            }
+        } else if n.starts_with(&format!("{id}_preview.")) && !n.ends_with(".part-download") {
+            trailer = Some(format!("/media/{id}/{n}"));
+        }
+    }
+    (subs, trailer)
+}
+
+/// The carousels of the home page, in order: recently added, top rated, genres, decades,
+/// collections, categories (those with titles in the library only).
+fn row_order(c: &Ctx<'_, '_>) -> Result<Vec<(String, String)>, Error> {
+    let mut out = Vec::new();
+    if !c.idx.top_cards(false, 0, 1)?.is_empty() {
+        out.push(("recent".to_owned(), "Recently added".to_owned()));
+    }
+    if !c.idx.top_cards(true, 0, 1)?.is_empty() {
+        out.push(("top".to_owned(), "Top rated".to_owned()));
+    }
+    let depth_one = |prefix: &str| -> Result<Vec<store::ListRow>, Error> {
+        Ok(c.idx.lists(prefix)?.into_iter().filter(|l| l.key.matches('/').count() == 1).collect())
+    };
+    let mut genres = depth_one("genre/")?;
+    genres.sort_by(|a, b| a.label.to_lowercase().cmp(&b.label.to_lowercase()).then(a.key.cmp(&b.key)));
+    let mut decades = depth_one("decade/")?;
+    decades.sort_by(|a, b| b.key.cmp(&a.key));
+    let mut collections = depth_one("collection/")?;
+    collections.sort_by(|a, b| a.label.to_lowercase().cmp(&b.label.to_lowercase()).then(a.key.cmp(&b.key)));
+    let categories = depth_one("category/")?;
+    for l in genres.into_iter().chain(decades) {
+        out.push((l.key, l.label));
+    }
+    for l in collections.into_iter().chain(categories) {
+        if !c.idx.list_cards(&l.key, false, 1)?.is_empty() {
+            out.push((l.key, l.label));
+        }
+    }
+    Ok(out)
+}
+
+fn row(name: &str, c: &Ctx<'_, '_>) -> Result<Option<Row>, Error> {
+    let (title, link, rows) = match name {
+        "recent" => ("Recently added".to_owned(), None, c.idx.top_cards(false, 0, ROW_LEN)?),
+        "top" => ("Top rated".to_owned(), None, c.idx.top_cards(true, 0, ROW_LEN)?),
+        key => {
+            let Some(list) = c.idx.list(key)? else { return Ok(None) };
+            let own_order = key.starts_with("collection/") || key.starts_with("category/");
+            (list.label, Some(format!("/{key}/")), c.idx.list_cards(key, !own_order, ROW_LEN)?)
+        }
+    };
+    Ok((!rows.is_empty()).then(|| Row { title, link, cards: cards(&rows) }))
+}
+
+fn bucket(key: &str, c: &Ctx<'_, '_>) -> Result<Option<Vec<u8>>, Error> {
+    let Some(list) = c.idx.list(key)? else { return Ok(None) };
+    let mut rows = c.idx.list_cards(key, false, i64::MAX)?;
+    if rows.is_empty() {
+        return Ok(None);
+    }
+    rows.sort_by(|a, b| a.sort_title.cmp(&b.sort_title).then(a.year.cmp(&b.year)).then(a.id.cmp(&b.id)));
+    json(&json!({"label": list.label, "cards": cards(&rows)}))
+}
+
+/// Popularity in four bits, from the number of votes.
+fn popularity(votes: i64) -> i64 {
+    (((votes.max(0) as f64) + 1.0).log10() * 2.5).floor().clamp(0.0, 15.0) as i64
+}
+
+fn shard(s: &str, c: &Ctx<'_, '_>) -> Result<Option<Vec<u8>>, Error> {
+    let short = s.chars().count() < 3;
+    let mut tokens: std::collections::BTreeMap<String, Vec<i64>> = Default::default();
+    for (token, id, field, votes) in c.idx.tokens_with_prefix(s)? {
+        if short && token != s {
+            continue;
+        }
+        let n: i64 = id.get(2..).and_then(|d| d.parse().ok()).unwrap_or(0);
+        tokens.entry(token).or_default().push(n * 64 + field * 16 + popularity(votes));
+    }
+    if tokens.is_empty() {
+        return Ok(None);
+    }
+    json(&json!({"t": tokens}))
+}
+
+fn docs(n: i64, c: &Ctx<'_, '_>) -> Result<Option<Vec<u8>>, Error> {
+    let ids = c.idx.members(&format!("docs/{n}"))?;
+    let rows = c.idx.cards(&ids)?;
+    if rows.is_empty() {
+        return Ok(None);
+    }
+    let map: serde_json::Map<String, Value> =
+        rows.iter().map(|r| (r.id.clone(), serde_json::to_value(card(r)).unwrap_or(Value::Null))).collect();
+    json(&map)
+}

@@ -1,0 +1,226 @@
+//! A render: full (rebuild the index, write every file, remove what no longer belongs) or
+//! incremental (follow the change log from where the site is, and write only the files the
+//! changed titles and collections reach). Files go out leaves first, then the lists that link
+//! to them, then the home page; removals last.
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::Path;
+
+use store::{ContentId, IndexTx, RenderIndex, Store, Title};
+
+use crate::model::{card, memberships, related, search_tokens};
+use crate::pages::{Ctx, Pages};
+use crate::target::{INDEXES, STATIC_PAGES, Target, always, for_key, shard_of};
+use crate::write::{Outcome, remove, walk, write_if_changed};
+use crate::{ASSETS, Error};
+
+/// What a render did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Report {
+    pub full: bool,
+    /// Files considered.
+    pub targets: usize,
+    pub written: usize,
+    pub unchanged: usize,
+    pub removed: usize,
+    /// The change-log position the site now reflects.
+    pub seq: i64,
+}
+
+/// The renderer's index for a site directory.
+pub fn index_path(out: &Path) -> std::path::PathBuf {
+    out.join(".render").join("index.db")
+}
+
+/// Renders what changed since the last render (everything, if the site has no complete index).
+pub fn incremental(store: &Store, out: &Path, media_root: &Path) -> Result<Report, Error> {
+    std::fs::create_dir_all(out.join(".render"))?;
+    let mut idx = RenderIndex::open(&index_path(out))?;
+    let tx = idx.begin()?;
+    if tx.state("complete")? != Some(1) {
+        drop(tx);
+        return full_with(store, out, media_root, &mut idx);
+    }
+    let from = tx.state("seq")?.unwrap_or(0);
+    let changes = store.changes_since(from, 1_000_000)?;
+    let Some(last) = changes.last().map(|c| c.seq) else {
+        return Ok(Report { seq: from, ..Report::default() });
+    };
+    let mut targets: BTreeSet<Target> = always().into_iter().collect();
+    let mut titles = BTreeSet::new();
+    let mut collections = BTreeSet::new();
+    for c in &changes {
+        if let Some(id) = &c.content_id {
+            titles.insert(id.clone());
+        }
+        if let Some(id) = c.collection_id {
+            collections.insert(id);
+        }
+    }
+    for id in &titles {
+        if let Ok(cid) = ContentId::parse(id) {
+            let title = store.titles(std::slice::from_ref(&cid))?.pop();
+            reindex_title(&tx, id, title.as_ref(), Some(&mut targets))?;
+        }
+    }
+    for id in collections {
+        reindex_collection(&tx, store, id, Some(&mut targets))?;
+    }
+    let mut report = write_targets(store, out, media_root, &tx, targets, &HashMap::new())?;
+    tx.set_state("seq", last)?;
+    tx.commit()?;
+    report.seq = last;
+    Ok(report)
+}
+
+/// Renders everything from scratch.
+pub fn full(store: &Store, out: &Path, media_root: &Path) -> Result<Report, Error> {
+    std::fs::create_dir_all(out.join(".render"))?;
+    let mut idx = RenderIndex::open(&index_path(out))?;
+    full_with(store, out, media_root, &mut idx)
+}
+
+fn full_with(store: &Store, out: &Path, media_root: &Path, idx: &mut RenderIndex) -> Result<Report, Error> {
+    let seq = store.last_change()?;
+    let tx = idx.begin()?;
+    tx.clear()?;
+    let all = store.library_titles()?;
+    for t in &all {
+        reindex_title(&tx, t.record.metadata.id.as_str(), Some(t), None)?;
+    }
+    for c in store.collections()? {
+        reindex_collection(&tx, store, c.id, None)?;
+    }
+    for cat in store.categories()? {
+        let key = format!("category/{}", cat.slug);
+        for (i, id) in cat.content.iter().enumerate() {
+            tx.add_member(&key, &cat.name, id.as_str(), &key, 0, i as i64)?;
+        }
+    }
+    let mut targets: BTreeSet<Target> = always().into_iter().collect();
+    for name in INDEXES {
+        targets.insert(Target::Index(name));
+    }
+    for name in STATIC_PAGES {
+        targets.insert(Target::Static(name));
+    }
+    for t in &all {
+        targets.insert(Target::Movie(t.record.metadata.id.to_string()));
+    }
+    for list in tx.lists("")? {
+        targets.extend(for_key(&list.key));
+    }
+    for token in tx.all_tokens()? {
+        targets.insert(shard_of(&token));
+    }
+    let titles: HashMap<String, Title> = all.into_iter().map(|t| (t.record.metadata.id.to_string(), t)).collect();
+    let produced: BTreeSet<String> = targets.iter().map(Target::path).collect();
+    let mut report = write_targets(store, out, media_root, &tx, targets, &titles)?;
+    for (name, bytes) in ASSETS {
+        count(&mut report, write_if_changed(out, &format!("assets/{name}"), bytes.as_bytes())?);
+    }
+    // Whatever is left from before and belongs to no target goes (assets are kept in step above).
+    for rel in walk(out)? {
+        let asset = rel.strip_prefix("assets/").is_some_and(|n| ASSETS.iter().any(|(a, _)| *a == n));
+        if !produced.contains(&rel) && !asset && remove(out, &rel)? {
+            report.removed += 1;
+        }
+    }
+    tx.set_state("seq", seq)?;
+    tx.set_state("complete", 1)?;
+    tx.commit()?;
+    report.full = true;
+    report.seq = seq;
+    Ok(report)
+}
+
+fn count(r: &mut Report, o: Outcome) {
+    match o {
+        Outcome::Written => r.written += 1,
+        Outcome::Unchanged => r.unchanged += 1,
+    }
+}
+
+/// Brings the index in step with a title (`None`: gone from the library), adding to `affected`
+/// every file its old and new state reach.
+fn reindex_title(tx: &IndexTx<'_>, id: &str, title: Option<&Title>, affected: Option<&mut BTreeSet<Target>>) -> Result<(), Error> {
+    let tracking = affected.is_some();
+    let (old_keys, old_tokens) = if tracking { (tx.keys_of(id)?, tx.tokens_of(id)?) } else { (vec![], vec![]) };
+    if tracking {
+        tx.remove(id)?;
+    }
+    if let Some(t) = title {
+        let c = card(t);
+        tx.put_card(&c)?;
+        for m in memberships(t) {
+            tx.add_member(&m.key, &m.label, id, id, c.added_at, m.position)?;
+        }
+        for (key, member, position) in related(t) {
+            tx.add_member(&key, "", &member, id, 0, position)?;
+        }
+        for (token, field) in search_tokens(t) {
+            tx.add_token(&token, id, field)?;
+        }
+    }
+    if let Some(affected) = affected {
+        affected.insert(Target::Movie(id.to_owned()));
+        let new_keys = tx.keys_of(id)?;
+        let new_tokens = tx.tokens_of(id)?;
+        for key in old_keys.iter().chain(&new_keys) {
+            affected.extend(for_key(key));
+        }
+        for token in old_tokens.iter().chain(&new_tokens) {
+            affected.insert(shard_of(token));
+        }
+    }
+    Ok(())
+}
+
+/// Brings the index in step with a collection (gone, renamed, or its titles changed).
+fn reindex_collection(tx: &IndexTx<'_>, store: &Store, id: i64, affected: Option<&mut BTreeSet<Target>>) -> Result<(), Error> {
+    let key = format!("collection/{id}");
+    let old = tx.members(&key)?;
+    tx.drop_owned(&key)?;
+    let mut new = Vec::new();
+    if let Some(c) = store.collection(id)? {
+        for (i, cid) in c.content.iter().enumerate() {
+            tx.add_member(&key, &c.name, cid.as_str(), &key, 0, i as i64)?;
+            new.push(cid.to_string());
+        }
+    }
+    if let Some(affected) = affected {
+        affected.extend(for_key(&key));
+        for m in old.iter().chain(&new) {
+            affected.insert(Target::Movie(m.clone()));
+        }
+    }
+    Ok(())
+}
+
+fn write_targets(
+    store: &Store,
+    out: &Path,
+    media_root: &Path,
+    tx: &IndexTx<'_>,
+    targets: BTreeSet<Target>,
+    titles: &HashMap<String, Title>,
+) -> Result<Report, Error> {
+    let pages = Pages::new()?;
+    let ctx = Ctx { idx: tx, store, media_root, titles };
+    let mut ordered: Vec<Target> = targets.into_iter().collect();
+    ordered.sort_by_key(|t| t.level());
+    let mut report = Report { targets: ordered.len(), ..Report::default() };
+    let mut gone = Vec::new();
+    for t in &ordered {
+        match pages.render(t, &ctx)? {
+            Some(bytes) => count(&mut report, write_if_changed(out, &t.path(), &bytes)?),
+            None => gone.push(t.path()),
+        }
+    }
+    for rel in gone {
+        if remove(out, &rel)? {
+            report.removed += 1;
+        }
+    }
+    Ok(report)
+}

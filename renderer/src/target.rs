@@ -1,0 +1,103 @@
+//! The files of the site, one `Target` each: where it goes, when in a render it is written
+//! (leaves before the lists that link to them, the home page last), and which files a list's
+//! change reaches.
+
+/// One output file.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Target {
+    /// `movie/<id>/index.html`
+    Movie(String),
+    /// `genre/<slug>/<year>.json`, `decade/<d>/<year>.json`, `az/<bucket>.json`
+    Bucket(String),
+    /// `search/t/<shard>.json`
+    Shard(String),
+    /// `search/d/<n>.json`
+    Docs(i64),
+    /// `rows/<name>.json`: one carousel of the home page
+    Row(String),
+    /// `genre/<slug>/`, `decade/<d>/`, `collection/<id>/`, `category/<slug>/`
+    ListPage(String),
+    /// `genre/`, `decade/`, `collection/`, `az/`
+    Index(&'static str),
+    /// `rows/index.json`: the order of the home page's carousels
+    RowsIndex,
+    /// `index.html`
+    Home,
+    /// `search/`, `login/`, `setup/`, `upload/`, `monitor/`
+    Static(&'static str),
+}
+
+pub const STATIC_PAGES: &[&str] = &["search", "login", "setup", "upload", "monitor"];
+pub const INDEXES: &[&str] = &["genre", "decade", "collection", "az"];
+
+impl Target {
+    pub fn path(&self) -> String {
+        match self {
+            Target::Movie(id) => format!("movie/{id}/index.html"),
+            Target::Bucket(key) => format!("{key}.json"),
+            Target::Shard(s) => format!("search/t/{s}.json"),
+            Target::Docs(n) => format!("search/d/{n}.json"),
+            Target::Row(name) => format!("rows/{}.json", row_file(name)),
+            Target::ListPage(key) => format!("{key}/index.html"),
+            Target::Index(name) => format!("{name}/index.html"),
+            Target::RowsIndex => "rows/index.json".into(),
+            Target::Home => "index.html".into(),
+            Target::Static(name) => format!("{name}/index.html"),
+        }
+    }
+
+    /// Write order: what others link to comes first.
+    pub fn level(&self) -> u8 {
+        match self {
+            Target::Movie(_) => 0,
+            Target::Bucket(_) | Target::Shard(_) | Target::Docs(_) | Target::Row(_) => 1,
+            Target::ListPage(_) => 2,
+            Target::Index(_) | Target::RowsIndex => 3,
+            Target::Home | Target::Static(_) => 4,
+        }
+    }
+}
+
+/// A row's file name: its list key with `/` as `-` (`genre/action` → `genre-action`).
+pub fn row_file(name: &str) -> String {
+    name.replace('/', "-")
+}
+
+/// The files a change to list `key` can change.
+pub fn for_key(key: &str) -> Vec<Target> {
+    let parts: Vec<&str> = key.split('/').collect();
+    match (parts.first().copied(), parts.len()) {
+        (Some(kind @ ("genre" | "decade")), 2) => vec![
+            Target::ListPage(key.to_owned()),
+            Target::Row(key.to_owned()),
+            Target::Index(if kind == "genre" { "genre" } else { "decade" }),
+            Target::RowsIndex,
+            Target::Home,
+        ],
+        (Some("genre" | "decade"), 3) => {
+            vec![Target::Bucket(key.to_owned()), Target::ListPage(parts[..2].join("/"))]
+        }
+        (Some("az"), 2) => vec![Target::Bucket(key.to_owned()), Target::Index("az")],
+        (Some("collection"), 2) => vec![
+            Target::ListPage(key.to_owned()),
+            Target::Row(key.to_owned()),
+            Target::Index("collection"),
+            Target::RowsIndex,
+            Target::Home,
+        ],
+        (Some("category"), 2) => vec![Target::ListPage(key.to_owned()), Target::Row(key.to_owned()), Target::RowsIndex, Target::Home],
+        (Some("related"), 2) => vec![Target::Movie(parts[1].to_owned())],
+        (Some("docs"), 2) => parts[1].parse().map(|n| vec![Target::Docs(n)]).unwrap_or_default(),
+        _ => vec![],
+    }
+}
+
+/// What every change reaches: the home page and its first rows.
+pub fn always() -> Vec<Target> {
+    vec![Target::Home, Target::RowsIndex, Target::Row("recent".into()), Target::Row("top".into())]
+}
+
+/// The search shard of a token: its first three characters, or the whole of a shorter token.
+pub fn shard_of(token: &str) -> Target {
+    Target::Shard(crate::fold::shard(token))
+}

@@ -1,0 +1,104 @@
+//! What the renderer reads: every title in the library with its metadata and files, in bulk
+//! for a full render or one at a time for an incremental one.
+
+use std::collections::HashMap;
+
+use rusqlite::params;
+
+use crate::error::Result;
+use crate::{Collection, ContentFile, ContentId, MetadataRecord, Store};
+
+/// A title in the library as the catalogue shows it.
+#[derive(Debug, Clone)]
+pub struct Title {
+    pub record: MetadataRecord,
+    /// When its first file was filed.
+    pub added_at: i64,
+    pub files: Vec<ContentFile>,
+}
+
+/// A category (the notes' category table): a named, ordered list of titles.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Category {
+    pub id: i64,
+    pub slug: String,
+    pub name: String,
+    pub content: Vec<ContentId>,
+}
+
+impl Store {
+    /// Every title that has a file, ordered by content id.
+    pub fn library_titles(&self) -> Result<Vec<Title>> {
+        let ids = self.library_ids()?;
+        self.titles(&ids)
+    }
+
+    /// The ids of every title that has a file, ordered.
+    pub fn library_ids(&self) -> Result<Vec<ContentId>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached("SELECT DISTINCT content_id FROM content_files ORDER BY content_id")?;
+        let ids = stmt
+            .query_map([], |r| r.get::<_, String>(0))?
+            .filter_map(|r| r.ok().and_then(|s| ContentId::parse(&s).ok()))
+            .collect();
+        Ok(ids)
+    }
+
+    /// These titles, those without a file left out.
+    pub fn titles(&self, ids: &[ContentId]) -> Result<Vec<Title>> {
+        let mut files: HashMap<String, Vec<ContentFile>> = HashMap::new();
+        for id in ids {
+            let f = self.files_of(id)?;
+            if !f.is_empty() {
+                files.insert(id.to_string(), f);
+            }
+        }
+        let mut out = Vec::with_capacity(files.len());
+        for id in ids {
+            let Some(f) = files.remove(id.as_str()) else { continue };
+            let Some(record) = self.metadata(id)? else { continue };
+            let added_at = f.iter().map(|f| f.created_at).min().unwrap_or(0);
+            out.push(Title { record, added_at, files: f });
+        }
+        Ok(out)
+    }
+
+    /// Every category with its titles.
+    pub fn categories(&self) -> Result<Vec<Category>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached("SELECT id, slug, name FROM categories ORDER BY position, id")?;
+        let heads: Vec<(i64, String, String)> =
+            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<rusqlite::Result<_>>()?;
+        let mut items = conn.prepare_cached(
+            "SELECT content_id FROM category_items WHERE category_id = ?1 ORDER BY position",
+        )?;
+        let mut out = Vec::new();
+        for (id, slug, name) in heads {
+            let content = items
+                .query_map(params![id], |r| r.get::<_, String>(0))?
+                .filter_map(|r| r.ok().and_then(|s| ContentId::parse(&s).ok()))
+                .collect();
+            out.push(Category { id, slug, name, content });
+        }
+        Ok(out)
+    }
+
+    /// Creates the built-in collections once (on a database that has none).
+    pub fn seed_collections(&self, builtin: &[(&str, crate::CollectionKind, &[&str])]) -> Result<usize> {
+        let have: i64 = self.conn().query_row("SELECT count(*) FROM collections WHERE builtin = 1", [], |r| r.get(0))?;
+        if have > 0 {
+            return Ok(0);
+        }
+        for (name, kind, ids) in builtin {
+            let ids: Vec<ContentId> = ids.iter().filter_map(|i| ContentId::parse(i).ok()).collect();
+            let c: Collection = self.create_collection(name, *kind, &ids)?;
+            self.conn().execute("UPDATE collections SET builtin = 1 WHERE id = ?1", [c.id])?;
+        }
+        Ok(builtin.len())
+    }
+
+    /// The newest change's sequence number (0 for none).
+    pub fn last_change(&self) -> Result<i64> {
+        Ok(self.conn().query_row("SELECT coalesce(max(seq), 0) FROM changes", [], |r| r.get(0))?)
+    }
+}

@@ -1,0 +1,277 @@
+//! The renderer's own index, kept in a file beside the site it describes (never in the main
+//! database, which the renderer only reads): each title's card, the list files it belongs to,
+//! its search tokens, and the change-log position the site reflects. It is derived data: a
+//! full render rebuilds it, and an incremental one changes it in the transaction that ends
+//! the render, so a render killed part way leaves it as it was.
+
+use std::path::Path;
+
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use serde::{Deserialize, Serialize};
+
+use crate::error::Result;
+
+/// What a card shows, plus the keys lists are sorted by.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CardRow {
+    pub id: String,
+    pub title: String,
+    pub year: Option<i64>,
+    pub poster: Option<String>,
+    pub stars: Vec<String>,
+    pub sort_title: String,
+    pub rating: Option<f64>,
+    pub votes: i64,
+    pub added_at: i64,
+}
+
+/// A list file and how it is shown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListRow {
+    pub key: String,
+    pub label: String,
+    pub count: i64,
+}
+
+pub struct RenderIndex {
+    conn: Connection,
+}
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS state (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS cards (
+    id TEXT PRIMARY KEY, title TEXT NOT NULL, year INTEGER, poster TEXT, stars TEXT NOT NULL,
+    sort_title TEXT NOT NULL, rating REAL, votes INTEGER NOT NULL, added_at INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS cards_added ON cards(added_at DESC, id DESC);
+CREATE INDEX IF NOT EXISTS cards_rating ON cards(rating DESC, votes DESC, id);
+CREATE TABLE IF NOT EXISTS lists (key TEXT PRIMARY KEY, label TEXT NOT NULL, count INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS members (
+    key TEXT NOT NULL, id TEXT NOT NULL, owner TEXT NOT NULL, added_at INTEGER NOT NULL,
+    position INTEGER NOT NULL, PRIMARY KEY (key, id));
+CREATE INDEX IF NOT EXISTS members_by_id ON members(id);
+CREATE INDEX IF NOT EXISTS members_by_owner ON members(owner);
+CREATE INDEX IF NOT EXISTS members_recent ON members(key, added_at DESC, id DESC);
+CREATE TABLE IF NOT EXISTS tokens (token TEXT NOT NULL, id TEXT NOT NULL, field INTEGER NOT NULL,
+    PRIMARY KEY (token, id, field)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS tokens_by_id ON tokens(id);
+";
+
+fn card_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CardRow> {
+    Ok(CardRow {
+        id: r.get(0)?,
+        title: r.get(1)?,
+        year: r.get(2)?,
+        poster: r.get(3)?,
+        stars: serde_json::from_str(&r.get::<_, String>(4)?).unwrap_or_default(),
+        sort_title: r.get(5)?,
+        rating: r.get(6)?,
+        votes: r.get(7)?,
+        added_at: r.get(8)?,
+    })
+}
+
+const CARD_COLS: &str = "c.id, c.title, c.year, c.poster, c.stars, c.sort_title, c.rating, c.votes, c.added_at";
+
+impl RenderIndex {
+    /// Opens (creating) the index at `path`. It is derived data, so it trades durability for
+    /// speed: a crash can at worst cost a full render.
+    pub fn open(path: &Path) -> Result<Self> {
+        let conn = Connection::open(path)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.execute_batch(SCHEMA)?;
+        Ok(RenderIndex { conn })
+    }
+
+    pub fn begin(&mut self) -> Result<IndexTx<'_>> {
+        Ok(IndexTx { tx: self.conn.transaction()? })
+    }
+}
+
+/// One render's changes to the index, committed when the render is done.
+pub struct IndexTx<'a> {
+    tx: Transaction<'a>,
+}
+
+impl IndexTx<'_> {
+    pub fn commit(self) -> Result<()> {
+        Ok(self.tx.commit()?)
+    }
+
+    /// A named number (the change-log position, whether the index is complete).
+    pub fn state(&self, name: &str) -> Result<Option<i64>> {
+        Ok(self.tx.query_row("SELECT value FROM state WHERE name = ?1", [name], |r| r.get(0)).optional()?)
+    }
+
+    pub fn set_state(&self, name: &str, value: i64) -> Result<()> {
+        self.tx.execute(
+            "INSERT INTO state (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO UPDATE SET value = ?2",
+            params![name, value],
+        )?;
+        Ok(())
+    }
+
+    /// Empties the index, for a full render.
+    pub fn clear(&self) -> Result<()> {
+        self.tx.execute_batch("DELETE FROM cards; DELETE FROM lists; DELETE FROM members; DELETE FROM tokens; DELETE FROM state;")?;
+        Ok(())
+    }
+
+    /// The list keys a title belongs to.
+    pub fn keys_of(&self, id: &str) -> Result<Vec<String>> {
+        let mut stmt = self.tx.prepare_cached("SELECT key FROM members WHERE id = ?1 ORDER BY key")?;
+        let rows = stmt.query_map([id], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// A title's search tokens.
+    pub fn tokens_of(&self, id: &str) -> Result<Vec<String>> {
+        let mut stmt = self.tx.prepare_cached("SELECT DISTINCT token FROM tokens WHERE id = ?1")?;
+        let rows = stmt.query_map([id], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Removes a title: its card, the memberships it owns (list counts go down; a collection's
+    /// membership of it stays, owned by the collection) and its tokens.
+    pub fn remove(&self, id: &str) -> Result<()> {
+        self.drop_owned(id)?;
+        self.tx.execute("DELETE FROM tokens WHERE id = ?1", [id])?;
+        self.tx.execute("DELETE FROM cards WHERE id = ?1", [id])?;
+        Ok(())
+    }
+
+    /// Removes every membership `owner` made; answers the list keys that lost members.
+    pub fn drop_owned(&self, owner: &str) -> Result<Vec<String>> {
+        let keys: Vec<String> = {
+            let mut stmt = self.tx.prepare_cached("SELECT DISTINCT key FROM members WHERE owner = ?1")?;
+            stmt.query_map([owner], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?
+        };
+        self.tx.execute(
+            "UPDATE lists SET count = count - (SELECT count(*) FROM members m WHERE m.key = lists.key AND m.owner = ?1)
+             WHERE key IN (SELECT key FROM members WHERE owner = ?1)",
+            [owner],
+        )?;
+        self.tx.execute("DELETE FROM members WHERE owner = ?1", [owner])?;
+        self.tx.execute("DELETE FROM lists WHERE count <= 0", [])?;
+        Ok(keys)
+    }
+
+    pub fn put_card(&self, c: &CardRow) -> Result<()> {
+        self.tx.execute(
+            "INSERT INTO cards (id, title, year, poster, stars, sort_title, rating, votes, added_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+             ON CONFLICT (id) DO UPDATE SET title = ?2, year = ?3, poster = ?4, stars = ?5,
+                 sort_title = ?6, rating = ?7, votes = ?8, added_at = ?9",
+            params![
+                c.id,
+                c.title,
+                c.year,
+                c.poster,
+                serde_json::to_string(&c.stars)?,
+                c.sort_title,
+                c.rating,
+                c.votes,
+                c.added_at
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Adds a title to a list (creating the list with its label), on behalf of `owner`.
+    pub fn add_member(&self, key: &str, label: &str, id: &str, owner: &str, added_at: i64, position: i64) -> Result<()> {
+        let new = self.tx.execute(
+            "INSERT OR IGNORE INTO members (key, id, owner, added_at, position) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![key, id, owner, added_at, position],
+        )?;
+        if new == 1 {
+            self.tx.execute(
+                "INSERT INTO lists (key, label, count) VALUES (?1, ?2, 1)
+                 ON CONFLICT (key) DO UPDATE SET count = count + 1, label = ?2",
+                params![key, label],
+            )?;
+        }
+        Ok(())
+    }
+
+    pub fn add_token(&self, token: &str, id: &str, field: i64) -> Result<()> {
+        self.tx.execute("INSERT OR IGNORE INTO tokens (token, id, field) VALUES (?1, ?2, ?3)", params![token, id, field])?;
+        Ok(())
+    }
+
+    /// The ids in a list, in its own order.
+    pub fn members(&self, key: &str) -> Result<Vec<String>> {
+        let mut stmt = self.tx.prepare_cached("SELECT id FROM members WHERE key = ?1 ORDER BY position, id")?;
+        let rows = stmt.query_map([key], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The cards of a list: in its own order, or newest first, at most `limit`.
+    pub fn list_cards(&self, key: &str, newest_first: bool, limit: i64) -> Result<Vec<CardRow>> {
+        let order = if newest_first { "m.added_at DESC, m.id DESC" } else { "m.position, m.id" };
+        let sql = format!(
+            "SELECT {CARD_COLS} FROM members m JOIN cards c ON c.id = m.id WHERE m.key = ?1 ORDER BY {order} LIMIT ?2"
+        );
+        let mut stmt = self.tx.prepare_cached(&sql)?;
+        let rows = stmt.query_map(params![key, limit], card_from_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Cards by id (those not in the library left out), in the order asked.
+    pub fn cards(&self, ids: &[String]) -> Result<Vec<CardRow>> {
+        let mut stmt = self.tx.prepare_cached(&format!("SELECT {CARD_COLS} FROM cards c WHERE c.id = ?1"))?;
+        let mut out = Vec::new();
+        for id in ids {
+            if let Some(c) = stmt.query_row([id], card_from_row).optional()? {
+                out.push(c);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The newest cards, or the best rated (with at least `min_votes` votes).
+    pub fn top_cards(&self, by_rating: bool, min_votes: i64, limit: i64) -> Result<Vec<CardRow>> {
+        let sql = if by_rating {
+            format!("SELECT {CARD_COLS} FROM cards c WHERE c.rating IS NOT NULL AND c.votes >= ?1 ORDER BY c.rating DESC, c.votes DESC, c.id LIMIT ?2")
+        } else {
+            format!("SELECT {CARD_COLS} FROM cards c WHERE ?1 >= 0 ORDER BY c.added_at DESC, c.id DESC LIMIT ?2")
+        };
+        let mut stmt = self.tx.prepare_cached(&sql)?;
+        let rows = stmt.query_map(params![min_votes, limit], card_from_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The lists whose keys start with `prefix`, by key.
+    pub fn lists(&self, prefix: &str) -> Result<Vec<ListRow>> {
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT key, label, count FROM lists WHERE key >= ?1 AND key < ?1 || char(1114111) ORDER BY key",
+        )?;
+        let rows = stmt.query_map([prefix], |r| Ok(ListRow { key: r.get(0)?, label: r.get(1)?, count: r.get(2)? }))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    pub fn list(&self, key: &str) -> Result<Option<ListRow>> {
+        Ok(self
+            .tx
+            .query_row("SELECT key, label, count FROM lists WHERE key = ?1", [key], |r| {
+                Ok(ListRow { key: r.get(0)?, label: r.get(1)?, count: r.get(2)? })
+            })
+            .optional()?)
+    }
+
+    /// Tokens starting with `prefix`, with their postings: (token, id, field, votes).
+    pub fn tokens_with_prefix(&self, prefix: &str) -> Result<Vec<(String, String, i64, i64)>> {
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT t.token, t.id, t.field, c.votes FROM tokens t JOIN cards c ON c.id = t.id
+             WHERE t.token >= ?1 AND t.token < ?1 || char(1114111) ORDER BY t.token, t.id, t.field",
+        )?;
+        let rows = stmt.query_map([prefix], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Every distinct token (for a full render's list of shards).
+    pub fn all_tokens(&self) -> Result<Vec<String>> {
+        let mut stmt = self.tx.prepare_cached("SELECT DISTINCT token FROM tokens ORDER BY token")?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}

@@ -1,5 +1,5 @@
 # Open OTT. `make run` starts the service on its defaults; `make test` runs every test.
-.PHONY: run test check bench bench-deps build
+.PHONY: run test test-deps check bench bench-deps build rebuild
 
 CARGO ?= cargo
 
@@ -11,8 +11,19 @@ run:
 build:
 	$(CARGO) build --workspace
 
-test:
+# Node runs the search module in the renderer's tests; unshare (util-linux) gives the full-disk
+# test its own small file system.
+test-deps:
+	@command -v node >/dev/null || (apt-get update && apt-get install -y nodejs)
+	@command -v unshare >/dev/null || (apt-get update && apt-get install -y util-linux)
+
+test: test-deps
 	$(CARGO) test --workspace
+
+# Render the whole catalogue from scratch into the configured site directory.
+rebuild:
+	$(CARGO) build --release -p renderer --bin oott-render
+	./target/release/oott-render --full
 
 check:
 	$(CARGO) fmt --all --check

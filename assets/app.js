@@ -111,7 +111,19 @@ function authForm(id, url, then) {
   });
 }
 
+function versions() {
+  const select = document.getElementById('version');
+  const player = document.getElementById('player');
+  if (!select || !player) return;
+  select.addEventListener('change', () => {
+    const at = player.currentTime;
+    player.src = select.value;
+    player.addEventListener('loadedmetadata', () => { player.currentTime = at; }, { once: true });
+  });
+}
+
 document.querySelectorAll('.carousel').forEach(enhanceCarousel);
+versions();
 const anchor = document.getElementById('more-rows');
 if (anchor) endlessRows(anchor);
 lazyBuckets();

@@ -76,9 +76,9 @@ export async function search(query, getJson, limit = 24) {
       else if (typos && distance(w, token, typos) <= typos) weight = 0.55;
       if (!weight) continue;
       for (const p of postings) {
-        const doc = Math.floor(p / 64);
-        const field = Math.floor(p / 16) % 4;
-        const s = weight * FIELD_WEIGHT[field] + (p % 16) * 0.01;
+        const doc = Math.floor(p / 128);
+        const field = Math.floor(p / 32) % 4;
+        const s = weight * FIELD_WEIGHT[field] + (p % 32) * 0.005;
         if (!best.has(doc) || best.get(doc) < s) best.set(doc, s);
       }
     }

@@ -106,6 +106,13 @@ pub async fn prepare(st: &Shared) -> anyhow::Result<()> {
     }
     let (root, store) = (c.media_root.clone(), st.store.clone());
     let n = tokio::task::spawn_blocking(move || finish::recover(&root, &store)).await??;
+    let seeded = st
+        .db(|s| s.seed_collections(renderer::BUILTIN_COLLECTIONS))
+        .await
+        .map_err(|e| anyhow::anyhow!(e.message))?;
+    if seeded > 0 {
+        tracing::info!("created {seeded} built-in collections");
+    }
     if n > 0 {
         tracing::info!("crash recovery handled {n} interrupted file moves");
     }
@@ -121,11 +128,13 @@ pub async fn run(
 ) -> std::io::Result<()> {
     let sweeper = tokio::spawn(sweep_forever(st.clone()));
     let fetcher = tokio::spawn(st.meta.clone().run_worker());
+    let render = tokio::spawn(render_forever(st.clone()));
     let r = axum::serve(listener, app(st))
         .with_graceful_shutdown(shutdown)
         .await;
     sweeper.abort();
     fetcher.abort();
+    render.abort();
     r
 }
 
@@ -142,5 +151,49 @@ async fn sweep_forever(st: Shared) {
             _ => {}
         }
         tokio::time::sleep(st.config.sweep_interval).await;
+    }
+}
+
+/// Keeps the site in step with the database: renders what changed whenever the change log
+/// moves, so bursts of changes make one render. A failed render is logged and tried again; it
+/// never holds up a request.
+async fn render_forever(st: Shared) {
+    let (db, site, media) = (
+        st.config.db_path(),
+        st.config.site_dir(),
+        st.config.media_root.clone(),
+    );
+    let reader = loop {
+        match store::Store::open_read_only(&db) {
+            Ok(s) => break std::sync::Arc::new(s),
+            Err(e) => {
+                tracing::warn!("opening the database for rendering: {e}");
+                tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+            }
+        }
+    };
+    let mut rendered: Option<i64> = None;
+    loop {
+        let r = reader.clone();
+        let last = tokio::task::spawn_blocking(move || r.last_change()).await;
+        if let Ok(Ok(last)) = last
+            && rendered != Some(last)
+        {
+            let (r, site, media) = (reader.clone(), site.clone(), media.clone());
+            match tokio::task::spawn_blocking(move || renderer::incremental(&r, &site, &media))
+                .await
+            {
+                Ok(Ok(report)) => {
+                    tracing::debug!(?report, "rendered");
+                    rendered = Some(report.seq);
+                }
+                Ok(Err(e)) => {
+                    tracing::warn!("render failed, trying again shortly: {e}");
+                    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+                }
+                Err(e) => tracing::warn!("render task: {e}"),
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
     }
 }

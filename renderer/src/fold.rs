@@ -7,12 +7,49 @@ pub const STOPWORDS: &[&str] = &["the", "a", "an", "of", "and"];
 
 /// Accented letters and what they fold to (the same table is in `assets/search.js`).
 pub const ACCENTS: &[(char, &str)] = &[
-    ('à', "a"), ('á', "a"), ('â', "a"), ('ã', "a"), ('ä', "a"), ('å', "a"), ('æ', "ae"), ('ç', "c"),
-    ('è', "e"), ('é', "e"), ('ê', "e"), ('ë', "e"), ('ì', "i"), ('í', "i"), ('î', "i"), ('ï', "i"),
-    ('ñ', "n"), ('ò', "o"), ('ó', "o"), ('ô', "o"), ('õ', "o"), ('ö', "o"), ('ø', "o"), ('œ', "oe"),
-    ('ù', "u"), ('ú', "u"), ('û', "u"), ('ü', "u"), ('ý', "y"), ('ÿ', "y"), ('ß', "ss"), ('ł', "l"),
-    ('ś', "s"), ('š', "s"), ('ž', "z"), ('ź', "z"), ('ż', "z"), ('č', "c"), ('ć', "c"), ('ř', "r"),
-    ('ğ', "g"), ('ı', "i"), ('ş', "s"),
+    ('à', "a"),
+    ('á', "a"),
+    ('â', "a"),
+    ('ã', "a"),
+    ('ä', "a"),
+    ('å', "a"),
+    ('æ', "ae"),
+    ('ç', "c"),
+    ('è', "e"),
+    ('é', "e"),
+    ('ê', "e"),
+    ('ë', "e"),
+    ('ì', "i"),
+    ('í', "i"),
+    ('î', "i"),
+    ('ï', "i"),
+    ('ñ', "n"),
+    ('ò', "o"),
+    ('ó', "o"),
+    ('ô', "o"),
+    ('õ', "o"),
+    ('ö', "o"),
+    ('ø', "o"),
+    ('œ', "oe"),
+    ('ù', "u"),
+    ('ú', "u"),
+    ('û', "u"),
+    ('ü', "u"),
+    ('ý', "y"),
+    ('ÿ', "y"),
+    ('ß', "ss"),
+    ('ł', "l"),
+    ('ś', "s"),
+    ('š', "s"),
+    ('ž', "z"),
+    ('ź', "z"),
+    ('ż', "z"),
+    ('č', "c"),
+    ('ć', "c"),
+    ('ř', "r"),
+    ('ğ', "g"),
+    ('ı', "i"),
+    ('ş', "s"),
 ];
 
 /// Lowercase, accents folded, every other non-alphanumeric character a space, apostrophes
@@ -100,7 +137,10 @@ mod tests {
 
     #[test]
     fn folding() {
-        assert_eq!(tokens("Spider-Man: Into the Spider-Verse"), ["spiderman", "spider", "man", "into", "spiderverse", "verse"]);
+        assert_eq!(
+            tokens("Spider-Man: Into the Spider-Verse"),
+            ["spiderman", "spider", "man", "into", "spiderverse", "verse"]
+        );
         assert_eq!(tokens("Léon"), ["leon"]);
         assert_eq!(tokens("Amélie"), ["amelie"]);
         assert_eq!(tokens("Ocean's Eleven"), ["oceans", "eleven"]);

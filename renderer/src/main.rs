@@ -23,9 +23,12 @@ fn main() -> anyhow::Result<()> {
     let full_flag = take_flag(&mut args, "--full");
     let out = take_value(&mut args, "--out").map(PathBuf::from);
     let config = Config::load(&args, |k| std::env::var(k).ok())?;
-    tracing_subscriber::fmt().with_writer(std::io::stderr).init();
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .init();
     let db = config.db_path();
-    let store = store::Store::open_read_only(&db).with_context(|| format!("opening {}", db.display()))?;
+    let store =
+        store::Store::open_read_only(&db).with_context(|| format!("opening {}", db.display()))?;
     let (site, full) = match out {
         Some(dir) => (dir, true),
         None => (config.site_dir(), full_flag),

@@ -29,10 +29,14 @@ pub fn card(t: &Title) -> CardRow {
         id: m.id.to_string(),
         title: m.title.clone(),
         year: m.year,
-        poster: t.record.poster_file.as_ref().map(|p| match p.strip_suffix(".jpg") {
-            Some(stem) => format!("/media/{stem}.card.jpg"),
-            None => format!("/media/{p}"),
-        }),
+        poster: t
+            .record
+            .poster_file
+            .as_ref()
+            .map(|p| match p.strip_suffix(".jpg") {
+                Some(stem) => format!("/media/{stem}.card.jpg"),
+                None => format!("/media/{p}"),
+            }),
         stars: m.stars.iter().take(3).cloned().collect(),
         sort_title: sort_title(&m.title),
         rating: m.rating.as_ref().map(|r| r.value),
@@ -49,9 +53,18 @@ pub fn decade(year: i64) -> String {
 /// The lists a title belongs to by its own data (collections and categories own theirs).
 pub fn memberships(t: &Title) -> Vec<Membership> {
     let m = &t.record.metadata;
-    let year = m.year.map(|y| y.to_string()).unwrap_or_else(|| "unknown".into());
+    let year = m
+        .year
+        .map(|y| y.to_string())
+        .unwrap_or_else(|| "unknown".into());
     let mut out = Vec::new();
-    let mut add = |key: String, label: String| out.push(Membership { key, label, position: 0 });
+    let mut add = |key: String, label: String| {
+        out.push(Membership {
+            key,
+            label,
+            position: 0,
+        })
+    };
     for g in &m.genres {
         let s = slug(g);
         add(format!("genre/{s}"), g.clone());
@@ -72,7 +85,11 @@ pub fn memberships(t: &Title) -> Vec<Membership> {
 /// The related titles a page lists, as (list key, member id) pairs owned by the title.
 pub fn related(t: &Title) -> Vec<(String, String, i64)> {
     let m = &t.record.metadata;
-    m.suggestions.iter().enumerate().map(|(i, s)| (format!("related/{}", m.id), s.clone(), i as i64)).collect()
+    m.suggestions
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (format!("related/{}", m.id), s.clone(), i as i64))
+        .collect()
 }
 
 /// The title's search tokens with their fields.

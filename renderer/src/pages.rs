@@ -1,7 +1,8 @@
 //! Renders one target: an HTML page through the templates in `templates/`, or a JSON file for
 //! the pages' scripts (rows, buckets, search shards). `None` means the file should not exist.
 
-use std::collections::HashMap;
+use std::cell::{Cell, RefCell};
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use serde::Serialize;
@@ -9,10 +10,10 @@ use serde_json::{Value, json};
 use store::{CardRow, IndexTx, Store, Title};
 use tinytemplate::TinyTemplate;
 
+use crate::Error;
 use crate::fold::slug;
 use crate::model::decade;
 use crate::target::{STATIC_PAGES, Target, row_file};
-use crate::Error;
 
 /// How many carousels the home page's HTML holds; the rest load as the person scrolls.
 pub const INLINE_ROWS: usize = 4;
@@ -30,6 +31,10 @@ pub struct Ctx<'a, 'b> {
     pub media_root: &'a Path,
     /// Titles already loaded (a full render loads them all at once).
     pub titles: &'a HashMap<String, Title>,
+    /// Movie pages this render has yet to write: links to them are left out for now.
+    pub not_yet: RefCell<HashSet<String>>,
+    /// Set when a page left a link out; it is rendered again once every page exists.
+    pub omitted: Cell<bool>,
 }
 
 #[derive(Serialize)]
@@ -49,7 +54,13 @@ pub struct Card {
 }
 
 fn card(c: &CardRow) -> Card {
-    Card { id: c.id.clone(), title: c.title.clone(), year: c.year, poster: c.poster.clone(), stars: c.stars.clone() }
+    Card {
+        id: c.id.clone(),
+        title: c.title.clone(),
+        year: c.year,
+        poster: c.poster.clone(),
+        stars: c.stars.clone(),
+    }
 }
 
 fn cards(rows: &[CardRow]) -> Vec<Card> {
@@ -134,14 +145,22 @@ impl Pages {
             "upload" => "Upload",
             _ => "Server monitor",
         };
-        let page = STATIC_PAGES.iter().find(|p| **p == name).copied().unwrap_or("static");
+        let page = STATIC_PAGES
+            .iter()
+            .find(|p| **p == name)
+            .copied()
+            .unwrap_or("static");
         let mut v = json!({"head": Head { title: title.into(), page }});
-        v[name] = json!(true);
+        for p in STATIC_PAGES {
+            v[*p] = json!(*p == name);
+        }
         self.html("static", &v)
     }
 
     fn list_page(&self, key: &str, c: &Ctx<'_, '_>) -> Result<Option<Vec<u8>>, Error> {
-        let Some(list) = c.idx.list(key)? else { return Ok(None) };
+        let Some(list) = c.idx.list(key)? else {
+            return Ok(None);
+        };
         let kind = key.split('/').next().unwrap_or("");
         let (shown, sections, count) = if matches!(kind, "genre" | "decade") {
             let mut buckets = c.idx.lists(&format!("{key}/"))?;
@@ -150,7 +169,11 @@ impl Pages {
                 .iter()
                 .map(|b| json!({"label": b.key.rsplit('/').next().unwrap_or(""), "count": b.count, "src": format!("/{}.json", b.key)}))
                 .collect();
-            (cards(&c.idx.list_cards(key, true, ROW_LEN)?), sections, list.count)
+            (
+                cards(&c.idx.list_cards(key, true, ROW_LEN)?),
+                sections,
+                list.count,
+            )
         } else {
             let all = cards(&c.idx.list_cards(key, false, i64::MAX)?);
             let n = all.len() as i64;
@@ -159,7 +182,11 @@ impl Pages {
         if shown.is_empty() {
             return Ok(None);
         }
-        let page = if kind == "collection" { "collection" } else { "list" };
+        let page = if kind == "collection" {
+            "collection"
+        } else {
+            "list"
+        };
         self.html(
             "list",
             &json!({"head": Head { title: list.label.clone(), page }, "title": list.label, "count": count, "cards": shown, "sections": sections}),
@@ -168,11 +195,19 @@ impl Pages {
 
     fn index(&self, name: &'static str, c: &Ctx<'_, '_>) -> Result<Option<Vec<u8>>, Error> {
         let lists = c.idx.lists(&format!("{name}/"))?;
-        let mut top: Vec<_> = lists.into_iter().filter(|l| l.key.matches('/').count() == 1).collect();
+        let mut top: Vec<_> = lists
+            .into_iter()
+            .filter(|l| l.key.matches('/').count() == 1)
+            .collect();
         if name == "decade" {
             top.sort_by(|a, b| b.key.cmp(&a.key));
         } else {
-            top.sort_by(|a, b| a.label.to_lowercase().cmp(&b.label.to_lowercase()).then(a.key.cmp(&b.key)));
+            top.sort_by(|a, b| {
+                a.label
+                    .to_lowercase()
+                    .cmp(&b.label.to_lowercase())
+                    .then(a.key.cmp(&b.key))
+            });
         }
         if name == "az" {
             let sections: Vec<Value> =
@@ -185,9 +220,15 @@ impl Pages {
         }
         let mut links = Vec::new();
         for l in top {
-            let count = if name == "collection" { c.idx.list_cards(&l.key, false, i64::MAX)?.len() as i64 } else { l.count };
+            let count = if name == "collection" {
+                c.idx.list_cards(&l.key, false, i64::MAX)?.len() as i64
+            } else {
+                l.count
+            };
             if count > 0 {
-                links.push(json!({"href": format!("/{}/", l.key), "label": l.label, "count": count}));
+                links.push(
+                    json!({"href": format!("/{}/", l.key), "label": l.label, "count": count}),
+                );
             }
         }
         let title = match name {
@@ -203,26 +244,48 @@ impl Pages {
         let t = match c.titles.get(id) {
             Some(t) => t,
             None => {
-                let Ok(cid) = store::ContentId::parse(id) else { return Ok(None) };
-                let Some(t) = c.store.titles(&[cid])?.pop() else { return Ok(None) };
+                let Ok(cid) = store::ContentId::parse(id) else {
+                    return Ok(None);
+                };
+                let Some(t) = c.store.titles(&[cid])?.pop() else {
+                    return Ok(None);
+                };
                 loaded = t;
                 &loaded
             }
         };
         let m = &t.record.metadata;
-        let related_ids = c.idx.members(&format!("related/{id}"))?;
+        let mut related_ids = c.idx.members(&format!("related/{id}"))?;
+        {
+            let not_yet = c.not_yet.borrow();
+            let before = related_ids.len();
+            related_ids.retain(|r| !not_yet.contains(r));
+            if related_ids.len() != before {
+                c.omitted.set(true);
+            }
+        }
         let related = cards(&c.idx.cards(&related_ids)?);
         let mut collections = Vec::new();
-        for key in c.idx.keys_of(id)?.into_iter().filter(|k| k.starts_with("collection/")) {
+        for key in c
+            .idx
+            .keys_of(id)?
+            .into_iter()
+            .filter(|k| k.starts_with("collection/"))
+        {
             if let Some(l) = c.idx.list(&key)? {
-                collections.push(json!({"id": key.trim_start_matches("collection/"), "name": l.label}));
+                collections
+                    .push(json!({"id": key.trim_start_matches("collection/"), "name": l.label}));
             }
         }
         let versions: Vec<Value> = t
             .files
             .iter()
             .map(|f| {
-                let mut label = if f.label.is_empty() { "Main".to_owned() } else { f.label.clone() };
+                let mut label = if f.label.is_empty() {
+                    "Main".to_owned()
+                } else {
+                    f.label.clone()
+                };
                 if let Some(h) = f.height {
                     label.push_str(&format!(" · {h}p"));
                 }
@@ -231,7 +294,11 @@ impl Pages {
             .collect();
         let (subtitles, trailer) = side_files(c.media_root, id);
         let rating = m.rating.as_ref();
-        let genres: Vec<Value> = m.genres.iter().map(|g| json!({"name": g, "slug": slug(g)})).collect();
+        let genres: Vec<Value> = m
+            .genres
+            .iter()
+            .map(|g| json!({"name": g, "slug": slug(g)}))
+            .collect();
         let mut details = Vec::new();
         if let Some(d) = m.details.as_ref().and_then(Value::as_object) {
             for (k, name) in [
@@ -245,7 +312,11 @@ impl Pages {
             ] {
                 let value = match d.get(k) {
                     Some(Value::String(s)) => s.clone(),
-                    Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(", "),
+                    Some(Value::Array(a)) => a
+                        .iter()
+                        .filter_map(Value::as_str)
+                        .collect::<Vec<_>>()
+                        .join(", "),
                     Some(Value::Object(o)) => format!(
                         "{} {}",
                         o.get("currency").and_then(Value::as_str).unwrap_or(""),
@@ -256,9 +327,12 @@ impl Pages {
                 details.push(json!({"name": name, "value": value}));
             }
         }
-        let mut links = vec![json!({"name": "IMDb", "href": format!("https://www.imdb.com/title/{id}/")})];
+        let mut links =
+            vec![json!({"name": "IMDb", "href": format!("https://www.imdb.com/title/{id}/")})];
         if let Some(w) = &m.wikidata_id {
-            links.push(json!({"name": "Wikidata", "href": format!("https://www.wikidata.org/wiki/{w}")}));
+            links.push(
+                json!({"name": "Wikidata", "href": format!("https://www.wikidata.org/wiki/{w}")}),
+            );
         }
         if let Some(r) = &m.rotten_tomatoes {
             links.push(json!({"name": "Rotten Tomatoes", "href": format!("https://www.rottentomatoes.com/{r}")}));
@@ -276,7 +350,7 @@ impl Pages {
             "duration": m.duration.as_ref().map(|d| d.text.clone()),
             "parental_rating": m.parental_rating,
             "rating": rating.map(|r| r.value),
-            "rating_max": rating.map(|r| r.max),
+            "rating_max": rating.map(|r| if r.max.fract() == 0.0 { format!("{}", r.max as i64) } else { r.max.to_string() }),
             "votes": rating.map(|r| thousands(r.votes)),
             "metascore": m.metascore,
             "genres": genres,
@@ -324,14 +398,25 @@ fn thousands(n: i64) -> String {
 /// movie in the library.
 fn side_files(root: &Path, id: &str) -> (Vec<Value>, Option<String>) {
     let dir = root.join(id);
-    let Ok(entries) = std::fs::read_dir(&dir) else { return (vec![], None) };
-    let mut names: Vec<String> = entries.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return (vec![], None);
+    };
+    let mut names: Vec<String> = entries
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
     names.sort();
     let mut subs = Vec::new();
     let mut trailer = None;
     for n in names {
-        if let Some(lang) = n.strip_prefix(&format!("{id}.")).and_then(|r| r.strip_suffix(".vtt")) {
-            if !lang.is_empty() && lang.len() <= 8 && lang.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+        if let Some(lang) = n
+            .strip_prefix(&format!("{id}."))
+            .and_then(|r| r.strip_suffix(".vtt"))
+        {
+            if !lang.is_empty()
+                && lang.len() <= 8
+                && lang.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            {
                 subs.push(json!({"src": format!("/media/{id}/{n}"), "lang": lang, "label": lang}));
             }
         } else if n.starts_with(&format!("{id}_preview.")) && !n.ends_with(".part-download") {
@@ -352,14 +437,28 @@ fn row_order(c: &Ctx<'_, '_>) -> Result<Vec<(String, String)>, Error> {
         out.push(("top".to_owned(), "Top rated".to_owned()));
     }
     let depth_one = |prefix: &str| -> Result<Vec<store::ListRow>, Error> {
-        Ok(c.idx.lists(prefix)?.into_iter().filter(|l| l.key.matches('/').count() == 1).collect())
+        Ok(c.idx
+            .lists(prefix)?
+            .into_iter()
+            .filter(|l| l.key.matches('/').count() == 1)
+            .collect())
     };
     let mut genres = depth_one("genre/")?;
-    genres.sort_by(|a, b| a.label.to_lowercase().cmp(&b.label.to_lowercase()).then(a.key.cmp(&b.key)));
+    genres.sort_by(|a, b| {
+        a.label
+            .to_lowercase()
+            .cmp(&b.label.to_lowercase())
+            .then(a.key.cmp(&b.key))
+    });
     let mut decades = depth_one("decade/")?;
     decades.sort_by(|a, b| b.key.cmp(&a.key));
     let mut collections = depth_one("collection/")?;
-    collections.sort_by(|a, b| a.label.to_lowercase().cmp(&b.label.to_lowercase()).then(a.key.cmp(&b.key)));
+    collections.sort_by(|a, b| {
+        a.label
+            .to_lowercase()
+            .cmp(&b.label.to_lowercase())
+            .then(a.key.cmp(&b.key))
+    });
     let categories = depth_one("category/")?;
     for l in genres.into_iter().chain(decades) {
         out.push((l.key, l.label));
@@ -374,30 +473,57 @@ fn row_order(c: &Ctx<'_, '_>) -> Result<Vec<(String, String)>, Error> {
 
 fn row(name: &str, c: &Ctx<'_, '_>) -> Result<Option<Row>, Error> {
     let (title, link, rows) = match name {
-        "recent" => ("Recently added".to_owned(), None, c.idx.top_cards(false, 0, ROW_LEN)?),
-        "top" => ("Top rated".to_owned(), None, c.idx.top_cards(true, 0, ROW_LEN)?),
+        "recent" => (
+            "Recently added".to_owned(),
+            None,
+            c.idx.top_cards(false, 0, ROW_LEN)?,
+        ),
+        "top" => (
+            "Top rated".to_owned(),
+            None,
+            c.idx.top_cards(true, 0, ROW_LEN)?,
+        ),
         key => {
-            let Some(list) = c.idx.list(key)? else { return Ok(None) };
+            let Some(list) = c.idx.list(key)? else {
+                return Ok(None);
+            };
             let own_order = key.starts_with("collection/") || key.starts_with("category/");
-            (list.label, Some(format!("/{key}/")), c.idx.list_cards(key, !own_order, ROW_LEN)?)
+            (
+                list.label,
+                Some(format!("/{key}/")),
+                c.idx.list_cards(key, !own_order, ROW_LEN)?,
+            )
         }
     };
-    Ok((!rows.is_empty()).then(|| Row { title, link, cards: cards(&rows) }))
+    Ok((!rows.is_empty()).then(|| Row {
+        title,
+        link,
+        cards: cards(&rows),
+    }))
 }
 
 fn bucket(key: &str, c: &Ctx<'_, '_>) -> Result<Option<Vec<u8>>, Error> {
-    let Some(list) = c.idx.list(key)? else { return Ok(None) };
+    let Some(list) = c.idx.list(key)? else {
+        return Ok(None);
+    };
     let mut rows = c.idx.list_cards(key, false, i64::MAX)?;
     if rows.is_empty() {
         return Ok(None);
     }
-    rows.sort_by(|a, b| a.sort_title.cmp(&b.sort_title).then(a.year.cmp(&b.year)).then(a.id.cmp(&b.id)));
+    rows.sort_by(|a, b| {
+        a.sort_title
+            .cmp(&b.sort_title)
+            .then(a.year.cmp(&b.year))
+            .then(a.id.cmp(&b.id))
+    });
     json(&json!({"label": list.label, "cards": cards(&rows)}))
 }
 
-/// Popularity in four bits, from the number of votes.
+/// Popularity in five bits, from the number of votes (10 votes: 0, 10 million: 30).
 fn popularity(votes: i64) -> i64 {
-    (((votes.max(0) as f64) + 1.0).log10() * 2.5).floor().clamp(0.0, 15.0) as i64
+    ((((votes.max(0) as f64) + 1.0).log10() - 1.0) * 5.0)
+        .floor()
+        .clamp(0.0, 31.0) as i64
 }
 
 fn shard(s: &str, c: &Ctx<'_, '_>) -> Result<Option<Vec<u8>>, Error> {
@@ -408,7 +534,10 @@ fn shard(s: &str, c: &Ctx<'_, '_>) -> Result<Option<Vec<u8>>, Error> {
             continue;
         }
         let n: i64 = id.get(2..).and_then(|d| d.parse().ok()).unwrap_or(0);
-        tokens.entry(token).or_default().push(n * 64 + field * 16 + popularity(votes));
+        tokens
+            .entry(token)
+            .or_default()
+            .push(n * 128 + field * 32 + popularity(votes));
     }
     if tokens.is_empty() {
         return Ok(None);
@@ -422,7 +551,14 @@ fn docs(n: i64, c: &Ctx<'_, '_>) -> Result<Option<Vec<u8>>, Error> {
     if rows.is_empty() {
         return Ok(None);
     }
-    let map: serde_json::Map<String, Value> =
-        rows.iter().map(|r| (r.id.clone(), serde_json::to_value(card(r)).unwrap_or(Value::Null))).collect();
+    let map: serde_json::Map<String, Value> = rows
+        .iter()
+        .map(|r| {
+            (
+                r.id.clone(),
+                serde_json::to_value(card(r)).unwrap_or(Value::Null),
+            )
+        })
+        .collect();
     json(&map)
 }

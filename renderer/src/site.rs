@@ -3,7 +3,8 @@
 //! changed titles and collections reach). Files go out leaves first, then the lists that link
 //! to them, then the home page; removals last.
 
-use std::collections::{BTreeSet, HashMap};
+use std::cell::{Cell, RefCell};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::Path;
 
 use store::{ContentId, IndexTx, RenderIndex, Store, Title};
@@ -11,7 +12,7 @@ use store::{ContentId, IndexTx, RenderIndex, Store, Title};
 use crate::model::{card, memberships, related, search_tokens};
 use crate::pages::{Ctx, Pages};
 use crate::target::{INDEXES, STATIC_PAGES, Target, always, for_key, shard_of};
-use crate::write::{Outcome, remove, walk, write_if_changed};
+use crate::write::{Outcome, remove, reset_tmp, walk, write_if_changed};
 use crate::{ASSETS, Error};
 
 /// What a render did.
@@ -34,7 +35,7 @@ pub fn index_path(out: &Path) -> std::path::PathBuf {
 
 /// Renders what changed since the last render (everything, if the site has no complete index).
 pub fn incremental(store: &Store, out: &Path, media_root: &Path) -> Result<Report, Error> {
-    std::fs::create_dir_all(out.join(".render"))?;
+    reset_tmp(out)?;
     let mut idx = RenderIndex::open(&index_path(out))?;
     let tx = idx.begin()?;
     if tx.state("complete")? != Some(1) {
@@ -44,7 +45,10 @@ pub fn incremental(store: &Store, out: &Path, media_root: &Path) -> Result<Repor
     let from = tx.state("seq")?.unwrap_or(0);
     let changes = store.changes_since(from, 1_000_000)?;
     let Some(last) = changes.last().map(|c| c.seq) else {
-        return Ok(Report { seq: from, ..Report::default() });
+        return Ok(Report {
+            seq: from,
+            ..Report::default()
+        });
     };
     let mut targets: BTreeSet<Target> = always().into_iter().collect();
     let mut titles = BTreeSet::new();
@@ -75,12 +79,17 @@ pub fn incremental(store: &Store, out: &Path, media_root: &Path) -> Result<Repor
 
 /// Renders everything from scratch.
 pub fn full(store: &Store, out: &Path, media_root: &Path) -> Result<Report, Error> {
-    std::fs::create_dir_all(out.join(".render"))?;
+    reset_tmp(out)?;
     let mut idx = RenderIndex::open(&index_path(out))?;
     full_with(store, out, media_root, &mut idx)
 }
 
-fn full_with(store: &Store, out: &Path, media_root: &Path, idx: &mut RenderIndex) -> Result<Report, Error> {
+fn full_with(
+    store: &Store,
+    out: &Path,
+    media_root: &Path,
+    idx: &mut RenderIndex,
+) -> Result<Report, Error> {
     let seq = store.last_change()?;
     let tx = idx.begin()?;
     tx.clear()?;
@@ -113,15 +122,27 @@ fn full_with(store: &Store, out: &Path, media_root: &Path, idx: &mut RenderIndex
     for token in tx.all_tokens()? {
         targets.insert(shard_of(&token));
     }
-    let titles: HashMap<String, Title> = all.into_iter().map(|t| (t.record.metadata.id.to_string(), t)).collect();
+    let titles: HashMap<String, Title> = all
+        .into_iter()
+        .map(|t| (t.record.metadata.id.to_string(), t))
+        .collect();
     let produced: BTreeSet<String> = targets.iter().map(Target::path).collect();
-    let mut report = write_targets(store, out, media_root, &tx, targets, &titles)?;
+    // The assets first: every page uses them.
+    let mut assets = Report::default();
     for (name, bytes) in ASSETS {
-        count(&mut report, write_if_changed(out, &format!("assets/{name}"), bytes.as_bytes())?);
+        count(
+            &mut assets,
+            write_if_changed(out, &format!("assets/{name}"), bytes.as_bytes())?,
+        );
     }
+    let mut report = write_targets(store, out, media_root, &tx, targets, &titles)?;
+    report.written += assets.written;
+    report.unchanged += assets.unchanged;
     // Whatever is left from before and belongs to no target goes (assets are kept in step above).
     for rel in walk(out)? {
-        let asset = rel.strip_prefix("assets/").is_some_and(|n| ASSETS.iter().any(|(a, _)| *a == n));
+        let asset = rel
+            .strip_prefix("assets/")
+            .is_some_and(|n| ASSETS.iter().any(|(a, _)| *a == n));
         if !produced.contains(&rel) && !asset && remove(out, &rel)? {
             report.removed += 1;
         }
@@ -134,6 +155,9 @@ fn full_with(store: &Store, out: &Path, media_root: &Path, idx: &mut RenderIndex
     Ok(report)
 }
 
+/// A page being rendered for the first time, before its content is there.
+const PLACEHOLDER: &str = "<!doctype html><meta charset=\"utf-8\"><title>Open OTT</title><p>This page is being prepared; reload in a moment.</p>\n";
+
 fn count(r: &mut Report, o: Outcome) {
     match o {
         Outcome::Written => r.written += 1,
@@ -143,9 +167,18 @@ fn count(r: &mut Report, o: Outcome) {
 
 /// Brings the index in step with a title (`None`: gone from the library), adding to `affected`
 /// every file its old and new state reach.
-fn reindex_title(tx: &IndexTx<'_>, id: &str, title: Option<&Title>, affected: Option<&mut BTreeSet<Target>>) -> Result<(), Error> {
+fn reindex_title(
+    tx: &IndexTx<'_>,
+    id: &str,
+    title: Option<&Title>,
+    affected: Option<&mut BTreeSet<Target>>,
+) -> Result<(), Error> {
     let tracking = affected.is_some();
-    let (old_keys, old_tokens) = if tracking { (tx.keys_of(id)?, tx.tokens_of(id)?) } else { (vec![], vec![]) };
+    let (old_keys, old_tokens) = if tracking {
+        (tx.keys_of(id)?, tx.tokens_of(id)?)
+    } else {
+        (vec![], vec![])
+    };
     if tracking {
         tx.remove(id)?;
     }
@@ -177,7 +210,12 @@ fn reindex_title(tx: &IndexTx<'_>, id: &str, title: Option<&Title>, affected: Op
 }
 
 /// Brings the index in step with a collection (gone, renamed, or its titles changed).
-fn reindex_collection(tx: &IndexTx<'_>, store: &Store, id: i64, affected: Option<&mut BTreeSet<Target>>) -> Result<(), Error> {
+fn reindex_collection(
+    tx: &IndexTx<'_>,
+    store: &Store,
+    id: i64,
+    affected: Option<&mut BTreeSet<Target>>,
+) -> Result<(), Error> {
     let key = format!("collection/{id}");
     let old = tx.members(&key)?;
     tx.drop_owned(&key)?;
@@ -206,15 +244,69 @@ fn write_targets(
     titles: &HashMap<String, Title>,
 ) -> Result<Report, Error> {
     let pages = Pages::new()?;
-    let ctx = Ctx { idx: tx, store, media_root, titles };
+    // Movie pages not on disk yet: until each is written, links to it are left out, and the
+    // pages that left one out are written again at the end of the movie pages.
+    let not_yet: HashSet<String> = targets
+        .iter()
+        .filter_map(|t| match t {
+            Target::Movie(id) if !out.join(t.path()).exists() => Some(id.clone()),
+            _ => None,
+        })
+        .collect();
+    let ctx = Ctx {
+        idx: tx,
+        store,
+        media_root,
+        titles,
+        not_yet: RefCell::new(not_yet),
+        omitted: Cell::new(false),
+    };
     let mut ordered: Vec<Target> = targets.into_iter().collect();
     ordered.sort_by_key(|t| t.level());
-    let mut report = Report { targets: ordered.len(), ..Report::default() };
-    let mut gone = Vec::new();
+    // Pages that will be linked before they are written get a placeholder without links
+    // first, so a render stopped at any point leaves no link that leads nowhere.
     for t in &ordered {
+        let linked_page = matches!(
+            t,
+            Target::ListPage(_) | Target::Index(_) | Target::Home | Target::Static(_)
+        );
+        if linked_page && !out.join(t.path()).exists() {
+            write_if_changed(out, &t.path(), PLACEHOLDER.as_bytes())?;
+        }
+    }
+    let movies = ordered.iter().take_while(|t| t.level() == 0).count();
+    let mut report = Report {
+        targets: ordered.len(),
+        ..Report::default()
+    };
+    let mut gone = Vec::new();
+    let mut again = Vec::new();
+    for (i, t) in ordered.iter().enumerate() {
+        if i == movies {
+            ctx.not_yet.borrow_mut().clear();
+            for t in again.drain(..) {
+                if let Some(bytes) = pages.render(&t, &ctx)? {
+                    write_if_changed(out, &t.path(), &bytes)?;
+                }
+            }
+        }
+        ctx.omitted.set(false);
         match pages.render(t, &ctx)? {
             Some(bytes) => count(&mut report, write_if_changed(out, &t.path(), &bytes)?),
             None => gone.push(t.path()),
+        }
+        if let Target::Movie(id) = t {
+            ctx.not_yet.borrow_mut().remove(id);
+            if ctx.omitted.get() {
+                again.push(t.clone());
+            }
+        }
+    }
+    // Only movie pages were rendered: write the deferred ones now.
+    ctx.not_yet.borrow_mut().clear();
+    for t in again {
+        if let Some(bytes) = pages.render(&t, &ctx)? {
+            write_if_changed(out, &t.path(), &bytes)?;
         }
     }
     for rel in gone {

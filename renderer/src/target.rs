@@ -75,7 +75,10 @@ pub fn for_key(key: &str) -> Vec<Target> {
             Target::Home,
         ],
         (Some("genre" | "decade"), 3) => {
-            vec![Target::Bucket(key.to_owned()), Target::ListPage(parts[..2].join("/"))]
+            vec![
+                Target::Bucket(key.to_owned()),
+                Target::ListPage(parts[..2].join("/")),
+            ]
         }
         (Some("az"), 2) => vec![Target::Bucket(key.to_owned()), Target::Index("az")],
         (Some("collection"), 2) => vec![
@@ -85,16 +88,29 @@ pub fn for_key(key: &str) -> Vec<Target> {
             Target::RowsIndex,
             Target::Home,
         ],
-        (Some("category"), 2) => vec![Target::ListPage(key.to_owned()), Target::Row(key.to_owned()), Target::RowsIndex, Target::Home],
+        (Some("category"), 2) => vec![
+            Target::ListPage(key.to_owned()),
+            Target::Row(key.to_owned()),
+            Target::RowsIndex,
+            Target::Home,
+        ],
         (Some("related"), 2) => vec![Target::Movie(parts[1].to_owned())],
-        (Some("docs"), 2) => parts[1].parse().map(|n| vec![Target::Docs(n)]).unwrap_or_default(),
+        (Some("docs"), 2) => parts[1]
+            .parse()
+            .map(|n| vec![Target::Docs(n)])
+            .unwrap_or_default(),
         _ => vec![],
     }
 }
 
 /// What every change reaches: the home page and its first rows.
 pub fn always() -> Vec<Target> {
-    vec![Target::Home, Target::RowsIndex, Target::Row("recent".into()), Target::Row("top".into())]
+    vec![
+        Target::Home,
+        Target::RowsIndex,
+        Target::Row("recent".into()),
+        Target::Row("top".into()),
+    ]
 }
 
 /// The search shard of a token: its first three characters, or the whole of a shorter token.

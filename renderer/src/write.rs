@@ -1,9 +1,25 @@
 //! Writing the site: a file is written only when its bytes change, always through a temporary
-//! file in the same directory and a rename, so a reader never sees half a page.
+//! file (in `.render/tmp/`, on the same file system) and a rename, so a reader never sees half a
+//! page. A render that is killed leaves its temporary files there, and the next one clears them.
 
 use std::fs;
 use std::io::{self, Write};
 use std::path::Path;
+
+/// Where temporary files are made.
+pub const TMP_DIR: &str = ".render/tmp";
+
+static NEXT_TMP: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Empties the temporary folder (what a killed render left) and makes sure it exists.
+pub fn reset_tmp(root: &Path) -> io::Result<()> {
+    let dir = root.join(TMP_DIR);
+    match fs::remove_dir_all(&dir) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+        _ => {}
+    }
+    fs::create_dir_all(dir)
+}
 
 /// What happened to a file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,8 +39,10 @@ pub fn write_if_changed(root: &Path, rel: &str, bytes: &[u8]) -> io::Result<Outc
     }
     let dir = path.parent().unwrap_or(root);
     fs::create_dir_all(dir)?;
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    let n = NEXT_TMP.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = root
+        .join(TMP_DIR)
+        .join(format!("{}-{n}", std::process::id()));
     let mut f = fs::File::create(&tmp)?;
     f.write_all(bytes)?;
     drop(f);
@@ -63,7 +81,10 @@ pub fn walk(root: &Path) -> io::Result<Vec<String>> {
         for entry in entries {
             let entry = entry?;
             let path = entry.path();
-            let rel = path.strip_prefix(root).map(|p| p.to_string_lossy().into_owned()).unwrap_or_default();
+            let rel = path
+                .strip_prefix(root)
+                .map(|p| p.to_string_lossy().into_owned())
+                .unwrap_or_default();
             if rel == ".render" {
                 continue;
             }
@@ -85,11 +106,22 @@ mod tests {
     #[test]
     fn unchanged_files_are_not_rewritten() {
         let d = tempfile::tempdir().expect("dir");
-        assert_eq!(write_if_changed(d.path(), "a/b/index.html", b"one").expect("write"), Outcome::Written);
-        let before = fs::metadata(d.path().join("a/b/index.html")).and_then(|m| m.modified()).expect("mtime");
+        reset_tmp(d.path()).expect("tmp");
+        assert_eq!(
+            write_if_changed(d.path(), "a/b/index.html", b"one").expect("write"),
+            Outcome::Written
+        );
+        let before = fs::metadata(d.path().join("a/b/index.html"))
+            .and_then(|m| m.modified())
+            .expect("mtime");
         std::thread::sleep(std::time::Duration::from_millis(20));
-        assert_eq!(write_if_changed(d.path(), "a/b/index.html", b"one").expect("same"), Outcome::Unchanged);
-        let after = fs::metadata(d.path().join("a/b/index.html")).and_then(|m| m.modified()).expect("mtime");
+        assert_eq!(
+            write_if_changed(d.path(), "a/b/index.html", b"one").expect("same"),
+            Outcome::Unchanged
+        );
+        let after = fs::metadata(d.path().join("a/b/index.html"))
+            .and_then(|m| m.modified())
+            .expect("mtime");
         assert_eq!(before, after);
         assert_eq!(walk(d.path()).expect("walk"), ["a/b/index.html"]);
         assert!(remove(d.path(), "a/b/index.html").expect("remove"));

@@ -36,7 +36,8 @@ impl Store {
     /// The ids of every title that has a file, ordered.
     pub fn library_ids(&self) -> Result<Vec<ContentId>> {
         let conn = self.conn();
-        let mut stmt = conn.prepare_cached("SELECT DISTINCT content_id FROM content_files ORDER BY content_id")?;
+        let mut stmt = conn
+            .prepare_cached("SELECT DISTINCT content_id FROM content_files ORDER BY content_id")?;
         let ids = stmt
             .query_map([], |r| r.get::<_, String>(0))?
             .filter_map(|r| r.ok().and_then(|s| ContentId::parse(&s).ok()))
@@ -55,10 +56,18 @@ impl Store {
         }
         let mut out = Vec::with_capacity(files.len());
         for id in ids {
-            let Some(f) = files.remove(id.as_str()) else { continue };
-            let Some(record) = self.metadata(id)? else { continue };
+            let Some(f) = files.remove(id.as_str()) else {
+                continue;
+            };
+            let Some(record) = self.metadata(id)? else {
+                continue;
+            };
             let added_at = f.iter().map(|f| f.created_at).min().unwrap_or(0);
-            out.push(Title { record, added_at, files: f });
+            out.push(Title {
+                record,
+                added_at,
+                files: f,
+            });
         }
         Ok(out)
     }
@@ -66,9 +75,11 @@ impl Store {
     /// Every category with its titles.
     pub fn categories(&self) -> Result<Vec<Category>> {
         let conn = self.conn();
-        let mut stmt = conn.prepare_cached("SELECT id, slug, name FROM categories ORDER BY position, id")?;
-        let heads: Vec<(i64, String, String)> =
-            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<rusqlite::Result<_>>()?;
+        let mut stmt =
+            conn.prepare_cached("SELECT id, slug, name FROM categories ORDER BY position, id")?;
+        let heads: Vec<(i64, String, String)> = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<rusqlite::Result<_>>()?;
         let mut items = conn.prepare_cached(
             "SELECT content_id FROM category_items WHERE category_id = ?1 ORDER BY position",
         )?;
@@ -78,27 +89,47 @@ impl Store {
                 .query_map(params![id], |r| r.get::<_, String>(0))?
                 .filter_map(|r| r.ok().and_then(|s| ContentId::parse(&s).ok()))
                 .collect();
-            out.push(Category { id, slug, name, content });
+            out.push(Category {
+                id,
+                slug,
+                name,
+                content,
+            });
         }
         Ok(out)
     }
 
     /// Creates the built-in collections once (on a database that has none).
-    pub fn seed_collections(&self, builtin: &[(&str, crate::CollectionKind, &[&str])]) -> Result<usize> {
-        let have: i64 = self.conn().query_row("SELECT count(*) FROM collections WHERE builtin = 1", [], |r| r.get(0))?;
+    pub fn seed_collections(
+        &self,
+        builtin: &[(&str, crate::CollectionKind, &[&str])],
+    ) -> Result<usize> {
+        let have: i64 = self.conn().query_row(
+            "SELECT count(*) FROM collections WHERE builtin = 1",
+            [],
+            |r| r.get(0),
+        )?;
         if have > 0 {
             return Ok(0);
         }
         for (name, kind, ids) in builtin {
-            let ids: Vec<ContentId> = ids.iter().filter_map(|i| ContentId::parse(i).ok()).collect();
+            let ids: Vec<ContentId> = ids
+                .iter()
+                .filter_map(|i| ContentId::parse(i).ok())
+                .collect();
             let c: Collection = self.create_collection(name, *kind, &ids)?;
-            self.conn().execute("UPDATE collections SET builtin = 1 WHERE id = ?1", [c.id])?;
+            self.conn()
+                .execute("UPDATE collections SET builtin = 1 WHERE id = ?1", [c.id])?;
         }
         Ok(builtin.len())
     }
 
     /// The newest change's sequence number (0 for none).
     pub fn last_change(&self) -> Result<i64> {
-        Ok(self.conn().query_row("SELECT coalesce(max(seq), 0) FROM changes", [], |r| r.get(0))?)
+        Ok(self
+            .conn()
+            .query_row("SELECT coalesce(max(seq), 0) FROM changes", [], |r| {
+                r.get(0)
+            })?)
     }
 }

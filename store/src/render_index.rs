@@ -70,7 +70,8 @@ fn card_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CardRow> {
     })
 }
 
-const CARD_COLS: &str = "c.id, c.title, c.year, c.poster, c.stars, c.sort_title, c.rating, c.votes, c.added_at";
+const CARD_COLS: &str =
+    "c.id, c.title, c.year, c.poster, c.stars, c.sort_title, c.rating, c.votes, c.added_at";
 
 impl RenderIndex {
     /// Opens (creating) the index at `path`. It is derived data, so it trades durability for
@@ -84,7 +85,9 @@ impl RenderIndex {
     }
 
     pub fn begin(&mut self) -> Result<IndexTx<'_>> {
-        Ok(IndexTx { tx: self.conn.transaction()? })
+        Ok(IndexTx {
+            tx: self.conn.transaction()?,
+        })
     }
 }
 
@@ -100,7 +103,12 @@ impl IndexTx<'_> {
 
     /// A named number (the change-log position, whether the index is complete).
     pub fn state(&self, name: &str) -> Result<Option<i64>> {
-        Ok(self.tx.query_row("SELECT value FROM state WHERE name = ?1", [name], |r| r.get(0)).optional()?)
+        Ok(self
+            .tx
+            .query_row("SELECT value FROM state WHERE name = ?1", [name], |r| {
+                r.get(0)
+            })
+            .optional()?)
     }
 
     pub fn set_state(&self, name: &str, value: i64) -> Result<()> {
@@ -119,14 +127,18 @@ impl IndexTx<'_> {
 
     /// The list keys a title belongs to.
     pub fn keys_of(&self, id: &str) -> Result<Vec<String>> {
-        let mut stmt = self.tx.prepare_cached("SELECT key FROM members WHERE id = ?1 ORDER BY key")?;
+        let mut stmt = self
+            .tx
+            .prepare_cached("SELECT key FROM members WHERE id = ?1 ORDER BY key")?;
         let rows = stmt.query_map([id], |r| r.get(0))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     /// A title's search tokens.
     pub fn tokens_of(&self, id: &str) -> Result<Vec<String>> {
-        let mut stmt = self.tx.prepare_cached("SELECT DISTINCT token FROM tokens WHERE id = ?1")?;
+        let mut stmt = self
+            .tx
+            .prepare_cached("SELECT DISTINCT token FROM tokens WHERE id = ?1")?;
         let rows = stmt.query_map([id], |r| r.get(0))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
@@ -143,15 +155,19 @@ impl IndexTx<'_> {
     /// Removes every membership `owner` made; answers the list keys that lost members.
     pub fn drop_owned(&self, owner: &str) -> Result<Vec<String>> {
         let keys: Vec<String> = {
-            let mut stmt = self.tx.prepare_cached("SELECT DISTINCT key FROM members WHERE owner = ?1")?;
-            stmt.query_map([owner], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?
+            let mut stmt = self
+                .tx
+                .prepare_cached("SELECT DISTINCT key FROM members WHERE owner = ?1")?;
+            stmt.query_map([owner], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?
         };
         self.tx.execute(
             "UPDATE lists SET count = count - (SELECT count(*) FROM members m WHERE m.key = lists.key AND m.owner = ?1)
              WHERE key IN (SELECT key FROM members WHERE owner = ?1)",
             [owner],
         )?;
-        self.tx.execute("DELETE FROM members WHERE owner = ?1", [owner])?;
+        self.tx
+            .execute("DELETE FROM members WHERE owner = ?1", [owner])?;
         self.tx.execute("DELETE FROM lists WHERE count <= 0", [])?;
         Ok(keys)
     }
@@ -178,7 +194,15 @@ impl IndexTx<'_> {
     }
 
     /// Adds a title to a list (creating the list with its label), on behalf of `owner`.
-    pub fn add_member(&self, key: &str, label: &str, id: &str, owner: &str, added_at: i64, position: i64) -> Result<()> {
+    pub fn add_member(
+        &self,
+        key: &str,
+        label: &str,
+        id: &str,
+        owner: &str,
+        added_at: i64,
+        position: i64,
+    ) -> Result<()> {
         let new = self.tx.execute(
             "INSERT OR IGNORE INTO members (key, id, owner, added_at, position) VALUES (?1, ?2, ?3, ?4, ?5)",
             params![key, id, owner, added_at, position],
@@ -194,20 +218,29 @@ impl IndexTx<'_> {
     }
 
     pub fn add_token(&self, token: &str, id: &str, field: i64) -> Result<()> {
-        self.tx.execute("INSERT OR IGNORE INTO tokens (token, id, field) VALUES (?1, ?2, ?3)", params![token, id, field])?;
+        self.tx.execute(
+            "INSERT OR IGNORE INTO tokens (token, id, field) VALUES (?1, ?2, ?3)",
+            params![token, id, field],
+        )?;
         Ok(())
     }
 
     /// The ids in a list, in its own order.
     pub fn members(&self, key: &str) -> Result<Vec<String>> {
-        let mut stmt = self.tx.prepare_cached("SELECT id FROM members WHERE key = ?1 ORDER BY position, id")?;
+        let mut stmt = self
+            .tx
+            .prepare_cached("SELECT id FROM members WHERE key = ?1 ORDER BY position, id")?;
         let rows = stmt.query_map([key], |r| r.get(0))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     /// The cards of a list: in its own order, or newest first, at most `limit`.
     pub fn list_cards(&self, key: &str, newest_first: bool, limit: i64) -> Result<Vec<CardRow>> {
-        let order = if newest_first { "m.added_at DESC, m.id DESC" } else { "m.position, m.id" };
+        let order = if newest_first {
+            "m.added_at DESC, m.id DESC"
+        } else {
+            "m.position, m.id"
+        };
         let sql = format!(
             "SELECT {CARD_COLS} FROM members m JOIN cards c ON c.id = m.id WHERE m.key = ?1 ORDER BY {order} LIMIT ?2"
         );
@@ -218,7 +251,9 @@ impl IndexTx<'_> {
 
     /// Cards by id (those not in the library left out), in the order asked.
     pub fn cards(&self, ids: &[String]) -> Result<Vec<CardRow>> {
-        let mut stmt = self.tx.prepare_cached(&format!("SELECT {CARD_COLS} FROM cards c WHERE c.id = ?1"))?;
+        let mut stmt = self
+            .tx
+            .prepare_cached(&format!("SELECT {CARD_COLS} FROM cards c WHERE c.id = ?1"))?;
         let mut out = Vec::new();
         for id in ids {
             if let Some(c) = stmt.query_row([id], card_from_row).optional()? {
@@ -231,9 +266,13 @@ impl IndexTx<'_> {
     /// The newest cards, or the best rated (with at least `min_votes` votes).
     pub fn top_cards(&self, by_rating: bool, min_votes: i64, limit: i64) -> Result<Vec<CardRow>> {
         let sql = if by_rating {
-            format!("SELECT {CARD_COLS} FROM cards c WHERE c.rating IS NOT NULL AND c.votes >= ?1 ORDER BY c.rating DESC, c.votes DESC, c.id LIMIT ?2")
+            format!(
+                "SELECT {CARD_COLS} FROM cards c WHERE c.rating IS NOT NULL AND c.votes >= ?1 ORDER BY c.rating DESC, c.votes DESC, c.id LIMIT ?2"
+            )
         } else {
-            format!("SELECT {CARD_COLS} FROM cards c WHERE ?1 >= 0 ORDER BY c.added_at DESC, c.id DESC LIMIT ?2")
+            format!(
+                "SELECT {CARD_COLS} FROM cards c WHERE ?1 >= 0 ORDER BY c.added_at DESC, c.id DESC LIMIT ?2"
+            )
         };
         let mut stmt = self.tx.prepare_cached(&sql)?;
         let rows = stmt.query_map(params![min_votes, limit], card_from_row)?;
@@ -245,16 +284,30 @@ impl IndexTx<'_> {
         let mut stmt = self.tx.prepare_cached(
             "SELECT key, label, count FROM lists WHERE key >= ?1 AND key < ?1 || char(1114111) ORDER BY key",
         )?;
-        let rows = stmt.query_map([prefix], |r| Ok(ListRow { key: r.get(0)?, label: r.get(1)?, count: r.get(2)? }))?;
+        let rows = stmt.query_map([prefix], |r| {
+            Ok(ListRow {
+                key: r.get(0)?,
+                label: r.get(1)?,
+                count: r.get(2)?,
+            })
+        })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     pub fn list(&self, key: &str) -> Result<Option<ListRow>> {
         Ok(self
             .tx
-            .query_row("SELECT key, label, count FROM lists WHERE key = ?1", [key], |r| {
-                Ok(ListRow { key: r.get(0)?, label: r.get(1)?, count: r.get(2)? })
-            })
+            .query_row(
+                "SELECT key, label, count FROM lists WHERE key = ?1",
+                [key],
+                |r| {
+                    Ok(ListRow {
+                        key: r.get(0)?,
+                        label: r.get(1)?,
+                        count: r.get(2)?,
+                    })
+                },
+            )
             .optional()?)
     }
 
@@ -264,13 +317,17 @@ impl IndexTx<'_> {
             "SELECT t.token, t.id, t.field, c.votes FROM tokens t JOIN cards c ON c.id = t.id
              WHERE t.token >= ?1 AND t.token < ?1 || char(1114111) ORDER BY t.token, t.id, t.field",
         )?;
-        let rows = stmt.query_map([prefix], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+        let rows = stmt.query_map([prefix], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     /// Every distinct token (for a full render's list of shards).
     pub fn all_tokens(&self) -> Result<Vec<String>> {
-        let mut stmt = self.tx.prepare_cached("SELECT DISTINCT token FROM tokens ORDER BY token")?;
+        let mut stmt = self
+            .tx
+            .prepare_cached("SELECT DISTINCT token FROM tokens ORDER BY token")?;
         let rows = stmt.query_map([], |r| r.get(0))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }

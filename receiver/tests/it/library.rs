@@ -263,12 +263,19 @@ fn collections_as_the_notes_give_them() {
         400,
         "invalid_content_id",
     );
-    assert_eq!(
-        api.get("/api/library/collection/").json()["collections"]
-            .as_array()
-            .map(Vec::len),
-        Some(1)
+    let all = api.get("/api/library/collection/").json();
+    let names: Vec<&str> = all["collections"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter_map(|c| c["name"].as_str())
+        .collect();
+    assert!(names.contains(&"Matrix"), "{names:?}");
+    assert!(
+        names.contains(&"Star Wars") && names.contains(&"The Lord of the Rings"),
+        "the built-in collections are there: {names:?}"
     );
+    assert_eq!(names.len(), renderer::BUILTIN_COLLECTIONS.len() + 1);
     assert_eq!(api.delete(&path).status, 204);
     assert_error(&api.get(&path), 404, "not_found");
     assert_error(&api.delete(&path), 404, "not_found");

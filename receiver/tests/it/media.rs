@@ -86,6 +86,10 @@ fn nothing_is_served_without_a_login_but_login_and_setup() {
     let u = api.start_upload(&FileSpec::new("Staged.mkv", 500, 52), "tt0000702");
     let anon = server.anon();
 
+    // The renderer replaces the hand-written site; wait for its page of the new title.
+    crate::support::wait_for(20, "the movie page", || {
+        (api.get("/movie/tt0000701/index.html").status == 200).then_some(())
+    });
     for path in [
         "/",
         "/index.html",

@@ -1,0 +1,143 @@
+//! The property: after any sequence of adds, edits, deletes and collection changes, the site an
+//! incremental render keeps equals a full rebuild, byte for byte.
+
+use store::{CollectionKind, CollectionPatch, ContentId};
+
+use crate::library::FILMS;
+use crate::support::{Lib, dangling, meta, tree};
+
+/// A small deterministic random source.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+const GENRES: &[&str] = &["Action", "Drama", "Comedy", "Sci-Fi", "Horror", "Western"];
+
+fn run(seed: u64, steps: usize) {
+    let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+    let lib = Lib::new();
+    let site = lib.site("incremental");
+    let mut present: Vec<usize> = Vec::new();
+    for (i, film) in FILMS.iter().enumerate().take(FILMS.len() / 2) {
+        lib.add(&meta(film));
+        present.push(i);
+    }
+    renderer::full(&lib.store, &site, &lib.media()).expect("first render");
+    let mut collections: Vec<i64> = Vec::new();
+    let mut log = Vec::new();
+    for step in 0..steps {
+        let op = rng.below(7);
+        match op {
+            0 | 1 => {
+                let absent: Vec<usize> =
+                    (0..FILMS.len()).filter(|i| !present.contains(i)).collect();
+                if let Some(&i) = absent.get(rng.below(absent.len().max(1))) {
+                    let mut m = meta(&FILMS[i]);
+                    m.suggestions = (0..rng.below(4))
+                        .map(|_| FILMS[rng.below(FILMS.len())].id.to_string())
+                        .collect();
+                    lib.add(&m);
+                    present.push(i);
+                    log.push(format!("add {}", FILMS[i].id));
+                }
+            }
+            2 if !present.is_empty() => {
+                let i = present.remove(rng.below(present.len()));
+                lib.remove(FILMS[i].id);
+                log.push(format!("delete {}", FILMS[i].id));
+            }
+            3 | 4 if !present.is_empty() => {
+                let i = present[rng.below(present.len())];
+                let mut m = lib.metadata(FILMS[i].id);
+                match rng.below(5) {
+                    0 => m.title = format!("{} (edited {step})", m.title),
+                    1 => m.genres = vec![GENRES[rng.below(GENRES.len())].to_string()],
+                    2 => m.year = Some(1930 + rng.below(95) as i64),
+                    3 => {
+                        m.rating = Some(store::Rating {
+                            value: (rng.below(100) as f64) / 10.0,
+                            votes: rng.below(100_000) as i64,
+                            max: 10.0,
+                        })
+                    }
+                    _ => m.suggestions = vec![FILMS[rng.below(FILMS.len())].id.to_string()],
+                }
+                lib.store.save_metadata(&m, 3).expect("edit");
+                log.push(format!("edit {}", FILMS[i].id));
+            }
+            5 => {
+                let ids: Vec<ContentId> = (0..1 + rng.below(4))
+                    .map(|_| ContentId::parse(FILMS[rng.below(FILMS.len())].id).expect("id"))
+                    .collect();
+                if collections.is_empty() || rng.below(2) == 0 {
+                    let c = lib
+                        .store
+                        .create_collection(&format!("Set {step}"), CollectionKind::Custom, &ids)
+                        .expect("create");
+                    collections.push(c.id);
+                    log.push(format!("collection create {}", c.id));
+                } else {
+                    let id = collections[rng.below(collections.len())];
+                    let patch = CollectionPatch {
+                        name: Some(format!("Renamed {step}")),
+                        content: Some(ids),
+                        ..Default::default()
+                    };
+                    lib.store.update_collection(id, &patch).expect("update");
+                    log.push(format!("collection update {id}"));
+                }
+            }
+            6 if !collections.is_empty() => {
+                let id = collections.remove(rng.below(collections.len()));
+                lib.store.delete_collection(id).expect("delete collection");
+                log.push(format!("collection delete {id}"));
+            }
+            _ => continue,
+        }
+        renderer::incremental(&lib.store, &site, &lib.media()).expect("incremental");
+        if step % 10 == 9 || step == steps - 1 {
+            let fresh = lib.site(&format!("full-{step}"));
+            renderer::full(&lib.store, &fresh, &lib.media()).expect("full");
+            let (a, b) = (tree(&site), tree(&fresh));
+            let differ: Vec<&String> = a
+                .keys()
+                .chain(b.keys())
+                .filter(|k| a.get(*k) != b.get(*k))
+                .collect();
+            assert!(
+                differ.is_empty(),
+                "seed {seed} step {step}: incremental and full differ in {differ:?}\nafter {log:?}"
+            );
+            assert_eq!(
+                dangling(&site),
+                Vec::<String>::new(),
+                "seed {seed} step {step}"
+            );
+        }
+    }
+}
+
+#[test]
+fn incremental_equals_full_seed_1() {
+    run(1, 40);
+}
+
+#[test]
+fn incremental_equals_full_seed_2() {
+    run(2, 40);
+}
+
+#[test]
+fn incremental_equals_full_seed_3() {
+    run(3, 40);
+}

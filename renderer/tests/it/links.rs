@@ -1,0 +1,143 @@
+//! Every internal link of a rendered site resolves: after a normal render, and in the site a
+//! render leaves when it is killed (kill -9) at any point, full or incremental.
+
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use crate::library::fill;
+use crate::support::{Lib, Spec, dangling, meta, tree};
+
+#[test]
+fn a_rendered_site_has_no_dangling_links() {
+    let lib = Lib::new();
+    fill(&lib);
+    let site = lib.site("site");
+    renderer::full(&lib.store, &site, &lib.media()).expect("render");
+    assert_eq!(dangling(&site), Vec::<String>::new());
+    // The related title that is not in the library is not linked; the ones that are, are.
+    let matrix =
+        String::from_utf8(std::fs::read(site.join("movie/tt0133093/index.html")).expect("page"))
+            .expect("utf8");
+    assert!(matrix.contains("/movie/tt0088247/") && matrix.contains("/movie/tt1375666/"));
+    assert!(!matrix.contains("tt9999999"));
+}
+
+const NAMES: &[&str] = &[
+    "Night", "River", "Ghost", "Summer", "Iron", "Silent", "Lost", "Golden", "Last", "Red",
+];
+const NOUNS: &[&str] = &[
+    "Harbour", "Kingdom", "Protocol", "Garden", "Letters", "Machine", "Frontier", "Voyage",
+];
+const GENRES: &[&str] = &[
+    "Action", "Drama", "Comedy", "Sci-Fi", "Horror", "Romance", "Thriller",
+];
+
+/// A synthetic title number `n`.
+fn synthetic(n: usize) -> store::Metadata {
+    let id: &'static str = Box::leak(format!("tt{:07}", 5_000_000 + n).into_boxed_str());
+    let title: &'static str = Box::leak(
+        format!(
+            "{} {} {}",
+            NAMES[n % NAMES.len()],
+            NOUNS[(n / 10) % NOUNS.len()],
+            n
+        )
+        .into_boxed_str(),
+    );
+    let g = [GENRES[n % GENRES.len()], GENRES[(n / 7) % GENRES.len()]];
+    let genres: &'static [&'static str] = Box::leak(Box::new(g));
+    let mut m = meta(&Spec {
+        id,
+        title,
+        original: None,
+        year: 1950 + (n % 75) as i64,
+        genres,
+        directors: &["Ada Director"],
+        stars: &["Sam Star", "Kim Actor"],
+        votes: (n * 37 % 90_000) as i64,
+        rating: 5.0 + (n % 50) as f64 / 10.0,
+    });
+    m.suggestions = vec![
+        format!("tt{:07}", 5_000_000 + (n * 7 + 3) % 900),
+        format!("tt{:07}", 5_000_000 + (n + 1) % 900),
+    ];
+    m
+}
+
+fn render_killed(lib: &Lib, site: &std::path::Path, full: bool, after: Duration) -> bool {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_oott-render"));
+    cmd.env("OOTT_DATA_DIR", lib.data())
+        .env("OOTT_MEDIA_ROOT", lib.media())
+        .env("OOTT_SITE_DIR", site);
+    if full {
+        cmd.arg("--full");
+    }
+    let mut child = cmd
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("oott-render");
+    std::thread::sleep(after);
+    let finished = matches!(child.try_wait(), Ok(Some(_)));
+    let _ = child.kill();
+    let _ = child.wait();
+    !finished
+}
+
+#[test]
+fn renders_killed_part_way_leave_no_dangling_link() {
+    let lib = Lib::new();
+    for n in 0..900 {
+        lib.add(&synthetic(n));
+    }
+    let site = lib.site("site");
+    let mut killed = 0;
+    for ms in [40, 150, 400, 900, 1500] {
+        killed += usize::from(render_killed(&lib, &site, true, Duration::from_millis(ms)));
+        assert_eq!(
+            dangling(&site),
+            Vec::<String>::new(),
+            "full render killed after {ms} ms"
+        );
+    }
+    assert!(
+        killed >= 2,
+        "the renders were killed part way ({killed} times)"
+    );
+    renderer::full(&lib.store, &site, &lib.media()).expect("complete");
+
+    // Now many changes, and incremental renders killed part way.
+    for n in 900..1100 {
+        lib.add(&synthetic(n));
+    }
+    for n in (0..900).step_by(5) {
+        lib.remove(&format!("tt{:07}", 5_000_000 + n));
+    }
+    for n in (1..900).step_by(7) {
+        let mut m = synthetic(n);
+        m.title = format!("Edited {n}");
+        m.genres = vec!["Western".into()];
+        lib.store.save_metadata(&m, 5).expect("edit");
+    }
+    for ms in [30, 120, 350, 800] {
+        render_killed(&lib, &site, false, Duration::from_millis(ms));
+        assert_eq!(
+            dangling(&site),
+            Vec::<String>::new(),
+            "incremental render killed after {ms} ms"
+        );
+    }
+    renderer::incremental(&lib.store, &site, &lib.media()).expect("complete incremental");
+    let fresh = lib.site("fresh");
+    renderer::full(&lib.store, &fresh, &lib.media()).expect("fresh");
+    let (a, b) = (tree(&site), tree(&fresh));
+    let differ: Vec<&String> = a
+        .keys()
+        .chain(b.keys())
+        .filter(|k| a.get(*k) != b.get(*k))
+        .collect();
+    assert!(
+        differ.is_empty(),
+        "after the killed renders the site differs from a full one in {differ:?}"
+    );
+}

@@ -1,0 +1,122 @@
+//! Snapshots of the pages of the fixture library, and the files one change touches.
+
+use std::collections::BTreeMap;
+use std::time::SystemTime;
+
+use crate::library::fill;
+use crate::support::{Lib, tree};
+
+fn pretty(bytes: &[u8]) -> String {
+    match serde_json::from_slice::<serde_json::Value>(bytes) {
+        Ok(v) => serde_json::to_string_pretty(&v).unwrap_or_default(),
+        Err(_) => String::from_utf8_lossy(bytes).into_owned(),
+    }
+}
+
+#[test]
+fn pages_of_the_fixture_library() {
+    let lib = Lib::new();
+    fill(&lib);
+    let site = lib.site("site");
+    let report = renderer::full(&lib.store, &site, &lib.media()).expect("render");
+    assert!(report.full && report.written > 100, "{report:?}");
+    let files = tree(&site);
+    for (name, path) in [
+        ("home", "index.html"),
+        ("movie", "movie/tt0133093/index.html"),
+        ("genre", "genre/sci-fi/index.html"),
+        ("genre_bucket", "genre/sci-fi/1999.json"),
+        ("collection", "collection/1/index.html"),
+        ("collections", "collection/index.html"),
+        ("rows", "rows/index.json"),
+        ("row_top", "rows/top.json"),
+        ("az", "az/index.html"),
+        ("az_bucket", "az/ma.json"),
+        ("search_shard", "search/t/mat.json"),
+        ("login", "login/index.html"),
+    ] {
+        let bytes = files
+            .get(path)
+            .unwrap_or_else(|| panic!("{path} was not rendered"));
+        insta::assert_snapshot!(name, pretty(bytes));
+    }
+    // The card JSON carries what a card needs and nothing more.
+    let row: serde_json::Value = serde_json::from_slice(&files["rows/recent.json"]).expect("json");
+    let mut keys: Vec<&str> = row["cards"][0]
+        .as_object()
+        .expect("card")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort();
+    assert_eq!(keys, ["id", "poster", "stars", "title", "year"]);
+}
+
+fn mtimes(root: &std::path::Path) -> BTreeMap<String, SystemTime> {
+    tree(root)
+        .keys()
+        .map(|k| {
+            (
+                k.clone(),
+                std::fs::metadata(root.join(k))
+                    .and_then(|m| m.modified())
+                    .expect("mtime"),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn one_edit_writes_only_the_files_whose_bytes_change() {
+    let lib = Lib::new();
+    fill(&lib);
+    let site = lib.site("site");
+    renderer::full(&lib.store, &site, &lib.media()).expect("full");
+    let before = tree(&site);
+    let times = mtimes(&site);
+    std::thread::sleep(std::time::Duration::from_millis(20));
+
+    let mut m = lib.metadata("tt0114478");
+    m.rating = Some(store::Rating {
+        value: 9.9,
+        votes: 30_000,
+        max: 10.0,
+    });
+    lib.store.save_metadata(&m, 2).expect("edit");
+    let report = renderer::incremental(&lib.store, &site, &lib.media()).expect("incremental");
+    let after = tree(&site);
+    let changed: Vec<&String> = after
+        .keys()
+        .filter(|k| before.get(*k) != after.get(*k))
+        .collect();
+    assert_eq!(
+        report.written,
+        changed.len(),
+        "written {report:?}, changed {changed:?}"
+    );
+    assert_eq!(report.removed, 0);
+    assert!(
+        changed
+            .iter()
+            .any(|c| c.as_str() == "movie/tt0114478/index.html"),
+        "{changed:?}"
+    );
+    assert!(
+        changed.iter().any(|c| c.as_str() == "rows/top.json"),
+        "it is now the best rated: {changed:?}"
+    );
+    assert!(
+        report.targets < 40,
+        "the edit considered {} files",
+        report.targets
+    );
+    let now = mtimes(&site);
+    for (k, t) in &times {
+        if !changed.contains(&k) {
+            assert_eq!(now.get(k), Some(t), "{k} was rewritten with the same bytes");
+        }
+    }
+    // Nothing changed: nothing is considered.
+    let idle = renderer::incremental(&lib.store, &site, &lib.media()).expect("idle");
+    assert_eq!((idle.targets, idle.written), (0, 0));
+}

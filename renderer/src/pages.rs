@@ -1,8 +1,7 @@
 //! Renders one target: an HTML page through the templates in `templates/`, or a JSON file for
 //! the pages' scripts (rows, buckets, search shards). `None` means the file should not exist.
 
-use std::cell::{Cell, RefCell};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::Path;
 
 use serde::Serialize;
@@ -31,10 +30,6 @@ pub struct Ctx<'a, 'b> {
     pub media_root: &'a Path,
     /// Titles already loaded (a full render loads them all at once).
     pub titles: &'a HashMap<String, Title>,
-    /// Movie pages this render has yet to write: links to them are left out for now.
-    pub not_yet: RefCell<HashSet<String>>,
-    /// Set when a page left a link out; it is rendered again once every page exists.
-    pub omitted: Cell<bool>,
 }
 
 #[derive(Serialize)]
@@ -255,15 +250,7 @@ impl Pages {
             }
         };
         let m = &t.record.metadata;
-        let mut related_ids = c.idx.members(&format!("related/{id}"))?;
-        {
-            let not_yet = c.not_yet.borrow();
-            let before = related_ids.len();
-            related_ids.retain(|r| !not_yet.contains(r));
-            if related_ids.len() != before {
-                c.omitted.set(true);
-            }
-        }
+        let related_ids = c.idx.members(&format!("related/{id}"))?;
         let related = cards(&c.idx.cards(&related_ids)?);
         let mut collections = Vec::new();
         for key in c

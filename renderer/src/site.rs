@@ -3,7 +3,6 @@
 //! changed titles and collections reach). Files go out leaves first, then the lists that link
 //! to them, then the home page; removals last.
 
-use std::cell::{Cell, RefCell};
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::Path;
 
@@ -12,7 +11,7 @@ use store::{ContentId, IndexTx, RenderIndex, Store, Title};
 use crate::model::{card, memberships, related, search_tokens};
 use crate::pages::{Ctx, Pages};
 use crate::target::{INDEXES, STATIC_PAGES, Target, always, for_key, shard_of};
-use crate::write::{Outcome, remove, reset_tmp, walk, write_if_changed};
+use crate::write::{Outcome, begin, end, remove, walk, write_if_changed};
 use crate::{ASSETS, Error};
 
 /// What a render did.
@@ -35,7 +34,13 @@ pub fn index_path(out: &Path) -> std::path::PathBuf {
 
 /// Renders what changed since the last render (everything, if the site has no complete index).
 pub fn incremental(store: &Store, out: &Path, media_root: &Path) -> Result<Report, Error> {
-    reset_tmp(out)?;
+    begin(out)?;
+    let report = incremental_inner(store, out, media_root)?;
+    end(out)?;
+    Ok(report)
+}
+
+fn incremental_inner(store: &Store, out: &Path, media_root: &Path) -> Result<Report, Error> {
     let mut idx = RenderIndex::open(&index_path(out))?;
     let tx = idx.begin()?;
     if tx.state("complete")? != Some(1) {
@@ -79,9 +84,11 @@ pub fn incremental(store: &Store, out: &Path, media_root: &Path) -> Result<Repor
 
 /// Renders everything from scratch.
 pub fn full(store: &Store, out: &Path, media_root: &Path) -> Result<Report, Error> {
-    reset_tmp(out)?;
+    begin(out)?;
     let mut idx = RenderIndex::open(&index_path(out))?;
-    full_with(store, out, media_root, &mut idx)
+    let report = full_with(store, out, media_root, &mut idx)?;
+    end(out)?;
+    Ok(report)
 }
 
 fn full_with(
@@ -100,6 +107,7 @@ fn full_with(
     for c in store.collections()? {
         reindex_collection(&tx, store, c.id, None)?;
     }
+    tx.index_after_bulk()?;
     for cat in store.categories()? {
         let key = format!("category/{}", cat.slug);
         for (i, id) in cat.content.iter().enumerate() {
@@ -244,71 +252,103 @@ fn write_targets(
     titles: &HashMap<String, Title>,
 ) -> Result<Report, Error> {
     let pages = Pages::new()?;
-    // Movie pages not on disk yet: until each is written, links to it are left out, and the
-    // pages that left one out are written again at the end of the movie pages.
-    let not_yet: HashSet<String> = targets
-        .iter()
-        .filter_map(|t| match t {
-            Target::Movie(id) if !out.join(t.path()).exists() => Some(id.clone()),
-            _ => None,
-        })
-        .collect();
     let ctx = Ctx {
         idx: tx,
         store,
         media_root,
         titles,
-        not_yet: RefCell::new(not_yet),
-        omitted: Cell::new(false),
     };
     let mut ordered: Vec<Target> = targets.into_iter().collect();
     ordered.sort_by_key(|t| t.level());
-    // Pages that will be linked before they are written get a placeholder without links
-    // first, so a render stopped at any point leaves no link that leads nowhere.
+    // Pages that are linked before they are written get a placeholder without links first, so
+    // a render stopped at any point leaves no link that leads nowhere: the list and index pages
+    // that movie pages link to, and new movie pages other movie pages link to.
+    let new_movies: HashSet<&str> = ordered
+        .iter()
+        .filter_map(|t| match t {
+            Target::Movie(id) if !out.join(t.path()).exists() => Some(id.as_str()),
+            _ => None,
+        })
+        .collect();
+    let mut linked_new: BTreeSet<String> = BTreeSet::new();
+    if !new_movies.is_empty() {
+        for t in &ordered {
+            if let Target::Movie(id) = t {
+                let related = tx.members(&format!("related/{id}"))?;
+                linked_new.extend(
+                    related
+                        .into_iter()
+                        .filter(|r| new_movies.contains(r.as_str())),
+                );
+            }
+        }
+    }
     for t in &ordered {
         let linked_page = matches!(
             t,
             Target::ListPage(_) | Target::Index(_) | Target::Home | Target::Static(_)
-        );
+        ) || matches!(t, Target::Movie(id) if linked_new.contains(id));
         if linked_page && !out.join(t.path()).exists() {
             write_if_changed(out, &t.path(), PLACEHOLDER.as_bytes())?;
         }
     }
-    let movies = ordered.iter().take_while(|t| t.level() == 0).count();
     let mut report = Report {
         targets: ordered.len(),
         ..Report::default()
     };
     let mut gone = Vec::new();
-    let mut again = Vec::new();
-    for (i, t) in ordered.iter().enumerate() {
-        if i == movies {
-            ctx.not_yet.borrow_mut().clear();
-            for t in again.drain(..) {
-                if let Some(bytes) = pages.render(&t, &ctx)? {
-                    write_if_changed(out, &t.path(), &bytes)?;
+    // This thread renders; writers put the files on disk meanwhile. Every file of a level is
+    // on disk before the next level starts, so the link order holds.
+    let writers = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2)
+        .clamp(1, 4);
+    std::thread::scope(|scope| -> Result<(), Error> {
+        for level in ordered.chunk_by(|a, b| a.level() == b.level()) {
+            let (send, receive) = std::sync::mpsc::sync_channel::<(String, Vec<u8>)>(64);
+            let receive = std::sync::Arc::new(std::sync::Mutex::new(receive));
+            let workers: Vec<_> = (0..writers)
+                .map(|_| {
+                    let receive = receive.clone();
+                    scope.spawn(move || -> std::io::Result<Report> {
+                        let mut r = Report::default();
+                        loop {
+                            let next = receive.lock().unwrap_or_else(|e| e.into_inner()).recv();
+                            let Ok((path, bytes)) = next else {
+                                return Ok(r);
+                            };
+                            count(&mut r, write_if_changed(out, &path, &bytes)?);
+                        }
+                    })
+                })
+                .collect();
+            let mut rendered = Ok(());
+            for t in level {
+                match pages.render(t, &ctx) {
+                    Ok(Some(bytes)) => {
+                        if send.send((t.path(), bytes)).is_err() {
+                            break; // a writer failed; its error is reported below
+                        }
+                    }
+                    Ok(None) => gone.push(t.path()),
+                    Err(e) => {
+                        rendered = Err(e);
+                        break;
+                    }
                 }
             }
-        }
-        ctx.omitted.set(false);
-        match pages.render(t, &ctx)? {
-            Some(bytes) => count(&mut report, write_if_changed(out, &t.path(), &bytes)?),
-            None => gone.push(t.path()),
-        }
-        if let Target::Movie(id) = t {
-            ctx.not_yet.borrow_mut().remove(id);
-            if ctx.omitted.get() {
-                again.push(t.clone());
+            drop(send);
+            for w in workers {
+                let r = w
+                    .join()
+                    .map_err(|_| std::io::Error::other("a writer thread panicked"))??;
+                report.written += r.written;
+                report.unchanged += r.unchanged;
             }
+            rendered?;
         }
-    }
-    // Only movie pages were rendered: write the deferred ones now.
-    ctx.not_yet.borrow_mut().clear();
-    for t in again {
-        if let Some(bytes) = pages.render(&t, &ctx)? {
-            write_if_changed(out, &t.path(), &bytes)?;
-        }
-    }
+        Ok(())
+    })?;
     for rel in gone {
         if remove(out, &rel)? {
             report.removed += 1;

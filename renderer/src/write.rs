@@ -1,24 +1,35 @@
 //! Writing the site: a file is written only when its bytes change, always through a temporary
-//! file (in `.render/tmp/`, on the same file system) and a rename, so a reader never sees half a
-//! page. A render that is killed leaves its temporary files there, and the next one clears them.
+//! dot-file beside it and a rename, so a reader never sees half a page (dot-files are never
+//! served). A render marks itself running; the next render after one that was killed removes the
+//! temporary files it left.
 
 use std::fs;
 use std::io::{self, Write};
 use std::path::Path;
 
-/// Where temporary files are made.
-pub const TMP_DIR: &str = ".render/tmp";
+/// Present while a render runs: found at the start of a render, it tells of one that was killed.
+const RUNNING: &str = ".render/running";
 
-static NEXT_TMP: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-
-/// Empties the temporary folder (what a killed render left) and makes sure it exists.
-pub fn reset_tmp(root: &Path) -> io::Result<()> {
-    let dir = root.join(TMP_DIR);
-    match fs::remove_dir_all(&dir) {
-        Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
-        _ => {}
+/// Marks a render as running, first removing what a killed one left behind.
+pub fn begin(root: &Path) -> io::Result<()> {
+    fs::create_dir_all(root.join(".render"))?;
+    if root.join(RUNNING).exists() {
+        for rel in walk(root)? {
+            let name = rel.rsplit('/').next().unwrap_or("");
+            if name.starts_with('.') && name.contains(".tmp-") {
+                fs::remove_file(root.join(&rel))?;
+            }
+        }
     }
-    fs::create_dir_all(dir)
+    fs::write(root.join(RUNNING), b"")
+}
+
+/// Marks the render as finished.
+pub fn end(root: &Path) -> io::Result<()> {
+    match fs::remove_file(root.join(RUNNING)) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+        _ => Ok(()),
+    }
 }
 
 /// What happened to a file.
@@ -39,10 +50,12 @@ pub fn write_if_changed(root: &Path, rel: &str, bytes: &[u8]) -> io::Result<Outc
     }
     let dir = path.parent().unwrap_or(root);
     fs::create_dir_all(dir)?;
-    let n = NEXT_TMP.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let tmp = root
-        .join(TMP_DIR)
-        .join(format!("{}-{n}", std::process::id()));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    // Beside the target: a rename within one directory is much cheaper than across two.
+    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
     let mut f = fs::File::create(&tmp)?;
     f.write_all(bytes)?;
     drop(f);
@@ -106,7 +119,7 @@ mod tests {
     #[test]
     fn unchanged_files_are_not_rewritten() {
         let d = tempfile::tempdir().expect("dir");
-        reset_tmp(d.path()).expect("tmp");
+        begin(d.path()).expect("begin");
         assert_eq!(
             write_if_changed(d.path(), "a/b/index.html", b"one").expect("write"),
             Outcome::Written
@@ -124,6 +137,11 @@ mod tests {
             .expect("mtime");
         assert_eq!(before, after);
         assert_eq!(walk(d.path()).expect("walk"), ["a/b/index.html"]);
+        // A killed render's leftovers go at the start of the next.
+        std::fs::write(d.path().join("a/b/.index.html.tmp-1"), b"half").expect("leftover");
+        begin(d.path()).expect("again");
+        assert_eq!(walk(d.path()).expect("walk"), ["a/b/index.html"]);
+        end(d.path()).expect("end");
         assert!(remove(d.path(), "a/b/index.html").expect("remove"));
         assert!(!d.path().join("a").exists(), "empty folders go too");
     }

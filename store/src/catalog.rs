@@ -124,6 +124,19 @@ impl Store {
         Ok(builtin.len())
     }
 
+    /// Files many titles at once (a restore, an import, a benchmark library): each title's
+    /// metadata and its file, in one transaction.
+    pub fn import(&self, titles: &[(crate::Metadata, crate::NewFile)]) -> Result<()> {
+        let now = crate::now();
+        self.tx(|tx| {
+            for (m, f) in titles {
+                crate::metadata::save_tx(tx, m, now)?;
+                crate::files::insert_tx(tx, f)?;
+            }
+            Ok(())
+        })
+    }
+
     /// The newest change's sequence number (0 for none).
     pub fn last_change(&self) -> Result<i64> {
         Ok(self

@@ -221,58 +221,7 @@ impl Store {
     /// Stores freshly fetched metadata, replacing the cached fields (users' own values live
     /// elsewhere and are untouched) and clearing any fetch error.
     pub fn save_metadata(&self, m: &Metadata, fetched_at: i64) -> Result<()> {
-        self.tx(|tx| {
-            let rating = m.rating.as_ref();
-            tx.execute(
-                "INSERT INTO metadata (content_id, title, updated_at) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (content_id) DO NOTHING",
-                params![m.id.as_str(), m.title, now()],
-            )?;
-            tx.execute(
-                "UPDATE metadata SET title = ?2, original_title = ?3, year = ?4, kind = ?5, stars = ?6,
-                    cast_members = ?7, directors = ?8, writers = ?9, genres = ?10, duration_minutes = ?11,
-                    plot_short = ?12, plot_long = ?13, rating_value = ?14, rating_votes = ?15,
-                    rating_max = ?16, poster_url = ?17, parental_rating = ?18, metascore = ?19,
-                    suggestions = ?20, tagline = ?21, wikidata_id = ?22, rotten_tomatoes = ?23,
-                    metacritic_url = ?24, metacritic_rating = ?25, details = ?26, awards = ?27,
-                    trailer_url = ?28, fetched_at = ?29, fetch_error = NULL, fetch_attempts = 0,
-                    next_fetch_at = NULL, updated_at = ?30
-                 WHERE content_id = ?1",
-                params![
-                    m.id.as_str(),
-                    m.title,
-                    m.original_title,
-                    m.year,
-                    m.kind,
-                    json_list(&m.stars),
-                    json_list(&m.cast),
-                    json_list(&m.directors),
-                    json_list(&m.writers),
-                    json_list(&m.genres),
-                    m.duration.as_ref().map(|d| d.minutes),
-                    m.plot_short,
-                    m.plot_long,
-                    rating.map(|r| r.value),
-                    rating.map(|r| r.votes),
-                    rating.map(|r| r.max),
-                    m.poster_url,
-                    m.parental_rating,
-                    m.metascore,
-                    json_list(&m.suggestions),
-                    m.tagline,
-                    m.wikidata_id,
-                    m.rotten_tomatoes,
-                    m.metacritic_url,
-                    m.metacritic_rating,
-                    m.details.as_ref().map(Value::to_string),
-                    m.awards,
-                    m.trailer_url,
-                    fetched_at,
-                    now(),
-                ],
-            )?;
-            changes::record(tx, "metadata_changed", Some(&m.id), None)
-        })
+        self.tx(|tx| save_tx(tx, m, fetched_at))
     }
 
     /// Records where the title's poster is in the library.
@@ -405,6 +354,60 @@ impl Store {
         )?;
         Ok(())
     }
+}
+
+/// Stores fetched metadata inside a transaction (see `Store::save_metadata`).
+pub(crate) fn save_tx(tx: &rusqlite::Transaction<'_>, m: &Metadata, fetched_at: i64) -> Result<()> {
+    let rating = m.rating.as_ref();
+    tx.execute(
+        "INSERT INTO metadata (content_id, title, updated_at) VALUES (?1, ?2, ?3)
+         ON CONFLICT (content_id) DO NOTHING",
+        params![m.id.as_str(), m.title, now()],
+    )?;
+    tx.execute(
+        "UPDATE metadata SET title = ?2, original_title = ?3, year = ?4, kind = ?5, stars = ?6,
+            cast_members = ?7, directors = ?8, writers = ?9, genres = ?10, duration_minutes = ?11,
+            plot_short = ?12, plot_long = ?13, rating_value = ?14, rating_votes = ?15,
+            rating_max = ?16, poster_url = ?17, parental_rating = ?18, metascore = ?19,
+            suggestions = ?20, tagline = ?21, wikidata_id = ?22, rotten_tomatoes = ?23,
+            metacritic_url = ?24, metacritic_rating = ?25, details = ?26, awards = ?27,
+            trailer_url = ?28, fetched_at = ?29, fetch_error = NULL, fetch_attempts = 0,
+            next_fetch_at = NULL, updated_at = ?30
+         WHERE content_id = ?1",
+        params![
+            m.id.as_str(),
+            m.title,
+            m.original_title,
+            m.year,
+            m.kind,
+            json_list(&m.stars),
+            json_list(&m.cast),
+            json_list(&m.directors),
+            json_list(&m.writers),
+            json_list(&m.genres),
+            m.duration.as_ref().map(|d| d.minutes),
+            m.plot_short,
+            m.plot_long,
+            rating.map(|r| r.value),
+            rating.map(|r| r.votes),
+            rating.map(|r| r.max),
+            m.poster_url,
+            m.parental_rating,
+            m.metascore,
+            json_list(&m.suggestions),
+            m.tagline,
+            m.wikidata_id,
+            m.rotten_tomatoes,
+            m.metacritic_url,
+            m.metacritic_rating,
+            m.details.as_ref().map(Value::to_string),
+            m.awards,
+            m.trailer_url,
+            fetched_at,
+            now(),
+        ],
+    )?;
+    changes::record(tx, "metadata_changed", Some(&m.id), None)
 }
 
 #[cfg(test)]

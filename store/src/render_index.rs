@@ -37,23 +37,27 @@ pub struct RenderIndex {
     conn: Connection,
 }
 
+/// The secondary indexes, dropped while a full render loads the tables and made again after.
+const INDEXES: &str = "
+CREATE INDEX IF NOT EXISTS cards_added ON cards(added_at DESC, id DESC);
+CREATE INDEX IF NOT EXISTS cards_rating ON cards(rating DESC, votes DESC, id);
+CREATE INDEX IF NOT EXISTS members_by_id ON members(id);
+CREATE INDEX IF NOT EXISTS members_by_owner ON members(owner);
+CREATE INDEX IF NOT EXISTS members_recent ON members(key, added_at DESC, id DESC);
+CREATE INDEX IF NOT EXISTS tokens_by_id ON tokens(id);
+";
+
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS state (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS cards (
     id TEXT PRIMARY KEY, title TEXT NOT NULL, year INTEGER, poster TEXT, stars TEXT NOT NULL,
     sort_title TEXT NOT NULL, rating REAL, votes INTEGER NOT NULL, added_at INTEGER NOT NULL);
-CREATE INDEX IF NOT EXISTS cards_added ON cards(added_at DESC, id DESC);
-CREATE INDEX IF NOT EXISTS cards_rating ON cards(rating DESC, votes DESC, id);
 CREATE TABLE IF NOT EXISTS lists (key TEXT PRIMARY KEY, label TEXT NOT NULL, count INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS members (
     key TEXT NOT NULL, id TEXT NOT NULL, owner TEXT NOT NULL, added_at INTEGER NOT NULL,
     position INTEGER NOT NULL, PRIMARY KEY (key, id));
-CREATE INDEX IF NOT EXISTS members_by_id ON members(id);
-CREATE INDEX IF NOT EXISTS members_by_owner ON members(owner);
-CREATE INDEX IF NOT EXISTS members_recent ON members(key, added_at DESC, id DESC);
 CREATE TABLE IF NOT EXISTS tokens (token TEXT NOT NULL, id TEXT NOT NULL, field INTEGER NOT NULL,
     PRIMARY KEY (token, id, field)) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS tokens_by_id ON tokens(id);
 ";
 
 fn card_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CardRow> {
@@ -81,6 +85,7 @@ impl RenderIndex {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.execute_batch(SCHEMA)?;
+        conn.execute_batch(INDEXES)?;
         Ok(RenderIndex { conn })
     }
 
@@ -119,9 +124,21 @@ impl IndexTx<'_> {
         Ok(())
     }
 
-    /// Empties the index, for a full render.
+    /// Empties the index for a full render, and drops the secondary indexes while it is
+    /// loaded (`index_after_bulk` makes them again).
     pub fn clear(&self) -> Result<()> {
-        self.tx.execute_batch("DELETE FROM cards; DELETE FROM lists; DELETE FROM members; DELETE FROM tokens; DELETE FROM state;")?;
+        self.tx.execute_batch(
+            "DROP INDEX IF EXISTS cards_added; DROP INDEX IF EXISTS cards_rating;
+             DROP INDEX IF EXISTS members_by_id; DROP INDEX IF EXISTS members_by_owner;
+             DROP INDEX IF EXISTS members_recent; DROP INDEX IF EXISTS tokens_by_id;
+             DELETE FROM cards; DELETE FROM lists; DELETE FROM members; DELETE FROM tokens; DELETE FROM state;",
+        )?;
+        Ok(())
+    }
+
+    /// Makes the secondary indexes again after a bulk load.
+    pub fn index_after_bulk(&self) -> Result<()> {
+        self.tx.execute_batch(INDEXES)?;
         Ok(())
     }
 
@@ -173,12 +190,13 @@ impl IndexTx<'_> {
     }
 
     pub fn put_card(&self, c: &CardRow) -> Result<()> {
-        self.tx.execute(
+        self.tx.prepare_cached(
             "INSERT INTO cards (id, title, year, poster, stars, sort_title, rating, votes, added_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
              ON CONFLICT (id) DO UPDATE SET title = ?2, year = ?3, poster = ?4, stars = ?5,
                  sort_title = ?6, rating = ?7, votes = ?8, added_at = ?9",
-            params![
+        )?
+        .execute(params![
                 c.id,
                 c.title,
                 c.year,
@@ -188,8 +206,7 @@ impl IndexTx<'_> {
                 c.rating,
                 c.votes,
                 c.added_at
-            ],
-        )?;
+            ])?;
         Ok(())
     }
 
@@ -203,16 +220,17 @@ impl IndexTx<'_> {
         added_at: i64,
         position: i64,
     ) -> Result<()> {
-        let new = self.tx.execute(
-            "INSERT OR IGNORE INTO members (key, id, owner, added_at, position) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![key, id, owner, added_at, position],
-        )?;
+        let new = self
+            .tx
+            .prepare_cached("INSERT OR IGNORE INTO members (key, id, owner, added_at, position) VALUES (?1, ?2, ?3, ?4, ?5)")?
+            .execute(params![key, id, owner, added_at, position])?;
         if new == 1 {
-            self.tx.execute(
-                "INSERT INTO lists (key, label, count) VALUES (?1, ?2, 1)
-                 ON CONFLICT (key) DO UPDATE SET count = count + 1, label = ?2",
-                params![key, label],
-            )?;
+            self.tx
+                .prepare_cached(
+                    "INSERT INTO lists (key, label, count) VALUES (?1, ?2, 1)
+                     ON CONFLICT (key) DO UPDATE SET count = count + 1, label = ?2",
+                )?
+                .execute(params![key, label])?;
         }
         Ok(())
     }

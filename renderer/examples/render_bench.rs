@@ -189,7 +189,7 @@ fn hugo_site(dir: &Path, titles: &[(Metadata, NewFile)]) -> Result<()> {
     let head = r#"<!doctype html><html><head><meta charset="utf-8"><title>{{ .Title }}</title><link rel="stylesheet" href="/assets/site.css"></head><body><nav><a href="/">Home</a> <a href="/genres/">Genres</a></nav>"#;
     let card = r#"<a class="card" href="{{ .RelPermalink }}"><img src="{{ .Params.poster }}" alt=""><span>{{ .Title }}</span> <span>{{ .Params.year }}</span></a>"#;
     let single = format!(
-        r#"{head}<h1>{{{{ .Title }}}}</h1><p>{{{{ .Params.year }}}} · {{{{ .Params.duration }}}} · ★ {{{{ .Params.rating }}}} ({{{{ .Params.votes }}}} votes)</p><p>{{{{ range .Params.genres }}}}<a href="/genres/{{{{ . | urlize }}}}/">{{{{ . }}}}</a> {{{{ end }}}}</p><p>{{{{ .Params.plot }}}}</p><dl><dt>Directed by</dt><dd>{{{{ delimit .Params.directors ", " }}}}</dd><dt>Written by</dt><dd>{{{{ delimit .Params.writers ", " }}}}</dd><dt>Stars</dt><dd>{{{{ delimit .Params.stars ", " }}}}</dd><dt>Awards</dt><dd>{{{{ .Params.awards }}}}</dd></dl><video controls src="/media/{{{{ .Params.file }}}}"></video><p>{{{{ delimit .Params.cast ", " }}}}</p>{{{{ range first 6 (where .Site.RegularPages "Params.id" "in" .Params.suggestions) }}}}{card}{{{{ end }}}}</body></html>"#
+        r#"{head}<h1>{{{{ .Title }}}}</h1><p>{{{{ .Params.year }}}} · {{{{ .Params.duration }}}} · ★ {{{{ .Params.rating }}}} ({{{{ .Params.votes }}}} votes)</p><p>{{{{ range .Params.genres }}}}<a href="/genres/{{{{ . | urlize }}}}/">{{{{ . }}}}</a> {{{{ end }}}}</p><p>{{{{ .Params.plot }}}}</p><dl><dt>Directed by</dt><dd>{{{{ delimit .Params.directors ", " }}}}</dd><dt>Written by</dt><dd>{{{{ delimit .Params.writers ", " }}}}</dd><dt>Stars</dt><dd>{{{{ delimit .Params.stars ", " }}}}</dd><dt>Awards</dt><dd>{{{{ .Params.awards }}}}</dd></dl><video controls src="/media/{{{{ .Params.file }}}}"></video><p>{{{{ delimit .Params.cast ", " }}}}</p>{{{{ range .Params.suggestions }}}}{{{{ with site.GetPage (printf "/movie/%s" .) }}}}{card}{{{{ end }}}}{{{{ end }}}}</body></html>"#
     );
     let list = format!(
         r#"{head}<h1>{{{{ .Title }}}}</h1>{{{{ range .Paginator.Pages }}}}{card}{{{{ end }}}}{{{{ with .Paginator.Next }}}}<a href="{{{{ .URL }}}}">next</a>{{{{ end }}}}</body></html>"#
@@ -279,6 +279,8 @@ fn main() -> Result<()> {
         .context("exe dir")?
         .join("oott-render");
     let work = PathBuf::from(arg("--work").unwrap_or_else(|| "target/bench/render".into()));
+    std::fs::create_dir_all(&work)?;
+    let work = work.canonicalize()?;
     let search_runner = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/search.mjs");
 
     let mut lines = Vec::new();

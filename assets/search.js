@@ -75,7 +75,9 @@ export async function search(query, getJson, limit = 24) {
       else if (token.startsWith(w) && (last || w.length >= 4)) weight = 0.75;
       else if (typos && distance(w, token, typos) <= typos) weight = 0.55;
       if (!weight) continue;
-      for (const p of postings) {
+      let p = 0;
+      for (const delta of postings) {
+        p += delta; // postings are stored as differences
         const doc = Math.floor(p / 128);
         const field = Math.floor(p / 32) % 4;
         const s = weight * FIELD_WEIGHT[field] + (p % 32) * 0.005;

@@ -53,6 +53,13 @@ const GENRES: &[&str] = &[
     "Western",
 ];
 
+/// Syllables for a realistic vocabulary: thousands of words and names, a few of them common.
+const SYLLABLES: &[&str] = &[
+    "ka", "lo", "mi", "ra", "ten", "sa", "vor", "el", "an", "dri", "mo", "ne", "tu", "ba", "ri",
+    "gen", "ho", "lu", "pas", "chi", "dor", "fa", "li", "quin", "ser", "tha", "ul", "ve", "won",
+    "zy",
+];
+
 struct Rng(u64);
 impl Rng {
     fn next(&mut self) -> u64 {
@@ -67,6 +74,22 @@ impl Rng {
     fn below(&mut self, n: u64) -> u64 {
         self.next() % n
     }
+    /// A word of a vocabulary of `size`, low ranks far more often (about Zipf's law).
+    fn zipf_word(&mut self, size: u64, syllables: u64) -> String {
+        let u = (self.next() % 1_000_000) as f64 / 1_000_000.0;
+        let rank = ((size as f64) * u.powi(3)) as u64;
+        word(rank, syllables)
+    }
+}
+
+/// The word of rank `n`: syllables by its digits in base 30.
+fn word(mut n: u64, syllables: u64) -> String {
+    let mut w = String::new();
+    for _ in 0..syllables {
+        w.push_str(SYLLABLES[(n % SYLLABLES.len() as u64) as usize]);
+        n /= SYLLABLES.len() as u64;
+    }
+    w
 }
 
 fn title_case(w: &str) -> String {
@@ -77,7 +100,17 @@ fn title_case(w: &str) -> String {
 }
 
 fn person(r: &mut Rng) -> String {
-    format!("{} {}", r.pick(FIRST), r.pick(LAST))
+    let first = if r.below(2) == 0 {
+        r.pick(FIRST).to_owned()
+    } else {
+        title_case(&r.zipf_word(900, 2))
+    };
+    let last = if r.below(4) == 0 {
+        r.pick(LAST).to_owned()
+    } else {
+        title_case(&r.zipf_word(27_000, 3))
+    };
+    format!("{first} {last}")
 }
 
 /// Title number `n` of a library of `size`.
@@ -85,7 +118,13 @@ fn synthetic(n: u64, size: u64, r: &mut Rng) -> (Metadata, NewFile) {
     let id = ContentId::parse(&format!("tt{:07}", 1_000_000 + n)).expect("id");
     let words = 1 + r.below(4);
     let title = (0..words)
-        .map(|_| title_case(r.pick(WORDS)))
+        .map(|_| {
+            title_case(&if r.below(3) == 0 {
+                r.pick(WORDS).to_owned()
+            } else {
+                r.zipf_word(27_000, 3)
+            })
+        })
         .collect::<Vec<_>>()
         .join(" ");
     let title = if r.below(5) == 0 {

@@ -99,20 +99,9 @@ fn is_junk(title: &str) -> bool {
         || mixed * 2 >= words.len() && words.len() > 1
 }
 
-/// Lowercase alphanumeric words, for comparing titles.
+/// Lowercase words without punctuation or accents, for comparing titles.
 fn words(s: &str) -> String {
-    s.chars()
-        .map(|c| {
-            if c.is_alphanumeric() {
-                c.to_lowercase().next().unwrap_or(c)
-            } else {
-                ' '
-            }
-        })
-        .collect::<String>()
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
+    super::suggest::fold(s).join(" ")
 }
 
 /// Splits on `/` and `\`, except inside parentheses (`Title (unknown / 2014)` is one name).

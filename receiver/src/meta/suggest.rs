@@ -63,39 +63,12 @@ pub fn query_for(p: &Parsed) -> String {
     q
 }
 
-/// Lowercase words without punctuation or accents.
+/// Lowercase words without punctuation or accents (the catalogue search's folding).
 pub fn fold(s: &str) -> Vec<String> {
-    let mut out = String::new();
-    for c in s.chars() {
-        let c = deaccent(c);
-        if c.is_alphanumeric() {
-            out.extend(c.to_lowercase());
-        } else if c != '\'' && c != '’' {
-            out.push(' ');
-        }
-    }
-    out.split_whitespace().map(str::to_owned).collect()
-}
-
-fn deaccent(c: char) -> char {
-    match c {
-        'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' => 'a',
-        'À' | 'Á' | 'Â' | 'Ã' | 'Ä' | 'Å' => 'A',
-        'è' | 'é' | 'ê' | 'ë' => 'e',
-        'È' | 'É' | 'Ê' | 'Ë' => 'E',
-        'ì' | 'í' | 'î' | 'ï' => 'i',
-        'Ì' | 'Í' | 'Î' | 'Ï' => 'I',
-        'ò' | 'ó' | 'ô' | 'õ' | 'ö' | 'ø' => 'o',
-        'Ò' | 'Ó' | 'Ô' | 'Õ' | 'Ö' | 'Ø' => 'O',
-        'ù' | 'ú' | 'û' | 'ü' => 'u',
-        'Ù' | 'Ú' | 'Û' | 'Ü' => 'U',
-        'ç' => 'c',
-        'Ç' => 'C',
-        'ñ' => 'n',
-        'Ñ' => 'N',
-        'ý' | 'ÿ' => 'y',
-        other => other,
-    }
+    renderer::fold::fold(s)
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect()
 }
 
 /// Scores and sorts candidates for a parsed file name: the title's words, the year, the kind

@@ -23,20 +23,9 @@ pub fn shared() -> Option<PathBuf> {
     None
 }
 
-/// Titles compare without case and punctuation: "Star Wars: Episode IV" = "star wars episode iv".
+/// Titles compare without case, accents and punctuation: "Star Wars: Episode IV" = "star wars episode iv".
 fn norm(s: &str) -> String {
-    s.chars()
-        .map(|c| {
-            if c.is_alphanumeric() {
-                c.to_lowercase().next().unwrap_or(c)
-            } else {
-                ' '
-            }
-        })
-        .collect::<String>()
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
+    receiver::meta::suggest::fold(s).join(" ")
 }
 
 #[test]

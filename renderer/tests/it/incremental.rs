@@ -4,7 +4,7 @@
 use store::{CollectionKind, CollectionPatch, ContentId};
 
 use crate::library::FILMS;
-use crate::support::{Lib, dangling, meta, tree};
+use crate::support::{Lib, assert_same_site, dangling, meta};
 
 /// A small deterministic random source.
 struct Rng(u64);
@@ -108,15 +108,10 @@ fn run(seed: u64, steps: usize) {
         if step % 10 == 9 || step == steps - 1 {
             let fresh = lib.site(&format!("full-{step}"));
             renderer::full(&lib.store, &fresh, &lib.media()).expect("full");
-            let (a, b) = (tree(&site), tree(&fresh));
-            let differ: Vec<&String> = a
-                .keys()
-                .chain(b.keys())
-                .filter(|k| a.get(*k) != b.get(*k))
-                .collect();
-            assert!(
-                differ.is_empty(),
-                "seed {seed} step {step}: incremental and full differ in {differ:?}\nafter {log:?}"
+            assert_same_site(
+                &site,
+                &fresh,
+                &format!("seed {seed} step {step}, after {log:?}"),
             );
             assert_eq!(
                 dangling(&site),

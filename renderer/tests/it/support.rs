@@ -120,6 +120,21 @@ pub fn tree(root: &Path) -> BTreeMap<String, Vec<u8>> {
     out
 }
 
+/// Asserts two sites hold the same files with the same bytes.
+#[track_caller]
+pub fn assert_same_site(a: &Path, b: &Path, context: &str) {
+    let (a, b) = (tree(a), tree(b));
+    let differ: Vec<&String> = a
+        .keys()
+        .chain(b.keys())
+        .filter(|k| a.get(*k) != b.get(*k))
+        .collect();
+    assert!(
+        differ.is_empty(),
+        "{context}: the sites differ in {differ:?}"
+    );
+}
+
 /// Internal links of a site that lead nowhere: `href`/`src` in pages and `/…` strings in JSON
 /// (a card's id leads to its movie page). `/media/` and `/api/` are outside the site.
 pub fn dangling(root: &Path) -> Vec<String> {

@@ -35,7 +35,11 @@ export function tokens(s) {
   return out;
 }
 
-const shardOf = (t) => [...t].slice(0, 3).join('');
+// A number or a word of one or two letters has a shard of its own; others live in the shard of
+// their first three letters, or, when that one says it is split, of their first four.
+const isNumber = (t) => /^[0-9]+$/.test(t);
+const shardOf = (t) => (isNumber(t) || [...t].length < 3 ? t : [...t].slice(0, 3).join(''));
+const subShardOf = (t) => (!isNumber(t) && [...t].length >= 4 ? [...t].slice(0, 4).join('') : null);
 
 function distance(a, b, max) {
   if (Math.abs(a.length - b.length) > max) return max + 1;
@@ -59,13 +63,19 @@ export async function search(query, getJson, limit = 24) {
   if (words.length === 0) words = fold(query).split(/\s+/).filter(Boolean);
   if (words.length === 0) return [];
   const shards = new Map();
-  for (const w of words) {
-    const s = shardOf(w);
+  const load = (s) => {
     if (!shards.has(s)) shards.set(s, getJson(`/search/t/${encodeURIComponent(s)}.json`));
-  }
+    return shards.get(s);
+  };
+  const tokensFor = async (w) => {
+    const top = (await load(shardOf(w))) ?? { t: {} };
+    const sub = top.split ? subShardOf(w) : null;
+    return sub ? { ...top.t, ...((await load(sub))?.t ?? {}) } : top.t;
+  };
+  words.forEach((w) => load(shardOf(w)));
   const scores = new Map(); // doc number -> {score, matched}
   for (const [i, w] of words.entries()) {
-    const shard = (await shards.get(shardOf(w)))?.t ?? {};
+    const shard = await tokensFor(w);
     const last = i === words.length - 1;
     const typos = w.length >= 8 ? 2 : w.length >= 4 ? 1 : 0;
     const best = new Map();

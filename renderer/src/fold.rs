@@ -91,9 +91,27 @@ pub fn tokens(s: &str) -> Vec<String> {
     out
 }
 
-/// The index shard a token lives in: its first three characters.
+/// A shard with more postings than this is split into four-character shards.
+pub const SPLIT_AT: i64 = 3000;
+
+/// The index shard a token lives in: its first three characters; a number (a year) or a word of
+/// one or two characters has a shard of its own. A large three-character shard is split by the
+/// fourth character (`sub_shard`).
 pub fn shard(token: &str) -> String {
-    token.chars().take(3).collect()
+    if is_number(token) || token.chars().count() < 3 {
+        token.to_owned()
+    } else {
+        token.chars().take(3).collect()
+    }
+}
+
+/// The four-character shard a token moves to when its three-character shard is split.
+pub fn sub_shard(token: &str) -> Option<String> {
+    (!is_number(token) && token.chars().count() >= 4).then(|| token.chars().take(4).collect())
+}
+
+pub fn is_number(token: &str) -> bool {
+    !token.is_empty() && token.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// A title as lists sort it: folded, without a leading article.
@@ -152,5 +170,10 @@ mod tests {
         assert_eq!(az_bucket("ōkami"), "_");
         assert_eq!(slug("Sci-Fi"), "sci-fi");
         assert_eq!(shard("matrix"), "mat");
+        assert_eq!((shard("1999"), shard("ma")), ("1999".into(), "ma".into()));
+        assert_eq!(
+            (sub_shard("matrix"), sub_shard("mat"), sub_shard("1999")),
+            (Some("matr".into()), None, None)
+        );
     }
 }

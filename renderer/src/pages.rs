@@ -10,7 +10,7 @@ use store::{CardRow, IndexTx, Store, Title};
 use tinytemplate::TinyTemplate;
 
 use crate::Error;
-use crate::fold::slug;
+use crate::fold::{SPLIT_AT, is_number, slug};
 use crate::model::decade;
 use crate::target::{STATIC_PAGES, Target, row_file};
 
@@ -513,20 +513,50 @@ fn popularity(votes: i64) -> i64 {
         .clamp(0.0, 31.0) as i64
 }
 
+/// A search shard: `{"t": {token: [postings]}}`, postings as differences. A three-character
+/// shard over `SPLIT_AT` postings holds only its exact token and `"split": true`; its words are
+/// in the four-character shards, which exist only then.
 fn shard(s: &str, c: &Ctx<'_, '_>) -> Result<Option<Vec<u8>>, Error> {
-    let short = s.chars().count() < 3;
-    let mut tokens: std::collections::BTreeMap<String, Vec<i64>> = Default::default();
-    for (token, id, field, votes) in c.idx.tokens_with_prefix(s)? {
-        if short && token != s {
-            continue;
+    let len = s.chars().count();
+    let exact_only = len < 3 || is_number(s);
+    let (split, rows) = if exact_only {
+        (
+            false,
+            c.idx
+                .tokens_with_prefix(s)?
+                .into_iter()
+                .filter(|r| r.0 == s)
+                .collect::<Vec<_>>(),
+        )
+    } else if len == 3 {
+        if c.idx.postings_with_prefix(s)? > SPLIT_AT {
+            (
+                true,
+                c.idx
+                    .tokens_with_prefix(s)?
+                    .into_iter()
+                    .filter(|r| r.0 == s)
+                    .collect(),
+            )
+        } else {
+            (false, c.idx.tokens_with_prefix(s)?)
         }
+    } else {
+        let parent: String = s.chars().take(3).collect();
+        if c.idx.postings_with_prefix(&parent)? <= SPLIT_AT {
+            return Ok(None);
+        }
+        (false, c.idx.tokens_with_prefix(s)?)
+    };
+    let mut tokens: std::collections::BTreeMap<String, Vec<i64>> = Default::default();
+    for (token, id, field, votes) in rows {
         let n: i64 = id.get(2..).and_then(|d| d.parse().ok()).unwrap_or(0);
         tokens
             .entry(token)
             .or_default()
             .push(n * 128 + field * 32 + popularity(votes));
     }
-    if tokens.is_empty() {
+    if tokens.is_empty() && !split {
         return Ok(None);
     }
     // Postings ascending, each after the first as the difference to the one before: small
@@ -537,7 +567,11 @@ fn shard(s: &str, c: &Ctx<'_, '_>) -> Result<Option<Vec<u8>>, Error> {
             postings[i] -= postings[i - 1];
         }
     }
-    json(&json!({"t": tokens}))
+    if split {
+        json(&json!({"split": true, "t": tokens}))
+    } else {
+        json(&json!({"t": tokens}))
+    }
 }
 
 fn docs(n: i64, c: &Ctx<'_, '_>) -> Result<Option<Vec<u8>>, Error> {

@@ -10,7 +10,7 @@ use store::{ContentId, IndexTx, RenderIndex, Store, Title};
 
 use crate::model::{card, memberships, related, search_tokens};
 use crate::pages::{Ctx, Pages};
-use crate::target::{INDEXES, STATIC_PAGES, Target, always, for_key, shard_of};
+use crate::target::{INDEXES, STATIC_PAGES, Target, always, for_key, shards_of};
 use crate::write::{Outcome, begin, end, remove, walk, write_if_changed};
 use crate::{ASSETS, Error};
 
@@ -128,7 +128,7 @@ fn full_with(
         targets.extend(for_key(&list.key));
     }
     for token in tx.all_tokens()? {
-        targets.insert(shard_of(&token));
+        targets.extend(shards_of(&token));
     }
     let titles: HashMap<String, Title> = all
         .into_iter()
@@ -211,7 +211,7 @@ fn reindex_title(
             affected.extend(for_key(key));
         }
         for token in old_tokens.iter().chain(&new_tokens) {
-            affected.insert(shard_of(token));
+            affected.extend(shards_of(token));
         }
     }
     Ok(())

@@ -113,7 +113,10 @@ pub fn always() -> Vec<Target> {
     ]
 }
 
-/// The search shard of a token: its first three characters, or the whole of a shorter token.
-pub fn shard_of(token: &str) -> Target {
-    Target::Shard(crate::fold::shard(token))
+/// The search shards a token can be in: its shard, and the sub-shard it moves to when that one
+/// is split.
+pub fn shards_of(token: &str) -> Vec<Target> {
+    let mut v = vec![Target::Shard(crate::fold::shard(token))];
+    v.extend(crate::fold::sub_shard(token).map(Target::Shard));
+    v
 }

@@ -341,6 +341,16 @@ impl IndexTx<'_> {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    /// How many postings the tokens starting with `prefix` have.
+    pub fn postings_with_prefix(&self, prefix: &str) -> Result<i64> {
+        Ok(self
+            .tx
+            .prepare_cached(
+                "SELECT count(*) FROM tokens WHERE token >= ?1 AND token < ?1 || char(1114111)",
+            )?
+            .query_row([prefix], |r| r.get(0))?)
+    }
+
     /// Every distinct token (for a full render's list of shards).
     pub fn all_tokens(&self) -> Result<Vec<String>> {
         let mut stmt = self

@@ -138,3 +138,70 @@ fn search_finds_what_people_type() {
         misses.join("\n")
     );
 }
+
+/// A title numbered `n` whose name shares its first letters with thousands of others.
+fn serenade(n: u64) -> (store::Metadata, store::NewFile) {
+    let id = store::ContentId::parse(&format!("tt{:07}", 7_000_000 + n)).expect("id");
+    let mut m = store::Metadata::named(id.clone(), format!("Serenade {n}"));
+    m.year = Some(1950 + (n % 60) as i64);
+    let f = store::NewFile {
+        file_id: store::FileId::of(&format!("s{n}.mkv"), 1, 1),
+        content_id: id.clone(),
+        label: String::new(),
+        path: format!("{id}/{id}.mkv"),
+        ext: "mkv".into(),
+        size: 1,
+        original_name: format!("s{n}.mkv"),
+        last_modified: 1,
+        uploaded_by: None,
+        placeholder_title: m.title.clone(),
+    };
+    (m, f)
+}
+
+#[test]
+fn a_crowded_shard_splits_and_joins_again() {
+    let lib = Lib::new();
+    let limit = renderer::fold::SPLIT_AT as u64;
+    lib.store
+        .import(&(0..limit).map(serenade).collect::<Vec<_>>())
+        .expect("import");
+    let site = lib.site("site");
+    renderer::full(&lib.store, &site, &lib.media()).expect("render");
+    let shard = |site: &std::path::Path| -> Value {
+        serde_json::from_slice(&std::fs::read(site.join("search/t/ser.json")).expect("shard"))
+            .expect("json")
+    };
+    assert_eq!(
+        shard(&site).get("split"),
+        None,
+        "{limit} postings fit one shard"
+    );
+    assert!(!site.join("search/t/sere.json").exists());
+
+    // One more title: the shard splits.
+    lib.store.import(&[serenade(limit)]).expect("one more");
+    renderer::incremental(&lib.store, &site, &lib.media()).expect("incremental");
+    assert_eq!(shard(&site)["split"], true);
+    assert!(site.join("search/t/sere.json").exists());
+    let fresh = lib.site("fresh");
+    renderer::full(&lib.store, &fresh, &lib.media()).expect("full");
+    crate::support::assert_same_site(&site, &fresh, "after the split");
+    let out = node(
+        &site,
+        &json!({"queries": ["serenade 1234", "serenad 77", "1234"], "fold": []}),
+    );
+    let first = |i: usize| out["results"][i]["ids"][0].as_str().map(str::to_owned);
+    assert_eq!(first(0).as_deref(), Some("tt7001234"), "{out}");
+    assert_eq!(first(1).as_deref(), Some("tt7000077"), "{out}");
+    assert_eq!(first(2).as_deref(), Some("tt7001234"), "{out}");
+
+    // And back under the limit: it joins again.
+    lib.remove("tt7000000");
+    renderer::incremental(&lib.store, &site, &lib.media()).expect("incremental");
+    assert_eq!(shard(&site).get("split"), None);
+    assert!(!site.join("search/t/sere.json").exists());
+    let again = lib.site("again");
+    renderer::full(&lib.store, &again, &lib.media()).expect("full");
+    crate::support::assert_same_site(&site, &again, "after the join");
+}

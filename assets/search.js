@@ -10,7 +10,6 @@ const ACCENTS = {
   'ø': 'o', 'œ': 'oe', 'ù': 'u', 'ú': 'u', 'û': 'u', 'ü': 'u', 'ý': 'y', 'ÿ': 'y', 'ß': 'ss', 'ł': 'l', 'ś': 's',
   'š': 's', 'ž': 'z', 'ź': 'z', 'ż': 'z', 'č': 'c', 'ć': 'c', 'ř': 'r', 'ğ': 'g', 'ı': 'i', 'ş': 's',
 };
-const DOC_SHARDS = 512;
 const FIELD_WEIGHT = [3, 2, 1.2, 1.5]; // title, original title, person, year
 
 export function fold(s) {
@@ -104,15 +103,16 @@ export async function search(query, getJson, limit = 24) {
   const all = [...scores.entries()];
   const complete = all.filter(([, e]) => e.matched === words.length);
   const ranked = (complete.length ? complete : all).sort((a, b) => b[1].score - a[1].score || a[0] - b[0]).slice(0, limit);
+  const spread = (await getJson('/search/manifest.json'))?.docs ?? 16;
   const docShards = new Map();
   for (const [doc] of ranked) {
-    const n = doc % DOC_SHARDS;
+    const n = (doc % 4096) % spread; // a card's bucket, then its file
     if (!docShards.has(n)) docShards.set(n, getJson(`/search/d/${n}.json`));
   }
   const out = [];
   for (const [doc, e] of ranked) {
     const id = 'tt' + String(doc).padStart(7, '0');
-    const card = (await docShards.get(doc % DOC_SHARDS))?.[id];
+    const card = (await docShards.get((doc % 4096) % spread))?.[id];
     if (card) out.push({ ...card, score: e.score });
   }
   return out;

@@ -12,8 +12,13 @@ pub const FIELD_ORIGINAL: i64 = 1;
 pub const FIELD_PERSON: i64 = 2;
 pub const FIELD_YEAR: i64 = 3;
 
-/// How many files the search documents are spread over.
-pub const DOC_SHARDS: i64 = 512;
+/// How many files the search documents are spread over for a library of `titles`: about 32
+/// cards a file, a power of two from 16 to `CARD_BUCKETS` (so a file is a set of buckets).
+pub fn doc_shards(titles: i64) -> i64 {
+    (((titles + 31) / 32).max(1) as u64)
+        .next_power_of_two()
+        .clamp(16, store::CARD_BUCKETS as u64) as i64
+}
 
 /// A list a title is in: its key, its label, the title's position in it.
 #[derive(Debug, Clone, PartialEq)]
@@ -77,8 +82,6 @@ pub fn memberships(t: &Title) -> Vec<Membership> {
     }
     let bucket = az_bucket(&sort_title(&m.title));
     add(format!("az/{bucket}"), bucket.to_uppercase());
-    let n: i64 = m.id.as_str()[2..].parse().unwrap_or(0);
-    add(format!("docs/{}", n % DOC_SHARDS), String::new());
     out
 }
 

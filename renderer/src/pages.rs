@@ -11,7 +11,7 @@ use tinytemplate::TinyTemplate;
 
 use crate::Error;
 use crate::fold::{SPLIT_AT, is_number, slug};
-use crate::model::decade;
+use crate::model::{decade, doc_shards};
 use crate::target::{STATIC_PAGES, Target, row_file};
 
 /// How many carousels the home page's HTML holds; the rest load as the person scrolls.
@@ -115,6 +115,7 @@ impl Pages {
                     .collect();
                 json(&json!({"rows": rows}))
             }
+            Target::SearchManifest => json(&json!({"docs": doc_shards(c.idx.card_count()?)})),
             Target::Home => self.home(c),
             Target::Static(name) => self.static_page(name),
         }
@@ -574,9 +575,14 @@ fn shard(s: &str, c: &Ctx<'_, '_>) -> Result<Option<Vec<u8>>, Error> {
     }
 }
 
+/// The search documents of shard `n`: the cards of the buckets `n`, `n + N`, `n + 2N`, …
 fn docs(n: i64, c: &Ctx<'_, '_>) -> Result<Option<Vec<u8>>, Error> {
-    let ids = c.idx.members(&format!("docs/{n}"))?;
-    let rows = c.idx.cards(&ids)?;
+    let shards = doc_shards(c.idx.card_count()?);
+    if n >= shards {
+        return Ok(None);
+    }
+    let buckets: Vec<i64> = (n..store::CARD_BUCKETS).step_by(shards as usize).collect();
+    let rows = c.idx.cards_in_buckets(&buckets)?;
     if rows.is_empty() {
         return Ok(None);
     }

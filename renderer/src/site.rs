@@ -8,7 +8,7 @@ use std::path::Path;
 
 use store::{ContentId, IndexTx, RenderIndex, Store, Title};
 
-use crate::model::{card, memberships, related, search_tokens};
+use crate::model::{card, doc_shards, memberships, related, search_tokens};
 use crate::pages::{Ctx, Pages};
 use crate::target::{INDEXES, STATIC_PAGES, Target, always, for_key, shards_of};
 use crate::write::{Outcome, begin, end, remove, walk, write_if_changed};
@@ -75,6 +75,19 @@ fn incremental_inner(store: &Store, out: &Path, media_root: &Path) -> Result<Rep
     for id in collections {
         reindex_collection(&tx, store, id, Some(&mut targets))?;
     }
+    // The search document files the changed titles are in, by the old and the new spread; all of
+    // them when the spread changes.
+    let (old, new) = (tx.state("docs")?.unwrap_or(0), doc_shards(tx.card_count()?));
+    if old != new {
+        targets.extend((0..old.max(new)).map(Target::Docs));
+        tx.set_state("docs", new)?;
+    } else {
+        targets.extend(
+            titles
+                .iter()
+                .map(|id| Target::Docs(store::card_bucket(id) % new)),
+        );
+    }
     let mut report = write_targets(store, out, media_root, &tx, targets, &HashMap::new())?;
     tx.set_state("seq", last)?;
     tx.commit()?;
@@ -130,6 +143,9 @@ fn full_with(
     for token in tx.all_tokens()? {
         targets.extend(shards_of(&token));
     }
+    let docs = doc_shards(tx.card_count()?);
+    targets.extend((0..docs).map(Target::Docs));
+    tx.set_state("docs", docs)?;
     let titles: HashMap<String, Title> = all
         .into_iter()
         .map(|t| (t.record.metadata.id.to_string(), t))

@@ -21,6 +21,8 @@ pub enum Target {
     Index(&'static str),
     /// `rows/index.json`: the order of the home page's carousels
     RowsIndex,
+    /// `search/manifest.json`: how the search documents are spread
+    SearchManifest,
     /// `index.html`
     Home,
     /// `search/`, `login/`, `setup/`, `upload/`, `monitor/`
@@ -41,6 +43,7 @@ impl Target {
             Target::ListPage(key) => format!("{key}/index.html"),
             Target::Index(name) => format!("{name}/index.html"),
             Target::RowsIndex => "rows/index.json".into(),
+            Target::SearchManifest => "search/manifest.json".into(),
             Target::Home => "index.html".into(),
             Target::Static(name) => format!("{name}/index.html"),
         }
@@ -52,7 +55,7 @@ impl Target {
             Target::Movie(_) => 0,
             Target::Bucket(_) | Target::Shard(_) | Target::Docs(_) | Target::Row(_) => 1,
             Target::ListPage(_) => 2,
-            Target::Index(_) | Target::RowsIndex => 3,
+            Target::Index(_) | Target::RowsIndex | Target::SearchManifest => 3,
             Target::Home | Target::Static(_) => 4,
         }
     }
@@ -95,21 +98,18 @@ pub fn for_key(key: &str) -> Vec<Target> {
             Target::Home,
         ],
         (Some("related"), 2) => vec![Target::Movie(parts[1].to_owned())],
-        (Some("docs"), 2) => parts[1]
-            .parse()
-            .map(|n| vec![Target::Docs(n)])
-            .unwrap_or_default(),
         _ => vec![],
     }
 }
 
-/// What every change reaches: the home page and its first rows.
+/// What every change reaches: the home page, its first rows, the search manifest.
 pub fn always() -> Vec<Target> {
     vec![
         Target::Home,
         Target::RowsIndex,
         Target::Row("recent".into()),
         Target::Row("top".into()),
+        Target::SearchManifest,
     ]
 }
 

@@ -27,7 +27,7 @@ pub use ids::{ContentId, FileId, IdError, UploadId};
 pub use intents::{Completed, Intent, IntentKind};
 pub use library::{LibraryStats, MovieCard, MovieInfo};
 pub use metadata::{Duration, Metadata, MetadataRecord, Rating};
-pub use render_index::{CardRow, IndexTx, ListRow, RenderIndex};
+pub use render_index::{CARD_BUCKETS, CardRow, IndexTx, ListRow, RenderIndex, card_bucket};
 pub use uploads::{NewUpload, Upload, UploadState};
 pub use users::{Role, Session, User};
 

@@ -33,6 +33,11 @@ pub struct ListRow {
     pub count: i64,
 }
 
+/// The bucket of a card: the number in its id, modulo `CARD_BUCKETS`.
+pub fn card_bucket(id: &str) -> i64 {
+    id.get(2..).and_then(|d| d.parse::<i64>().ok()).unwrap_or(0) % CARD_BUCKETS
+}
+
 pub struct RenderIndex {
     conn: Connection,
 }
@@ -45,13 +50,22 @@ CREATE INDEX IF NOT EXISTS members_by_id ON members(id);
 CREATE INDEX IF NOT EXISTS members_by_owner ON members(owner);
 CREATE INDEX IF NOT EXISTS members_recent ON members(key, added_at DESC, id DESC);
 CREATE INDEX IF NOT EXISTS tokens_by_id ON tokens(id);
+CREATE INDEX IF NOT EXISTS cards_bucket ON cards(bucket);
 ";
+
+/// The index's layout; an index of another version is dropped and rebuilt by a full render.
+const VERSION: i64 = 2;
+
+/// Cards are spread over this many buckets (by the number in their id), which the search
+/// document files group.
+pub const CARD_BUCKETS: i64 = 4096;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS state (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS cards (
     id TEXT PRIMARY KEY, title TEXT NOT NULL, year INTEGER, poster TEXT, stars TEXT NOT NULL,
-    sort_title TEXT NOT NULL, rating REAL, votes INTEGER NOT NULL, added_at INTEGER NOT NULL);
+    sort_title TEXT NOT NULL, rating REAL, votes INTEGER NOT NULL, added_at INTEGER NOT NULL,
+    bucket INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS lists (key TEXT PRIMARY KEY, label TEXT NOT NULL, count INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS members (
     key TEXT NOT NULL, id TEXT NOT NULL, owner TEXT NOT NULL, added_at INTEGER NOT NULL,
@@ -84,6 +98,14 @@ impl RenderIndex {
         let conn = Connection::open(path)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
+        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        if version != VERSION {
+            conn.execute_batch(
+                "DROP TABLE IF EXISTS state; DROP TABLE IF EXISTS cards; DROP TABLE IF EXISTS lists;
+                 DROP TABLE IF EXISTS members; DROP TABLE IF EXISTS tokens;",
+            )?;
+            conn.pragma_update(None, "user_version", VERSION)?;
+        }
         conn.execute_batch(SCHEMA)?;
         conn.execute_batch(INDEXES)?;
         Ok(RenderIndex { conn })
@@ -131,6 +153,7 @@ impl IndexTx<'_> {
             "DROP INDEX IF EXISTS cards_added; DROP INDEX IF EXISTS cards_rating;
              DROP INDEX IF EXISTS members_by_id; DROP INDEX IF EXISTS members_by_owner;
              DROP INDEX IF EXISTS members_recent; DROP INDEX IF EXISTS tokens_by_id;
+             DROP INDEX IF EXISTS cards_bucket;
              DELETE FROM cards; DELETE FROM lists; DELETE FROM members; DELETE FROM tokens; DELETE FROM state;",
         )?;
         Ok(())
@@ -191,10 +214,10 @@ impl IndexTx<'_> {
 
     pub fn put_card(&self, c: &CardRow) -> Result<()> {
         self.tx.prepare_cached(
-            "INSERT INTO cards (id, title, year, poster, stars, sort_title, rating, votes, added_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+            "INSERT INTO cards (id, title, year, poster, stars, sort_title, rating, votes, added_at, bucket)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
              ON CONFLICT (id) DO UPDATE SET title = ?2, year = ?3, poster = ?4, stars = ?5,
-                 sort_title = ?6, rating = ?7, votes = ?8, added_at = ?9",
+                 sort_title = ?6, rating = ?7, votes = ?8, added_at = ?9, bucket = ?10",
         )?
         .execute(params![
                 c.id,
@@ -205,7 +228,8 @@ impl IndexTx<'_> {
                 c.sort_title,
                 c.rating,
                 c.votes,
-                c.added_at
+                c.added_at,
+                card_bucket(&c.id)
             ])?;
         Ok(())
     }
@@ -339,6 +363,30 @@ impl IndexTx<'_> {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// How many cards there are.
+    pub fn card_count(&self) -> Result<i64> {
+        Ok(self
+            .tx
+            .prepare_cached("SELECT count(*) FROM cards")?
+            .query_row([], |r| r.get(0))?)
+    }
+
+    /// The cards in some buckets, by id.
+    pub fn cards_in_buckets(&self, buckets: &[i64]) -> Result<Vec<CardRow>> {
+        let mut stmt = self.tx.prepare_cached(&format!(
+            "SELECT {CARD_COLS} FROM cards c WHERE c.bucket = ?1"
+        ))?;
+        let mut out = Vec::new();
+        for b in buckets {
+            out.extend(
+                stmt.query_map([b], card_from_row)?
+                    .collect::<rusqlite::Result<Vec<_>>>()?,
+            );
+        }
+        out.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(out)
     }
 
     /// How many postings the tokens starting with `prefix` have.

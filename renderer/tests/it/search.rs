@@ -204,4 +204,21 @@ fn a_crowded_shard_splits_and_joins_again() {
     let again = lib.site("again");
     renderer::full(&lib.store, &again, &lib.media()).expect("full");
     crate::support::assert_same_site(&site, &again, "after the join");
+
+    // A library that grows past 4,096 titles spreads its search documents over more files.
+    let spread = |site: &std::path::Path| -> Value {
+        serde_json::from_slice(&std::fs::read(site.join("search/manifest.json")).expect("manifest"))
+            .expect("json")
+    };
+    assert_eq!(spread(&site)["docs"], 128);
+    lib.store
+        .import(&(limit + 1..4200).map(serenade).collect::<Vec<_>>())
+        .expect("grow");
+    renderer::incremental(&lib.store, &site, &lib.media()).expect("incremental");
+    assert_eq!(spread(&site)["docs"], 256);
+    let grown = lib.site("grown");
+    renderer::full(&lib.store, &grown, &lib.media()).expect("full");
+    crate::support::assert_same_site(&site, &grown, "after the spread grew");
+    let out = node(&site, &json!({"queries": ["serenade 4100"], "fold": []}));
+    assert_eq!(out["results"][0]["ids"][0], "tt7004100", "{out}");
 }

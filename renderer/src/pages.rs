@@ -521,33 +521,19 @@ fn shard(s: &str, c: &Ctx<'_, '_>) -> Result<Option<Vec<u8>>, Error> {
     let len = s.chars().count();
     let exact_only = len < 3 || is_number(s);
     let (split, rows) = if exact_only {
-        (
-            false,
-            c.idx
-                .tokens_with_prefix(s)?
-                .into_iter()
-                .filter(|r| r.0 == s)
-                .collect::<Vec<_>>(),
-        )
+        (false, c.idx.tokens_with_prefix(s, true)?)
     } else if len == 3 {
         if c.idx.postings_with_prefix(s)? > SPLIT_AT {
-            (
-                true,
-                c.idx
-                    .tokens_with_prefix(s)?
-                    .into_iter()
-                    .filter(|r| r.0 == s)
-                    .collect(),
-            )
+            (true, c.idx.tokens_with_prefix(s, true)?)
         } else {
-            (false, c.idx.tokens_with_prefix(s)?)
+            (false, c.idx.tokens_with_prefix(s, false)?)
         }
     } else {
         let parent: String = s.chars().take(3).collect();
         if c.idx.postings_with_prefix(&parent)? <= SPLIT_AT {
             return Ok(None);
         }
-        (false, c.idx.tokens_with_prefix(s)?)
+        (false, c.idx.tokens_with_prefix(s, false)?)
     };
     let mut tokens: std::collections::BTreeMap<String, Vec<i64>> = Default::default();
     for (token, id, field, votes) in rows {

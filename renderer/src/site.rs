@@ -216,7 +216,7 @@ fn reindex_title(
             tx.add_member(&key, "", &member, id, 0, position)?;
         }
         for (token, field) in search_tokens(t) {
-            tx.add_token(&token, id, field)?;
+            tx.add_token(&token, id, field, c.votes)?;
         }
     }
     if let Some(affected) = affected {

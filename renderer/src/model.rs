@@ -20,12 +20,11 @@ pub fn doc_shards(titles: i64) -> i64 {
         .clamp(16, store::CARD_BUCKETS as u64) as i64
 }
 
-/// A list a title is in: its key, its label, the title's position in it.
+/// A list a title is in: its key and its label.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Membership {
     pub key: String,
     pub label: String,
-    pub position: i64,
 }
 
 pub fn card(t: &Title) -> CardRow {
@@ -63,13 +62,7 @@ pub fn memberships(t: &Title) -> Vec<Membership> {
         .map(|y| y.to_string())
         .unwrap_or_else(|| "unknown".into());
     let mut out = Vec::new();
-    let mut add = |key: String, label: String| {
-        out.push(Membership {
-            key,
-            label,
-            position: 0,
-        })
-    };
+    let mut add = |key: String, label: String| out.push(Membership { key, label });
     for g in &m.genres {
         let s = slug(g);
         add(format!("genre/{s}"), g.clone());

@@ -210,7 +210,7 @@ fn reindex_title(
         let c = card(t);
         tx.put_card(&c)?;
         for m in memberships(t) {
-            tx.add_member(&m.key, &m.label, id, id, c.added_at, m.position)?;
+            tx.add_member(&m.key, &m.label, id, id, c.added_at, 0)?;
         }
         for (key, member, position) in related(t) {
             tx.add_member(&key, "", &member, id, 0, position)?;

@@ -23,7 +23,7 @@ pub use collections::{Collection, CollectionKind, CollectionPatch};
 pub use db::Store;
 pub use error::{Error, Result};
 pub use files::{ContentFile, NewFile};
-pub use ids::{ContentId, FileId, IdError, UploadId};
+pub use ids::{ContentId, FileId, IdError, UploadId, hex};
 pub use intents::{Completed, Intent, IntentKind};
 pub use library::{LibraryStats, MovieCard, MovieInfo};
 pub use metadata::{Duration, Metadata, MetadataRecord, Rating};

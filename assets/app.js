@@ -130,3 +130,25 @@ lazyBuckets();
 searchAsYouType();
 authForm('login', '/api/auth/login', '/');
 authForm('setup', '/api/auth/setup', '/upload/');
+
+// The pages that work for someone not logged in go no further.
+const PUBLIC = ['login', 'setup', 'invite'];
+const page = document.getElementById('app')?.dataset.page;
+if (page === 'login') {
+  getJson('/api/auth/setup').then((s) => { if (s?.setup_required) location.href = '/setup/'; });
+}
+if (!PUBLIC.includes(page)) applySettings();
+if (['account', 'users', 'invite'].includes(page)) import('./account.js').then((m) => m.start());
+
+// The person's settings, applied on every page: theme, card size, autoplay and subtitles.
+async function applySettings() {
+  const [me, s] = await Promise.all([getJson('/api/auth/me'), getJson('/api/users/me/settings')]);
+  if (me?.user?.role === 'admin') document.querySelectorAll('.admin-only').forEach((a) => { a.hidden = false; });
+  if (!s) return;
+  document.documentElement.dataset.theme = s.theme;
+  document.documentElement.dataset.cards = s.card_size;
+  const player = document.getElementById('player');
+  if (!player) return;
+  for (const t of player.textTracks) t.mode = s.subtitle_language && t.language === s.subtitle_language ? 'showing' : 'disabled';
+  if (s.autoplay) player.play().catch(() => {});
+}

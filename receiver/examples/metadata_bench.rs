@@ -87,6 +87,7 @@ fn main() -> Result<()> {
         .env("OOTT_IMDB_SUGGEST_URL", &replay.url)
         .env("OOTT_WIKIDATA_URL", &replay.url)
         .env("OOTT_FETCH_GAP_MS", "0")
+        .env("OOTT_NGINX", "off")
         .env("OOTT_LOG", "warn")
         .stdout(Stdio::piped())
         .spawn()

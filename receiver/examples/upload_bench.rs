@@ -236,6 +236,7 @@ fn receiver(src: &Path, work: &Path, size: u64, chunk: u64) -> Result<Run> {
         .env("OOTT_DATA_DIR", &data)
         .env("OOTT_DISK_RESERVE", "0")
         .env("OOTT_MAX_CHUNK_SIZE", "256 MiB")
+        .env("OOTT_NGINX", "off")
         .env("OOTT_LOG", "warn");
     let (mut child, addr) = start(cmd).with_context(|| format!("starting {}", bin.display()))?;
     let json = [("Content-Type", "application/json")];

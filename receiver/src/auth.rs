@@ -11,8 +11,9 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
-use store::User;
+use store::{Origin, Permission, User};
 
+use crate::client::Client;
 use crate::error::{ApiError, ApiResult};
 use crate::state::Shared;
 
@@ -22,17 +23,34 @@ const CSRF_HEADER: &str = "x-csrf-token";
 /// An authenticated request.
 pub struct Auth {
     pub user: User,
+    /// The token hash of the login session, when the request came with a session cookie.
+    pub session: Option<String>,
 }
 
 impl Auth {
-    /// Refuses users who may not change the library.
-    pub fn require_manager(&self) -> ApiResult<()> {
-        if self.user.may_manage_library() {
+    /// Refuses users who may not do `p`.
+    pub fn require(&self, p: Permission) -> ApiResult<()> {
+        if self.user.may(p) {
+            return Ok(());
+        }
+        let what = match p {
+            Permission::Upload => "add or change files",
+            Permission::Delete => "delete from the library",
+            Permission::EditCollections => "edit collections",
+        };
+        Err(ApiError::forbidden(
+            "forbidden",
+            format!("only an admin, or a member granted it, may {what}"),
+        ))
+    }
+
+    pub fn require_admin(&self) -> ApiResult<()> {
+        if self.user.is_admin() {
             Ok(())
         } else {
             Err(ApiError::forbidden(
                 "forbidden",
-                "only an admin may change the library",
+                "only an admin may do this",
             ))
         }
     }
@@ -46,6 +64,19 @@ impl FromRequestParts<Shared> for Auth {
     }
 }
 
+/// An authenticated admin: refused with 403 before the request's body is looked at.
+pub struct Admin(pub Auth);
+
+impl FromRequestParts<Shared> for Admin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &Shared) -> ApiResult<Self> {
+        let auth = authenticate(&parts.headers, &parts.method, state).await?;
+        auth.require_admin()?;
+        Ok(Admin(auth))
+    }
+}
+
 /// Checks a bearer token or a session cookie; a cookie-authenticated state change must also
 /// carry the session's CSRF token.
 pub async fn authenticate(headers: &HeaderMap, method: &Method, state: &Shared) -> ApiResult<Auth> {
@@ -53,15 +84,19 @@ pub async fn authenticate(headers: &HeaderMap, method: &Method, state: &Shared) 
         let hash = hash_secret(token);
         let user = state.db(move |s| s.user_by_token(&hash)).await?;
         return user
-            .map(|user| Auth { user })
+            .map(|user| Auth {
+                user,
+                session: None,
+            })
             .ok_or_else(ApiError::unauthorized);
     }
     let Some(token) = cookie(headers, SESSION_COOKIE) else {
         return Err(ApiError::unauthorized());
     };
     let hash = hash_secret(token);
+    let h = hash.clone();
     let session = state
-        .db(move |s| s.session(&hash))
+        .db(move |s| s.session(&h))
         .await?
         .ok_or_else(ApiError::unauthorized)?;
     let safe = matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS);
@@ -77,7 +112,14 @@ pub async fn authenticate(headers: &HeaderMap, method: &Method, state: &Shared) 
             ));
         }
     }
-    Ok(Auth { user: session.user })
+    if store::now() - session.last_seen >= 300 {
+        let h = hash.clone();
+        state.db(move |s| s.touch_session(&h)).await?;
+    }
+    Ok(Auth {
+        user: session.user,
+        session: Some(hash),
+    })
 }
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {
@@ -120,7 +162,7 @@ pub fn hash_secret(token: &str) -> String {
     store::hex(&Sha256::digest(token.as_bytes()))
 }
 
-async fn hash_password(password: String) -> ApiResult<String> {
+pub async fn hash_password(password: String) -> ApiResult<String> {
     tokio::task::spawn_blocking(move || {
         let mut salt = [0u8; 16];
         fill_random(&mut salt);
@@ -133,7 +175,7 @@ async fn hash_password(password: String) -> ApiResult<String> {
     .await?
 }
 
-async fn verify_password(password: String, hash: Option<String>) -> ApiResult<bool> {
+pub async fn verify_password(password: String, hash: Option<String>) -> ApiResult<bool> {
     // With no such user, verify against a fixed hash anyway, so timing does not tell names.
     const DUMMY: &str = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$Yl7NSk8xbBUbRmDaDkoZzwBvxoHAV1fiDMYIJPOZBVY";
     tokio::task::spawn_blocking(move || {
@@ -154,19 +196,23 @@ async fn verify_password(password: String, hash: Option<String>) -> ApiResult<bo
 
 #[derive(Deserialize)]
 pub struct Credentials {
-    username: String,
-    password: String,
+    pub username: String,
+    pub password: String,
 }
 
-fn check_credentials(c: &Credentials) -> ApiResult<()> {
-    let name = c.username.trim();
+pub fn check_username(name: &str) -> ApiResult<()> {
+    let name = name.trim();
     if name.is_empty() || name.len() > 64 || name.chars().any(char::is_control) {
         return Err(ApiError::bad_request(
             "invalid_username",
             "a user name has 1 to 64 characters",
         ));
     }
-    if c.password.chars().count() < 8 || c.password.len() > 1024 {
+    Ok(())
+}
+
+pub fn check_password(password: &str) -> ApiResult<()> {
+    if password.chars().count() < 8 || password.len() > 1024 {
         return Err(ApiError::bad_request(
             "weak_password",
             "a password has at least 8 characters",
@@ -182,8 +228,13 @@ pub async fn setup_status(State(st): State<Shared>) -> ApiResult<Json<serde_json
 }
 
 /// `POST /api/auth/setup`: creates the admin while no user exists, and logs them in.
-pub async fn setup(State(st): State<Shared>, Json(c): Json<Credentials>) -> ApiResult<Response> {
-    check_credentials(&c)?;
+pub async fn setup(
+    State(st): State<Shared>,
+    client: Client,
+    Json(c): Json<Credentials>,
+) -> ApiResult<Response> {
+    check_username(&c.username)?;
+    check_password(&c.password)?;
     let hash = hash_password(c.password).await?;
     let name = c.username.trim().to_owned();
     let user = st
@@ -196,38 +247,63 @@ pub async fn setup(State(st): State<Shared>, Json(c): Json<Credentials>) -> ApiR
                 e
             }
         })?;
-    start_session(&st, user, StatusCode::CREATED).await
+    start_session(&st, user, &client, StatusCode::CREATED).await
 }
 
-/// `POST /api/auth/login`.
-pub async fn login(State(st): State<Shared>, Json(c): Json<Credentials>) -> ApiResult<Response> {
+/// `POST /api/auth/login`, limited per account and per address; a failure is logged with the
+/// name and the address, never the password.
+pub async fn login(
+    State(st): State<Shared>,
+    client: Client,
+    Json(c): Json<Credentials>,
+) -> ApiResult<Response> {
     let name = c.username.trim().to_owned();
-    let found = st.db(move |s| s.user_by_name(&name)).await?;
+    let keys = st.logins.keys(&name, &client.address);
+    st.logins.check(&keys)?;
+    let n = name.clone();
+    let found = st.db(move |s| s.user_by_name(&n)).await?;
     let (user, hash) = match found {
         Some((u, h)) => (Some(u), Some(h)),
         None => (None, None),
     };
     if !verify_password(c.password, hash).await? {
-        tracing::warn!(username = %c.username.trim(), "failed login");
+        tracing::warn!(username = %name, address = %client.address, "failed login");
+        st.logins.failed(&keys);
         return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
             "bad_credentials",
             "wrong user name or password",
         ));
     }
+    st.logins.succeeded(&keys);
     let user = user.ok_or_else(ApiError::unauthorized)?;
-    start_session(&st, user, StatusCode::OK).await
+    start_session(&st, user, &client, StatusCode::OK).await
 }
 
-async fn start_session(st: &Shared, user: User, status: StatusCode) -> ApiResult<Response> {
+/// Logs `user` in: a new session, its cookie, and the CSRF token in the body.
+pub async fn start_session(
+    st: &Shared,
+    user: User,
+    client: &Client,
+    status: StatusCode,
+) -> ApiResult<Response> {
     let token = random_token();
     let csrf = random_token();
     let ttl = st.config.session_ttl.as_secs() as i64;
     let (hash, csrf2, uid) = (hash_secret(&token), csrf.clone(), user.id);
-    st.db(move |s| s.create_session(uid, &hash, &csrf2, ttl))
-        .await?;
-    let cookie =
-        format!("{SESSION_COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={ttl}");
+    let origin = Origin {
+        user_agent: client.user_agent.clone(),
+        address: client.address.clone(),
+    };
+    st.db(move |s| {
+        s.create_session_from(uid, &hash, &csrf2, ttl, &origin)?;
+        s.record_login(uid)
+    })
+    .await?;
+    let secure = if client.https { "; Secure" } else { "" };
+    let cookie = format!(
+        "{SESSION_COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={ttl}{secure}"
+    );
     let mut resp = (status, Json(json!({"user": user, "csrf_token": csrf}))).into_response();
     resp.headers_mut().insert(
         header::SET_COOKIE,

@@ -40,7 +40,7 @@ pub async fn chunk(
     headers: HeaderMap,
     mut body: Body,
 ) -> ApiResult<Response> {
-    auth.require_manager()?;
+    auth.require(store::Permission::Upload)?;
     let u = load(&st, &auth, &p).await?;
     require_active(&u)?;
     let offset = p.u64(&["offset"], "invalid_offset")?;

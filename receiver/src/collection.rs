@@ -103,7 +103,7 @@ pub async fn create(
     auth: Auth,
     JsonBody(body): JsonBody<Body>,
 ) -> ApiResult<(StatusCode, Json<Collection>)> {
-    auth.require_manager()?;
+    auth.require(store::Permission::EditCollections)?;
     let p = body.into_patch()?;
     let (Some(name), Some(kind)) = (p.name, p.kind) else {
         return Err(ApiError::bad_request(
@@ -126,7 +126,7 @@ pub async fn update(
     body: JsonBody<Body>,
     full: bool,
 ) -> ApiResult<Json<Collection>> {
-    auth.require_manager()?;
+    auth.require(store::Permission::EditCollections)?;
     let id = parse_id(&id.0)?;
     let mut p = body.0.into_patch()?;
     if full {
@@ -168,7 +168,7 @@ pub async fn delete(
     auth: Auth,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    auth.require_manager()?;
+    auth.require(store::Permission::EditCollections)?;
     let id = parse_id(&id)?;
     st.db(move |s| s.delete_collection(id))
         .await

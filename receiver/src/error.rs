@@ -12,6 +12,8 @@ pub struct ApiError {
     pub message: String,
     /// The bytes held, for errors a client recovers from by resuming there.
     pub offset: Option<u64>,
+    /// Seconds after which trying again may succeed (`Retry-After`).
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -21,7 +23,12 @@ impl ApiError {
             code,
             message: message.into(),
             offset: None,
+            retry_after: None,
         }
+    }
+    pub fn retry_after(mut self, secs: u64) -> Self {
+        self.retry_after = Some(secs);
+        self
     }
     pub fn with_offset(mut self, offset: u64) -> Self {
         self.offset = Some(offset);
@@ -46,6 +53,9 @@ impl ApiError {
     pub fn forbidden(code: &'static str, message: impl Into<String>) -> Self {
         Self::new(StatusCode::FORBIDDEN, code, message)
     }
+    pub fn too_many(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::TOO_MANY_REQUESTS, code, message)
+    }
     pub fn internal(message: impl Into<String>) -> Self {
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", message)
     }
@@ -63,6 +73,7 @@ impl From<store::Error> for ApiError {
             store::Error::Conflict(what) => {
                 ApiError::conflict("conflict", format!("{what} already exists"))
             }
+            store::Error::Refused(why) => ApiError::conflict("refused", why),
             other => {
                 tracing::error!("store: {other}");
                 ApiError::internal("the database failed; see the server log")
@@ -99,6 +110,10 @@ impl IntoResponse for ApiError {
             body["offset"] = json!(off);
         }
         let mut resp = (self.status, axum::Json(body)).into_response();
+        if let Some(secs) = self.retry_after {
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
         if let Some(off) = self.offset {
             let h = resp.headers_mut();
             h.insert("upload-offset", HeaderValue::from(off));

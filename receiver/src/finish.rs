@@ -22,7 +22,7 @@ use crate::upload::{check_identity, load, offset_response, require_active};
 
 /// `end`: files a complete upload. Asked again after a lost answer, it answers the same.
 pub async fn end(st: Shared, auth: Auth, p: Params) -> ApiResult<Response> {
-    auth.require_manager()?;
+    auth.require(store::Permission::Upload)?;
     let u = load(&st, &auth, &p).await?;
     let _slot = st.slots.acquire(u.upload_id.as_str()).await;
     let uid = u.upload_id.clone();

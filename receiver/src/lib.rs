@@ -2,8 +2,10 @@
 //! answers the library, collection, monitor and auth APIs. It is the only writer of the database
 //! and the library.
 
+mod account;
 pub mod auth;
 mod chunk;
+mod client;
 mod collection;
 pub use store::config;
 mod disk;
@@ -11,15 +13,18 @@ pub mod error;
 mod extract;
 mod finish;
 mod library;
+mod limiter;
 pub mod meta;
 mod monitor;
 mod names;
-mod serve;
+pub mod nginx;
+pub mod serve;
 mod slots;
 mod space;
 mod staging;
 pub mod state;
 mod upload;
+mod users;
 
 use std::future::Future;
 
@@ -43,7 +48,44 @@ pub fn app(st: Shared) -> Router {
         .route("/api/auth/logout", post(auth::logout))
         .route("/api/auth/check", get(auth::check))
         .route("/api/auth/me", get(auth::me))
-        .route("/api/auth/tokens", post(auth::create_token))
+        .route(
+            "/api/auth/tokens",
+            get(account::tokens).post(auth::create_token),
+        )
+        .route(
+            "/api/auth/tokens/{id}",
+            axum::routing::delete(account::revoke_token),
+        )
+        .route("/api/auth/sessions", get(account::sessions))
+        .route(
+            "/api/auth/sessions/{id}",
+            axum::routing::delete(account::revoke_session),
+        )
+        .route(
+            "/api/auth/invitation",
+            get(users::invitation).post(users::accept),
+        )
+        .route("/api/users", get(users::list).post(users::create))
+        .route(
+            "/api/users/invitations",
+            get(users::invitations).post(users::invite),
+        )
+        .route(
+            "/api/users/invitations/{id}",
+            axum::routing::delete(users::withdraw),
+        )
+        .route(
+            "/api/users/{id}",
+            axum::routing::patch(users::update).delete(users::delete),
+        )
+        .route(
+            "/api/users/me/password",
+            axum::routing::put(account::change_password),
+        )
+        .route(
+            "/api/users/me/settings",
+            get(account::get_settings).put(account::put_settings),
+        )
         .route("/api/library/upload/", upload.clone())
         .route("/api/library/upload", upload)
         .route("/api/library/upload/info", post(upload::info_list))
@@ -129,7 +171,8 @@ pub async fn run(
     let sweeper = tokio::spawn(sweep_forever(st.clone()));
     let fetcher = tokio::spawn(st.meta.clone().run_worker());
     let render = tokio::spawn(render_forever(st.clone()));
-    let r = axum::serve(listener, app(st))
+    let service = app(st).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let r = axum::serve(listener, service)
         .with_graceful_shutdown(shutdown)
         .await;
     sweeper.abort();

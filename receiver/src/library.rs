@@ -88,7 +88,7 @@ pub async fn refile(
     Path(id): Path<String>,
     JsonBody(body): JsonBody<Refile>,
 ) -> ApiResult<Json<Value>> {
-    auth.require_manager()?;
+    auth.require(store::Permission::Upload)?;
     let fid = FileId::parse(&id)
         .map_err(|_| ApiError::bad_request("invalid_id", "expected a file id"))?;
     let to = parse_content_id(&body.content_id)?;
@@ -107,7 +107,7 @@ pub async fn refile(
 
 /// `DELETE /api/library/delete/?content_id=`: the database first, then the files.
 pub async fn delete(State(st): State<Shared>, auth: Auth, p: Params) -> ApiResult<Json<Value>> {
-    auth.require_manager()?;
+    auth.require(store::Permission::Delete)?;
     let cid = p.content_id(&["content_id", "id"])?;
     let _library = st.library_lock.lock().await;
     let c2 = cid.clone();

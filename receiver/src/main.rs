@@ -3,23 +3,36 @@
 use std::io::Write;
 
 use anyhow::Context;
-use receiver::{AppState, Config};
+use receiver::{AppState, Config, nginx};
 
 const HELP: &str = "oott-receiver: the Open OTT upload and library service
 
-usage: oott-receiver [--config FILE] [--host ADDR] [--port N] [--media-root DIR]
-                     [--data-dir DIR] [--site-dir DIR]
+usage: oott-receiver [nginx-config] [--config FILE] [--host ADDR] [--port N]
+                     [--media-root DIR] [--data-dir DIR] [--site-dir DIR]
+                     [--nginx auto|off|PATH] [--nginx-port N]
+
+With no command it serves: with nginx in front when nginx is installed (it starts nginx itself,
+with its own configuration in <data_dir>/nginx/, listening on nginx_port), otherwise serving the
+site and the media itself. `nginx-config` prints the nginx configuration for these settings
+(run it with: nginx -p <data_dir>/nginx -c FILE -e stderr).
 
 Settings come from built-in defaults, then the TOML file (--config or OOTT_CONFIG), then
 OOTT_* environment variables, then flags. See oott.example.toml for every key.";
 
 fn main() -> anyhow::Result<()> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
     if args.iter().any(|a| a == "--help" || a == "-h") {
         println!("{HELP}");
         return Ok(());
     }
+    let print_nginx = args.first().is_some_and(|a| a == "nginx-config");
+    if print_nginx {
+        args.remove(0);
+    }
     let config = Config::load(&args, |k| std::env::var(k).ok())?;
+    if print_nginx {
+        return print_nginx_config(&config);
+    }
     let level = std::env::var("OOTT_LOG")
         .ok()
         .and_then(|l| l.parse().ok())
@@ -46,11 +59,66 @@ fn main() -> anyhow::Result<()> {
         let local = listener.local_addr()?;
         tracing::info!(media_root = %st.config.media_root.display(), data_dir = %st.config.data_dir.display(), "ready");
         println!("listening on http://{local}");
-        println!("open http://{local}/ in a browser; the API is under /api/");
+        // Started here, on the main thread, so that nginx goes when this process goes.
+        let nginx = front(&st.config, local);
         std::io::stdout().flush()?;
         receiver::run(listener, st, shutdown_signal()).await?;
+        drop(nginx);
         Ok(())
     })
+}
+
+fn print_nginx_config(config: &Config) -> anyhow::Result<()> {
+    let dir = config.nginx_dir();
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let addr = (config.host.as_str(), config.port);
+    let receiver = std::net::ToSocketAddrs::to_socket_addrs(&addr)
+        .with_context(|| format!("resolving {}:{}", addr.0, addr.1))?
+        .next()
+        .context("the host resolves to no address")?;
+    print!("{}", nginx::config_text(config, receiver)?);
+    Ok(())
+}
+
+/// Starts nginx in front when it is wanted and installed, and says which way the site is served.
+fn front(config: &Config, receiver: std::net::SocketAddr) -> Option<nginx::Nginx> {
+    let host = if config.host.contains(':') {
+        format!("[{}]", config.host)
+    } else {
+        config.host.clone()
+    };
+    let direct = || {
+        println!(
+            "open http://{receiver}/ in a browser: the receiver serves the site and the media itself; the API is under /api/"
+        );
+    };
+    let Some(binary) = nginx::find_binary(&config.nginx) else {
+        if config.nginx == "auto" {
+            println!("nginx is not installed");
+        }
+        direct();
+        return None;
+    };
+    match nginx::Nginx::start(&binary, config, receiver) {
+        Ok(n) => {
+            let url = if config.tls() {
+                format!("https://{host}:{}", config.nginx_tls_port)
+            } else {
+                format!("http://{host}:{}", config.nginx_port)
+            };
+            println!("serving through nginx on {url}");
+            println!(
+                "open {url}/ in a browser: nginx ({}) serves the site and the media, the receiver the API",
+                binary.display()
+            );
+            Some(n)
+        }
+        Err(e) => {
+            tracing::warn!("nginx could not start, serving without it: {e:#}");
+            direct();
+            None
+        }
+    }
 }
 
 async fn shutdown_signal() {

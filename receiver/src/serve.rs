@@ -11,8 +11,11 @@ use crate::auth::authenticate;
 use crate::error::ApiError;
 use crate::state::Shared;
 
-/// Paths anyone may fetch: what the login and setup pages need.
-const PUBLIC_PREFIXES: &[&str] = &["/login/", "/setup/", "/assets/", "/favicon.ico"];
+/// The pages anyone may open: logging in, the first-run setup, accepting an invitation.
+pub const PUBLIC_PAGES: &[&str] = &["/login/", "/setup/", "/invite/"];
+
+/// What those pages load.
+const PUBLIC_FILES: &[&str] = &["/assets/", "/favicon.ico"];
 
 /// Guards everything outside `/api/` (the API's handlers check for themselves).
 pub async fn guard(State(st): State<Shared>, req: Request, next: Next) -> Response {
@@ -23,7 +26,8 @@ pub async fn guard(State(st): State<Shared>, req: Request, next: Next) -> Respon
     {
         return ApiError::not_found("not_found", "no such page").into_response();
     }
-    if path.starts_with("/api/") || PUBLIC_PREFIXES.iter().any(|p| path.starts_with(p)) {
+    let public = PUBLIC_PAGES.iter().chain(PUBLIC_FILES);
+    if path.starts_with("/api/") || public.into_iter().any(|p| path.starts_with(p)) {
         return next.run(req).await;
     }
     match authenticate(req.headers(), req.method(), &st).await {

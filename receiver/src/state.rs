@@ -7,6 +7,7 @@ use store::Store;
 
 use crate::config::Config;
 use crate::error::ApiResult;
+use crate::limiter::LoginLimiter;
 use crate::meta::service::MetaService;
 use crate::slots::Slots;
 
@@ -22,6 +23,8 @@ pub struct AppState {
     /// Serialises changes to the library's layout (filing, moving, deleting titles); held across
     /// awaits, so it is tokio's mutex.
     pub library_lock: tokio::sync::Mutex<()>,
+    /// Failed logins per account and per address.
+    pub logins: LoginLimiter,
     pub received: AtomicU64,
     pub sent: AtomicU64,
     /// `OOTT_CRASH_AT`: a named point where the process aborts, for crash-recovery tests.
@@ -31,12 +34,18 @@ pub struct AppState {
 impl AppState {
     pub fn new(config: Config, store: Store) -> Shared {
         let store = Arc::new(store);
+        let logins = LoginLimiter::new(
+            config.login_attempts_per_account,
+            config.login_attempts_per_address,
+            config.login_window,
+        );
         Arc::new(AppState {
             meta: Arc::new(MetaService::new(&config, store.clone())),
             config,
             store,
             slots: Slots::default(),
             library_lock: tokio::sync::Mutex::new(()),
+            logins,
             received: AtomicU64::new(0),
             sent: AtomicU64::new(0),
             crash_at: std::env::var("OOTT_CRASH_AT")

@@ -181,7 +181,7 @@ async fn info(st: &Shared, auth: &Auth, files: Vec<FileDesc>) -> ApiResult<Value
 /// `init`: checks the title, the name, the identity rule and the space, ends any earlier
 /// unfinished upload of the same file, and creates a new upload.
 async fn init(st: Shared, auth: Auth, p: Params) -> ApiResult<Response> {
-    auth.require_manager()?;
+    auth.require(store::Permission::Upload)?;
     let name = p.require(&["name"], "invalid_name")?.to_owned();
     let ext = check_name(&name)?;
     let size = p.u64(&["size"], "invalid_size")?;

@@ -32,4 +32,5 @@ pub const ASSETS: &[(&str, &str)] = &[
     ("site.css", include_str!("../../assets/site.css")),
     ("app.js", include_str!("../../assets/app.js")),
     ("search.js", include_str!("../../assets/search.js")),
+    ("account.js", include_str!("../../assets/account.js")),
 ];

@@ -139,6 +139,9 @@ impl Pages {
             "login" => "Log in",
             "setup" => "Set up",
             "upload" => "Upload",
+            "invite" => "Join",
+            "account" => "Your account",
+            "users" => "Users",
             _ => "Server monitor",
         };
         let page = STATIC_PAGES

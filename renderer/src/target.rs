@@ -29,7 +29,9 @@ pub enum Target {
     Static(&'static str),
 }
 
-pub const STATIC_PAGES: &[&str] = &["search", "login", "setup", "upload", "monitor"];
+pub const STATIC_PAGES: &[&str] = &[
+    "search", "login", "setup", "upload", "monitor", "invite", "account", "users",
+];
 pub const INDEXES: &[&str] = &["genre", "decade", "collection", "az"];
 
 impl Target {

@@ -62,6 +62,24 @@ pub struct Config {
     pub fetch_gap_ms: u64,
     /// How often a failed metadata request is retried at once, with back-off.
     pub fetch_retries: u32,
+    /// Failed logins to one account within `login_window` before it is locked for the window.
+    pub login_attempts_per_account: u32,
+    /// Failed logins from one address within `login_window` before it is refused for the window.
+    pub login_attempts_per_address: u32,
+    #[serde(deserialize_with = "duration")]
+    pub login_window: Duration,
+    /// How long an invitation link stays valid.
+    #[serde(deserialize_with = "duration")]
+    pub invitation_ttl: Duration,
+    /// nginx in front: `auto` (use it when installed), `off`, or the path of its binary.
+    pub nginx: String,
+    /// The port nginx listens on (the address people open).
+    pub nginx_port: u16,
+    /// The HTTPS port, used when `tls_cert` and `tls_key` are set; `nginx_port` then redirects.
+    pub nginx_tls_port: u16,
+    /// Certificate chain and private key (PEM) for HTTPS through nginx; empty: plain HTTP.
+    pub tls_cert: String,
+    pub tls_key: String,
 }
 
 const MIB: u64 = 1 << 20;
@@ -91,6 +109,15 @@ impl Default for Config {
             fetch_timeout: Duration::from_secs(20),
             fetch_gap_ms: 1000,
             fetch_retries: 2,
+            login_attempts_per_account: 5,
+            login_attempts_per_address: 20,
+            login_window: Duration::from_secs(15 * 60),
+            invitation_ttl: Duration::from_secs(7 * 86_400),
+            nginx: "auto".into(),
+            nginx_port: 8490,
+            nginx_tls_port: 8493,
+            tls_cert: String::new(),
+            tls_key: String::new(),
         }
     }
 }
@@ -134,6 +161,21 @@ const ENV_KEYS: &[(&str, &str)] = &[
     ("OOTT_FETCH_TIMEOUT", "fetch_timeout"),
     ("OOTT_FETCH_GAP_MS", "fetch_gap_ms"),
     ("OOTT_FETCH_RETRIES", "fetch_retries"),
+    (
+        "OOTT_LOGIN_ATTEMPTS_PER_ACCOUNT",
+        "login_attempts_per_account",
+    ),
+    (
+        "OOTT_LOGIN_ATTEMPTS_PER_ADDRESS",
+        "login_attempts_per_address",
+    ),
+    ("OOTT_LOGIN_WINDOW", "login_window"),
+    ("OOTT_INVITATION_TTL", "invitation_ttl"),
+    ("OOTT_NGINX", "nginx"),
+    ("OOTT_NGINX_PORT", "nginx_port"),
+    ("OOTT_NGINX_TLS_PORT", "nginx_tls_port"),
+    ("OOTT_TLS_CERT", "tls_cert"),
+    ("OOTT_TLS_KEY", "tls_key"),
 ];
 
 /// Flags that set a key, as `--flag VALUE`.
@@ -143,6 +185,8 @@ const FLAG_KEYS: &[(&str, &str)] = &[
     ("--media-root", "media_root"),
     ("--data-dir", "data_dir"),
     ("--site-dir", "site_dir"),
+    ("--nginx", "nginx"),
+    ("--nginx-port", "nginx_port"),
 ];
 
 impl Config {
@@ -205,6 +249,16 @@ impl Config {
         self.data_dir.join("oott.db")
     }
 
+    /// Where nginx run by the receiver keeps its configuration, pid file and buffers.
+    pub fn nginx_dir(&self) -> PathBuf {
+        self.data_dir.join("nginx")
+    }
+
+    /// Whether nginx serves HTTPS.
+    pub fn tls(&self) -> bool {
+        !self.tls_cert.is_empty() && !self.tls_key.is_empty()
+    }
+
     pub fn uploads_dir(&self) -> PathBuf {
         self.media_root.join(".uploads")
     }
@@ -229,7 +283,16 @@ fn flag_value(args: &[String], flag: &str) -> Option<String> {
 /// Environment values are strings; these keys want numbers.
 fn typed(key: &str, v: String) -> toml::Value {
     match (key, v.parse::<i64>()) {
-        ("port" | "fetch_gap_ms" | "fetch_retries", Ok(n)) => toml::Value::Integer(n),
+        (
+            "port"
+            | "fetch_gap_ms"
+            | "fetch_retries"
+            | "login_attempts_per_account"
+            | "login_attempts_per_address"
+            | "nginx_port"
+            | "nginx_tls_port",
+            Ok(n),
+        ) => toml::Value::Integer(n),
         _ => toml::Value::String(v),
     }
 }

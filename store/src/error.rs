@@ -11,6 +11,9 @@ pub enum Error {
     NotFound(&'static str),
     #[error("{0} already exists")]
     Conflict(&'static str),
+    /// A change the rules do not allow, with the rule in words.
+    #[error("{0}")]
+    Refused(&'static str),
     #[error("stored json: {0}")]
     Json(#[from] serde_json::Error),
 }

@@ -14,6 +14,7 @@ mod library;
 mod metadata;
 mod render_index;
 mod schema;
+mod sessions;
 mod uploads;
 mod users;
 
@@ -28,8 +29,9 @@ pub use intents::{Completed, Intent, IntentKind};
 pub use library::{LibraryStats, MovieCard, MovieInfo};
 pub use metadata::{Duration, Metadata, MetadataRecord, Rating};
 pub use render_index::{CARD_BUCKETS, CardRow, IndexTx, ListRow, RenderIndex, card_bucket};
+pub use sessions::{Origin, Session, SessionInfo, TokenInfo};
 pub use uploads::{NewUpload, Upload, UploadState};
-pub use users::{Role, Session, User};
+pub use users::{Grants, Invitation, Permission, Role, User, UserListing, UserPatch};
 
 /// Seconds since the Unix epoch, the one clock the store records.
 pub fn now() -> i64 {

@@ -189,4 +189,27 @@ CREATE TABLE suggestion_cache (
     fetched_at INTEGER NOT NULL
 );
 "#,
+    r#"
+-- Access: what a member may do beyond browsing, invitations, and where a session came from.
+ALTER TABLE users ADD COLUMN can_delete INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE users ADD COLUMN can_edit_collections INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE users ADD COLUMN last_login INTEGER;
+ALTER TABLE sessions ADD COLUMN user_agent TEXT NOT NULL DEFAULT '';
+ALTER TABLE sessions ADD COLUMN address TEXT NOT NULL DEFAULT '';
+
+-- A link that lets a person choose their own name and password; used once.
+CREATE TABLE invitations (
+    id                   INTEGER PRIMARY KEY,
+    token_hash           TEXT NOT NULL UNIQUE,
+    role                 TEXT NOT NULL CHECK (role IN ('admin', 'member')),
+    can_upload           INTEGER NOT NULL DEFAULT 0,
+    can_delete           INTEGER NOT NULL DEFAULT 0,
+    can_edit_collections INTEGER NOT NULL DEFAULT 0,
+    created_by           INTEGER REFERENCES users(id) ON DELETE SET NULL,
+    created_at           INTEGER NOT NULL,
+    expires_at           INTEGER NOT NULL,
+    used_by              INTEGER REFERENCES users(id) ON DELETE SET NULL,
+    used_at              INTEGER
+);
+"#,
 ];

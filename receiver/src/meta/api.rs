@@ -74,7 +74,7 @@ pub async fn refresh(
     auth: Auth,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    auth.require_manager()?;
+    auth.require(store::Permission::Upload)?;
     let id = parse_content_id(&id)?;
     let rec = st.meta.refresh(&id).await?;
     Ok(Json(record_json(&rec)))

@@ -87,15 +87,7 @@ fn a_cookie_session_changes_nothing_without_the_csrf_token() {
     let server = Server::start(&dirs);
     let _admin = server.admin();
     let session = server.login("admin", "correct horse");
-    let no_csrf = crate::support::Api {
-        addr: server.addr.clone(),
-        auth: session
-            .auth
-            .iter()
-            .filter(|(k, _)| k == "Cookie")
-            .cloned()
-            .collect(),
-    };
+    let no_csrf = session.cookie_only();
     let wrong_csrf = crate::support::Api {
         addr: server.addr.clone(),
         auth: vec![
@@ -130,15 +122,7 @@ fn reading_needs_no_csrf_token_and_the_token_can_be_read_again() {
     let server = Server::start(&dirs);
     let _admin = server.admin();
     let session = server.login("admin", "correct horse");
-    let no_csrf = crate::support::Api {
-        addr: server.addr.clone(),
-        auth: session
-            .auth
-            .iter()
-            .filter(|(k, _)| k == "Cookie")
-            .cloned()
-            .collect(),
-    };
+    let no_csrf = session.cookie_only();
     assert_eq!(no_csrf.get("/api/auth/check").status, 204);
     assert_eq!(no_csrf.get("/api/library/movies/").status, 200);
     // After a reload a page cannot read the HttpOnly cookie, but it can ask for its CSRF token.

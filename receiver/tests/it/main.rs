@@ -11,6 +11,9 @@
 //! - `fixtures`: the file-name parser and the IMDb scraper on real input from ../shared/fixtures
 //! - `metadata`: the metadata cache, search, guessing, users' own values, IMDb misbehaving
 //! - `library`: listing, identity, replace and versions, refiling, deleting, collections, monitor
+//! - `users`: user management, invitations, roles and grants, sessions, tokens, settings, login limits
+//! - `nginx`: a real nginx in front: nothing without a login, ranges, a 1 GiB upload, restarts, HTTPS
+//! - `install`: `make install` into a temporary prefix
 
 mod auth;
 mod concurrency;
@@ -23,3 +26,4 @@ mod protocol;
 mod resume;
 mod space;
 mod support;
+mod users;

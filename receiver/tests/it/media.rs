@@ -4,9 +4,6 @@
 
 use crate::support::{Dirs, FileSpec, Server};
 
-/// A Range header, the expected status and Content-Range, and the expected body.
-type RangeCase<'a> = (Option<&'a str>, u16, Option<&'a str>, &'a [u8]);
-
 #[test]
 fn range_requests_on_media() {
     let dirs = Dirs::new();
@@ -16,49 +13,7 @@ fn range_requests_on_media() {
     let end = api.upload(&f, "tt0000700");
     let url = end["url"].as_str().expect("url").to_owned();
     assert_eq!(url, "/media/tt0000700/tt0000700.mp4");
-    let d = &f.data;
-
-    // (Range header, status, Content-Range, body)
-    let cases: Vec<RangeCase> = vec![
-        (None, 200, None, d),
-        (Some("bytes=0-0"), 206, Some("bytes 0-0/1000"), &d[0..1]),
-        (
-            Some("bytes=100-200"),
-            206,
-            Some("bytes 100-200/1000"),
-            &d[100..201],
-        ),
-        (
-            Some("bytes=-100"),
-            206,
-            Some("bytes 900-999/1000"),
-            &d[900..],
-        ),
-        (
-            Some("bytes=900-"),
-            206,
-            Some("bytes 900-999/1000"),
-            &d[900..],
-        ),
-        (
-            Some("bytes=990-5000"),
-            206,
-            Some("bytes 990-999/1000"),
-            &d[990..],
-        ),
-        (Some("bytes=0-999"), 206, Some("bytes 0-999/1000"), d),
-        (Some("bytes=1000-1100"), 416, Some("bytes */1000"), b""),
-        (Some("bytes=5000-"), 416, Some("bytes */1000"), b""),
-    ];
-    for (range, status, content_range, body) in cases {
-        let headers: Vec<(&str, &str)> = range.map(|r| vec![("Range", r)]).unwrap_or_default();
-        let r = api.request("GET", &url, &headers, b"");
-        assert_eq!(r.status, status, "{range:?}");
-        assert_eq!(r.header("content-range"), content_range, "{range:?}");
-        if status != 416 {
-            assert_eq!(r.body, body, "{range:?}");
-        }
-    }
+    crate::support::assert_ranges(&api, &url, &f.data);
     let whole = api.get(&url);
     assert_eq!(whole.header("accept-ranges"), Some("bytes"));
     assert_eq!(whole.header("content-type"), Some("video/mp4"));

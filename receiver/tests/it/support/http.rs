@@ -54,6 +54,30 @@ pub fn connect(addr: &str) -> TcpStream {
     s
 }
 
+/// Like `request`, but a server that is not there, or that drops the connection before a whole
+/// response head, is an error rather than a panic: for clients that ride out restarts.
+pub fn try_request(
+    addr: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> std::io::Result<Resp> {
+    let mut s = TcpStream::connect(addr)?;
+    s.set_read_timeout(Some(Duration::from_secs(120)))?;
+    let mut msg = head_bytes(addr, method, path, headers, Some(body.len()));
+    msg.extend_from_slice(body);
+    let _ = s.write_all(&msg);
+    let mut raw = Vec::new();
+    let _ = s.read_to_end(&mut raw);
+    if !raw.windows(4).any(|w| w == b"\r\n\r\n") {
+        return Err(std::io::Error::other(
+            "the connection closed without an answer",
+        ));
+    }
+    Ok(parse(&raw, method == "HEAD"))
+}
+
 /// Sends a whole request and reads the whole response.
 pub fn request(
     addr: &str,

@@ -3,6 +3,7 @@
 
 pub mod http;
 pub mod imdb;
+pub mod nginx;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -53,6 +54,8 @@ impl Dirs {
 pub struct Server {
     child: Child,
     pub addr: String,
+    /// Everything it has printed on stdout so far.
+    pub stdout: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl Server {
@@ -104,6 +107,7 @@ impl Server {
             .env("OOTT_FETCH_RETRIES", "1")
             .env("OOTT_FETCH_TIMEOUT", "2")
             .env("OOTT_METADATA_RETRY", "1")
+            .env("OOTT_NGINX", "off")
             .env("OOTT_LOG", "warn");
         for (k, v) in env {
             cmd.env(k, v);
@@ -121,17 +125,24 @@ impl Server {
             }
         });
         let (tx, rx) = mpsc::channel();
+        let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen = lines.clone();
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
                 if let Some(addr) = line.strip_prefix("listening on http://") {
                     let _ = tx.send(addr.to_owned());
                 }
+                seen.lock().unwrap_or_else(|e| e.into_inner()).push(line);
             }
         });
         let addr = rx
             .recv_timeout(Duration::from_secs(30))
             .expect("receiver says where it listens");
-        Server { child, addr }
+        Server {
+            child,
+            addr,
+            stdout: lines,
+        }
     }
 
     /// Kills the process at once (SIGKILL), as a power cut or the OOM killer would.
@@ -149,6 +160,16 @@ impl Server {
             std::thread::sleep(Duration::from_millis(20));
         }
         panic!("receiver did not exit");
+    }
+
+    /// Waits for a line on stdout that starts with `prefix`; answers the rest of it.
+    pub fn printed(&self, prefix: &str) -> String {
+        wait_for(20, prefix, || {
+            let lines = self.stdout.lock().unwrap_or_else(|e| e.into_inner());
+            lines
+                .iter()
+                .find_map(|l| l.strip_prefix(prefix).map(str::to_owned))
+        })
     }
 
     /// A client with no credentials.
@@ -236,6 +257,27 @@ impl Api {
     }
     pub fn post_json(&self, path: &str, v: &Value) -> Resp {
         self.send_json("POST", path, v)
+    }
+
+    /// The same credentials against another address (nginx in front, say).
+    pub fn at(&self, addr: &str) -> Api {
+        Api {
+            addr: addr.to_owned(),
+            auth: self.auth.clone(),
+        }
+    }
+
+    /// The session cookie alone: what a browser sends for a page or a media file.
+    pub fn cookie_only(&self) -> Api {
+        Api {
+            addr: self.addr.clone(),
+            auth: self
+                .auth
+                .iter()
+                .filter(|(k, _)| k == "Cookie")
+                .cloned()
+                .collect(),
+        }
     }
 
     /// This session's new API token, as a client of its own.
@@ -406,4 +448,75 @@ pub fn assert_error(r: &Resp, status: u16, code: &str) {
         "body: {}",
         r.text()
     );
+}
+
+/// Range requests on `url`, whose whole body is `d` (at least 1,000 bytes): the
+/// static-web-server case list, with the status, Content-Range and body each must answer.
+#[track_caller]
+pub fn assert_ranges(api: &Api, url: &str, d: &[u8]) {
+    let n = d.len();
+    assert!(
+        n >= 1000,
+        "the range cases need a body of 1,000 bytes or more"
+    );
+    let cr = |a: usize, b: usize| Some(format!("bytes {a}-{b}/{n}"));
+    // (Range header, status, Content-Range, body)
+    type Case<'a> = (Option<String>, u16, Option<String>, &'a [u8]);
+    let cases: Vec<Case> = vec![
+        (None, 200, None, d),
+        (Some("bytes=0-0".into()), 206, cr(0, 0), &d[0..1]),
+        (
+            Some("bytes=100-200".into()),
+            206,
+            cr(100, 200),
+            &d[100..201],
+        ),
+        (
+            Some("bytes=-100".into()),
+            206,
+            cr(n - 100, n - 1),
+            &d[n - 100..],
+        ),
+        (
+            Some(format!("bytes={}-", n - 100)),
+            206,
+            cr(n - 100, n - 1),
+            &d[n - 100..],
+        ),
+        (
+            Some(format!("bytes={}-{}", n - 10, n + 4000)),
+            206,
+            cr(n - 10, n - 1),
+            &d[n - 10..],
+        ),
+        (Some(format!("bytes=0-{}", n - 1)), 206, cr(0, n - 1), d),
+        (
+            Some(format!("bytes={n}-{}", n + 100)),
+            416,
+            Some(format!("bytes */{n}")),
+            b"",
+        ),
+        (
+            Some(format!("bytes={}-", n + 4000)),
+            416,
+            Some(format!("bytes */{n}")),
+            b"",
+        ),
+    ];
+    for (range, status, content_range, body) in cases {
+        let headers: Vec<(&str, &str)> = range
+            .as_deref()
+            .map(|r| vec![("Range", r)])
+            .unwrap_or_default();
+        let r = api.request("GET", url, &headers, b"");
+        assert_eq!(r.status, status, "{url} {range:?}");
+        assert_eq!(
+            r.header("content-range"),
+            content_range.as_deref(),
+            "{url} {range:?}"
+        );
+        if status != 416 {
+            assert!(r.body == body, "{url} {range:?}: wrong bytes");
+        }
+    }
 }

@@ -1,0 +1,53 @@
+//! Who is at the other end of a request: the address (the proxy's `X-Real-IP` when nginx on
+//! this machine forwarded it), the user agent, and whether the person came over HTTPS.
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::header;
+use axum::http::request::Parts;
+
+use crate::error::ApiError;
+
+#[derive(Debug, Clone)]
+pub struct Client {
+    pub address: String,
+    pub user_agent: String,
+    pub https: bool,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Client {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip());
+        let header = |name: &str| {
+            parts
+                .headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+        };
+        // Only a proxy on this machine (nginx) is believed about the address behind it.
+        let proxied = peer.is_some_and(|ip| ip.is_loopback());
+        let address = match (proxied, header("x-real-ip")) {
+            (true, Some(real)) => real.to_owned(),
+            _ => peer.map(|ip| ip.to_string()).unwrap_or_default(),
+        };
+        let user_agent = header(header::USER_AGENT.as_str())
+            .unwrap_or_default()
+            .chars()
+            .take(200)
+            .collect();
+        let https = proxied && header("x-forwarded-proto") == Some("https");
+        Ok(Client {
+            address,
+            user_agent,
+            https,
+        })
+    }
+}

@@ -1,25 +1,60 @@
 # Open OTT. `make run` starts the service on its defaults; `make test` runs every test.
-.PHONY: run test test-deps check bench bench-deps build rebuild
+.PHONY: run test test-deps check bench bench-deps build rebuild install install-files nginx-config
 
 CARGO ?= cargo
 
+# The receiver starts nginx in front of itself when nginx is installed (its own configuration
+# and prefix under the data directory, an unprivileged port), and serves by itself otherwise;
+# it prints which, and the address to open.
 run:
 	$(CARGO) build --release -p receiver --bin oott-receiver
-	@echo "Starting the receiver: it serves the site and the media itself (no nginx yet)."
 	./target/release/oott-receiver
+
+# The nginx configuration for the current settings, on stdout.
+nginx-config:
+	$(CARGO) build --release -p receiver --bin oott-receiver
+	@./target/release/oott-receiver nginx-config
 
 build:
 	$(CARGO) build --workspace
 
 # Node runs the search module in the renderer's tests; unshare (util-linux) gives the full-disk
-# test its own small file system.
+# test its own small file system; nginx, openssl and curl are for the tests behind nginx.
+TEST_PACKAGES = nodejs:node util-linux:unshare nginx:/usr/sbin/nginx openssl:openssl curl:curl
 test-deps:
-	@command -v node >/dev/null || (apt-get update && apt-get install -y nodejs)
-	@command -v unshare >/dev/null || (apt-get update && apt-get install -y util-linux)
+	@missing=""; for p in $(TEST_PACKAGES); do \
+	  command -v "$${p#*:}" >/dev/null || missing="$$missing $${p%%:*}"; done; \
+	if [ -n "$$missing" ]; then apt-get update && apt-get install -y --no-install-recommends $$missing; fi
 
 # Unit and integration tests of every crate (there are no doc-tests).
 test: test-deps
 	$(CARGO) test --workspace --lib --bins --tests
+
+# Installs the binaries, templates, assets, an example configuration and the service units
+# (systemd, launchd) under PREFIX. `install-files` does the copying from BIN_DIR, for binaries
+# built elsewhere.
+PREFIX ?= /usr/local
+BIN_DIR ?= target/release
+OOTT_USER ?= $(shell id -un)
+NGINX_BIN ?= $(shell command -v nginx 2>/dev/null || echo /usr/sbin/nginx)
+install:
+	$(CARGO) build --release -p receiver --bin oott-receiver -p renderer --bin oott-render
+	$(MAKE) install-files
+
+install-files:
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/oott/templates \
+	  $(DESTDIR)$(PREFIX)/share/oott/assets $(DESTDIR)$(PREFIX)/etc/oott \
+	  $(DESTDIR)$(PREFIX)/lib/systemd/system $(DESTDIR)$(PREFIX)/share/oott/launchd
+	install -m 755 $(BIN_DIR)/oott-receiver $(BIN_DIR)/oott-render $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 templates/*.html templates/nginx.conf $(DESTDIR)$(PREFIX)/share/oott/templates/
+	install -m 644 assets/* $(DESTDIR)$(PREFIX)/share/oott/assets/
+	test -e $(DESTDIR)$(PREFIX)/etc/oott/oott.toml || \
+	  install -m 644 oott.example.toml $(DESTDIR)$(PREFIX)/etc/oott/oott.toml
+	for unit in templates/systemd/*.service templates/launchd/*.plist; do \
+	  case $$unit in *.plist) to=share/oott/launchd;; *) to=lib/systemd/system;; esac; \
+	  sed -e 's|@BINDIR@|$(PREFIX)/bin|g' -e 's|@SYSCONFDIR@|$(PREFIX)/etc|g' \
+	      -e 's|@USER@|$(OOTT_USER)|g' -e 's|@NGINX@|$(NGINX_BIN)|g' \
+	      $$unit > $(DESTDIR)$(PREFIX)/$$to/$$(basename $$unit); done
 
 # Render the whole catalogue from scratch into the configured site directory.
 rebuild:

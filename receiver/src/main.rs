@@ -7,7 +7,7 @@ use receiver::{AppState, Config, nginx};
 
 const HELP: &str = "oott-receiver: the Open OTT upload and library service
 
-usage: oott-receiver [nginx-config] [--config FILE] [--host ADDR] [--port N]
+usage: oott-receiver [nginx-config [--output FILE]] [--config FILE] [--host ADDR] [--port N]
                      [--media-root DIR] [--data-dir DIR] [--site-dir DIR]
                      [--nginx auto|off|PATH] [--nginx-port N]
 
@@ -26,12 +26,17 @@ fn main() -> anyhow::Result<()> {
         return Ok(());
     }
     let print_nginx = args.first().is_some_and(|a| a == "nginx-config");
+    let mut output = None;
     if print_nginx {
         args.remove(0);
+        if let Some(i) = args.iter().position(|a| a == "--output") {
+            output = Some(args.get(i + 1).context("--output needs a file")?.clone());
+            args.drain(i..i + 2);
+        }
     }
     let config = Config::load(&args, |k| std::env::var(k).ok())?;
     if print_nginx {
-        return print_nginx_config(&config);
+        return print_nginx_config(&config, output.as_deref());
     }
     let level = std::env::var("OOTT_LOG")
         .ok()
@@ -68,7 +73,8 @@ fn main() -> anyhow::Result<()> {
     })
 }
 
-fn print_nginx_config(config: &Config) -> anyhow::Result<()> {
+/// Prints the nginx configuration, or writes it to `output` (replaced whole, by a rename).
+fn print_nginx_config(config: &Config, output: Option<&str>) -> anyhow::Result<()> {
     let dir = config.nginx_dir();
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     let addr = (config.host.as_str(), config.port);
@@ -76,7 +82,15 @@ fn print_nginx_config(config: &Config) -> anyhow::Result<()> {
         .with_context(|| format!("resolving {}:{}", addr.0, addr.1))?
         .next()
         .context("the host resolves to no address")?;
-    print!("{}", nginx::config_text(config, receiver)?);
+    let text = nginx::config_text(config, receiver)?;
+    match output {
+        None => print!("{text}"),
+        Some(path) => {
+            let tmp = format!("{path}.tmp");
+            std::fs::write(&tmp, text).with_context(|| format!("writing {tmp}"))?;
+            std::fs::rename(&tmp, path).with_context(|| format!("renaming {tmp} to {path}"))?;
+        }
+    }
     Ok(())
 }
 

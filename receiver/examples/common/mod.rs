@@ -1,0 +1,104 @@
+//! What the benchmarks share: the source file, starting a server process, reading its usage
+//! from /proc, and sending a chunk from the source.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::os::unix::fs::FileExt;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+use anyhow::{Context, Result, bail};
+
+use crate::http;
+
+pub const MIB: u64 = 1 << 20;
+
+/// Writes `size` pseudo-random bytes once, then reads them so they sit in the page cache.
+pub fn prepare_source(src: &Path, size: u64) -> Result<()> {
+    if std::fs::metadata(src).map(|m| m.len()).ok() != Some(size) {
+        eprintln!("writing {} MiB source file {}", size / MIB, src.display());
+        let mut f = File::create(src)?;
+        let mut buf = vec![0u8; 8 * MIB as usize];
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        let mut left = size;
+        while left > 0 {
+            for w in buf.chunks_exact_mut(8) {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                w.copy_from_slice(&x.to_le_bytes());
+            }
+            let n = left.min(buf.len() as u64) as usize;
+            f.write_all(&buf[..n])?;
+            left -= n as u64;
+        }
+        f.sync_all()?;
+    }
+    let mut f = File::open(src)?;
+    let mut buf = vec![0u8; 8 * MIB as usize];
+    while f.read(&mut buf)? > 0 {}
+    Ok(())
+}
+
+/// Starts a server process and waits for its `listening on http://ADDR` line.
+pub fn start(mut cmd: Command) -> Result<(Child, String)> {
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()?;
+    let stdout = child.stdout.take().context("stdout")?;
+    let mut lines = BufReader::new(stdout).lines();
+    while let Some(line) = lines.next().transpose()? {
+        if let Some(addr) = line.strip_prefix("listening on http://") {
+            let addr = addr.trim_end_matches('/').to_owned();
+            std::thread::spawn(move || for _ in lines {});
+            return Ok((child, addr));
+        }
+    }
+    bail!("the server exited before listening")
+}
+
+/// Peak RSS (KiB) and CPU seconds of a live process, from /proc.
+pub fn usage(pid: u32) -> (Option<u64>, Option<f64>) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let hwm = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok());
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let after_comm = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    let fields: Vec<&str> = after_comm.split_whitespace().collect();
+    // SAFETY: sysconf has no preconditions.
+    let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
+    let cpu = match (
+        fields.get(11).and_then(|v| v.parse::<f64>().ok()),
+        fields.get(12).and_then(|v| v.parse::<f64>().ok()),
+    ) {
+        (Some(u), Some(s)) if ticks > 0.0 => Some((u + s) / ticks),
+        _ => None,
+    };
+    (hwm, cpu)
+}
+
+pub fn check(r: &http::Resp, want: u16, what: &str) -> Result<()> {
+    if r.status != want {
+        bail!("{what}: {} {}", r.status, r.text());
+    }
+    Ok(())
+}
+
+/// Sends `len` bytes of the source from `off` as one request body; answers the response.
+pub fn send_chunk(
+    addr: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    src: &File,
+    buf: &mut [u8],
+    off: u64,
+) -> Result<http::Resp> {
+    src.read_exact_at(buf, off)?;
+    let mut s = http::start(addr, method, path, headers, buf.len(), buf);
+    s.flush()?;
+    Ok(http::read_response(&mut s, false))
+}

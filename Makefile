@@ -19,16 +19,21 @@ build:
 	$(CARGO) build --workspace
 
 # Node runs the search module in the renderer's tests; unshare (util-linux) gives the full-disk
-# test its own small file system; nginx, openssl and curl are for the tests behind nginx.
-TEST_PACKAGES = nodejs:node util-linux:unshare nginx:/usr/sbin/nginx openssl:openssl curl:curl
+# test its own small file system; nginx, openssl and curl are for the tests behind nginx;
+# Chromium, ffmpeg and npm for the browser tests.
+TEST_PACKAGES = nodejs:node npm:npm util-linux:unshare nginx:/usr/sbin/nginx openssl:openssl \
+  curl:curl ffmpeg:ffmpeg chromium:/usr/bin/chromium
 test-deps:
 	@missing=""; for p in $(TEST_PACKAGES); do \
 	  command -v "$${p#*:}" >/dev/null || missing="$$missing $${p%%:*}"; done; \
 	if [ -n "$$missing" ]; then apt-get update && apt-get install -y --no-install-recommends $$missing; fi
 
-# Unit and integration tests of every crate (there are no doc-tests).
+# Unit and integration tests of every crate (there are no doc-tests), then the browser flows in
+# headless Chromium (tests/browser, node's test runner) against the receiver behind nginx.
 test: test-deps
 	$(CARGO) test --workspace --lib --bins --tests
+	$(CARGO) build -p receiver --example imdb_replay
+	cd tests/browser && npm ci --no-audit --no-fund && npm test
 
 # Installs the binaries, templates, assets, an example configuration and the service units
 # (systemd, launchd) under PREFIX. `install-files` does the copying from BIN_DIR, for binaries

@@ -1,6 +1,7 @@
 // The behaviour every page shares: carousels (buttons, touch, arrow keys), the home page's
-// endless rows, lists that load their buckets as they come into view, search as you type, and
-// the login and first-run setup forms.
+// endless rows, lists that load their buckets as they come into view, search as you type, the
+// login and first-run setup forms, the person's settings; and the module of the page at hand
+// (upload queue, monitor, own metadata, collections, accounts).
 import { search } from './search.js';
 
 const esc = (s) => String(s ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -133,12 +134,15 @@ authForm('setup', '/api/auth/setup', '/upload/');
 
 // The pages that work for someone not logged in go no further.
 const PUBLIC = ['login', 'setup', 'invite'];
-const page = document.getElementById('app')?.dataset.page;
+const page = document.body.className.replace(/^page-/, '');
 if (page === 'login') {
   getJson('/api/auth/setup').then((s) => { if (s?.setup_required) location.href = '/setup/'; });
 }
 if (!PUBLIC.includes(page)) applySettings();
 if (['account', 'users', 'invite'].includes(page)) import('./account.js').then((m) => m.start());
+const MODULES = { upload: './upload.js', monitor: './monitor.js', movie: './movie.js' };
+if (MODULES[page]) import(MODULES[page]).then((m) => m.start());
+if (location.pathname === '/collection/') import('./collections.js').then((m) => m.start());
 
 // The person's settings, applied on every page: theme, card size, autoplay and subtitles.
 async function applySettings() {

@@ -27,7 +27,7 @@ const SECURITY_HEADERS: &[(&str, &str)] = &[
     ),
     (
         "Content-Security-Policy",
-        "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; \
+        "default-src 'self'; img-src * data: blob:; media-src 'self' blob:; \
          style-src 'self' 'unsafe-inline'; script-src 'self'; object-src 'none'; \
          base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
     ),

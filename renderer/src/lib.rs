@@ -33,4 +33,11 @@ pub const ASSETS: &[(&str, &str)] = &[
     ("app.js", include_str!("../../assets/app.js")),
     ("search.js", include_str!("../../assets/search.js")),
     ("account.js", include_str!("../../assets/account.js")),
+    ("upload.js", include_str!("../../assets/upload.js")),
+    ("monitor.js", include_str!("../../assets/monitor.js")),
+    ("movie.js", include_str!("../../assets/movie.js")),
+    (
+        "collections.js",
+        include_str!("../../assets/collections.js"),
+    ),
 ];

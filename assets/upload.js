@@ -1,0 +1,410 @@
+// The upload page: pick or drop files; those already in the library drop out at once and half
+// uploaded ones are offered for resuming; each file shows its guessed title with candidates to
+// confirm, pick, search for or replace with a pasted IMDb id; a title that has a file asks to
+// cancel, replace or add a version; confirmed files upload one at a time from a queue that can
+// be paused, resumed, reordered and cancelled. Chunks are Blob slices sized to take about half
+// a second each, so memory stays flat; a dropped connection or a reload resumes from the
+// server's offset.
+const esc = (s) => String(s ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const API = '/api/library/upload/';
+const MIN_CHUNK = 256 * 1024;
+const MAX_CHUNK = 64 * 1024 * 1024;
+const TARGET_SECONDS = 0.5;
+
+let csrf = '';
+const items = [];
+let running = false;
+let paused = false;
+// What the uploads did, for anyone curious (and the tests): chunk sizes and speeds.
+export const stats = { chunks: [], bytes: 0, seconds: 0 };
+window.oottUpload = stats;
+
+const el = (id) => document.getElementById(id);
+const mib = (n) => `${(n / 1048576).toFixed(n < 10485760 ? 1 : 0)} MiB`;
+const size = (n) => (n >= 1073741824 ? `${(n / 1073741824).toFixed(2)} GiB` : mib(n));
+
+async function call(method, path, body, signal) {
+  const headers = { 'X-CSRF-Token': csrf };
+  let payload = body;
+  if (body !== undefined && !(body instanceof Blob)) {
+    headers['Content-Type'] = 'application/json';
+    payload = JSON.stringify(body);
+  }
+  const r = await fetch(path, { method, headers, body: payload, signal, credentials: 'same-origin' });
+  const data = method === 'HEAD' ? null : await r.json().catch(() => null);
+  return { r, data };
+}
+
+function fail(data, r) {
+  return new Error(data?.error?.message ?? `the server answered ${r.status}`);
+}
+
+// ---- picking -------------------------------------------------------------------------------
+
+async function addFiles(list) {
+  const files = [...list].filter((f) => f.size > 0);
+  if (!files.length) return;
+  const known = new Set(items.filter((i) => i.state !== 'done' && i.state !== 'cancelled').map((i) => `${i.name}\u0000${i.size}\u0000${i.lastModified}`));
+  const fresh = files.filter((f) => !known.has(`${f.name}\u0000${f.size}\u0000${f.lastModified}`));
+  if (!fresh.length) return;
+  const { r, data } = await call('POST', `${API}info`, fresh.map((f) => ({ name: f.name, size: f.size, last_modified: f.lastModified })));
+  if (!r.ok) { notice(fail(data, r).message, true); return; }
+  const toGuess = [];
+  data.files.forEach((info, i) => {
+    const f = fresh[i];
+    if (info.status === 'complete') {
+      el('skipped').hidden = false;
+      el('skipped-list').insertAdjacentHTML('beforeend', `<li>${esc(f.name)}: already in the library as <a href="/movie/${esc(info.content_id)}/">${esc(info.content_id)}</a></li>`);
+      return;
+    }
+    const item = { file: f, name: f.name, size: f.size, lastModified: f.lastModified, offset: info.offset ?? 0, state: 'identify', candidates: [], contentId: null, mode: 'new', label: '' };
+    if (info.status === 'partial') {
+      Object.assign(item, { state: 'resumable', uploadId: info.upload_id, contentId: info.content_id });
+    } else {
+      toGuess.push(item);
+    }
+    items.push(item);
+  });
+  showSpace(data);
+  render();
+  if (toGuess.length) await guess(toGuess);
+}
+
+/// The disk verdict for everything not yet uploaded.
+async function recheckSpace() {
+  const waiting = items.filter((i) => i.state !== 'done' && i.state !== 'cancelled');
+  if (!waiting.length) { showSpace({ fits: true }); return; }
+  const { r, data } = await call('POST', `${API}info`, waiting.map((i) => ({ name: i.name, size: i.size, last_modified: i.lastModified })));
+  if (r.ok) showSpace(data);
+}
+
+let fits = true;
+function showSpace(data) {
+  fits = data.fits !== false;
+  const box = el('space');
+  box.hidden = fits;
+  if (!fits) {
+    box.textContent = `These files do not fit on the server: ${data.reason?.message ?? 'not enough space'}. `
+      + `${data.needed_bytes ? `They need ${size(data.needed_bytes)}; ` : ''}remove some before uploading.`;
+  }
+  render();
+}
+
+async function guess(list) {
+  const { r, data } = await call('POST', '/api/metadata/guess', { names: list.map((i) => i.name) });
+  list.forEach((item, i) => {
+    const g = r.ok ? data.results[i] : null;
+    item.parsed = g?.parsed ?? null;
+    item.candidates = g?.candidates ?? [];
+    item.contentId = item.candidates[0]?.id ?? null;
+    item.guessError = g?.error ?? (r.ok ? null : fail(data, r).message);
+  });
+  render();
+}
+
+async function searchFor(item, q) {
+  if (!q.trim()) return;
+  const { r, data } = await call('GET', `/api/metadata/search?q=${encodeURIComponent(q.trim())}`);
+  if (!r.ok) { item.guessError = fail(data, r).message; render(); return; }
+  item.candidates = data.results;
+  item.contentId = data.results[0]?.id ?? null;
+  item.guessError = data.results.length ? null : `nothing found for “${q}”`;
+  render();
+}
+
+/// The identity check: does the chosen title already have a file?
+async function confirm(item) {
+  if (!item.contentId) return;
+  const { r, data } = await call('GET', `/api/library/movies/${item.contentId}`);
+  if (r.ok && data.has_file) {
+    item.state = 'exists';
+    item.existing = data.files ?? [];
+  } else {
+    queue(item, 'new');
+    return;
+  }
+  render();
+}
+
+function queue(item, mode, label = '') {
+  Object.assign(item, { mode, label, state: 'queued', error: null });
+  render();
+  runQueue();
+}
+
+// ---- the queue -----------------------------------------------------------------------------
+
+async function runQueue() {
+  if (running || paused) return;
+  running = true;
+  try {
+    for (;;) {
+      if (paused) break;
+      const next = items.find((i) => i.state === 'queued');
+      if (!next) break;
+      if (!fits) { notice('the selection does not fit on the server', true); break; }
+      await upload(next);
+    }
+  } finally {
+    running = false;
+    render();
+  }
+}
+
+async function upload(item) {
+  item.state = 'uploading';
+  item.error = null;
+  render();
+  try {
+    if (!item.uploadId) {
+      const q = new URLSearchParams({ type: 'init', name: item.name, size: item.size, last_modified: item.lastModified, id: item.contentId });
+      if (item.mode !== 'new') q.set('mode', item.mode);
+      if (item.label) q.set('label', item.label);
+      const { r, data } = await call('POST', `${API}?${q}`);
+      if (!r.ok) throw Object.assign(fail(data, r), { fatal: true });
+      item.uploadId = data.upload_id;
+      item.offset = data.offset ?? 0;
+      item.chunk = Math.min(data.chunk_size ?? 8 * 1048576, MAX_CHUNK);
+    }
+    item.chunk = item.chunk ?? 8 * 1048576;
+    await sendChunks(item);
+    if (item.state !== 'uploading') return;
+    const { r, data } = await call('POST', `${API}?type=end&uploadId=${item.uploadId}`);
+    if (!r.ok) throw fail(data, r);
+    item.state = 'done';
+    item.result = data;
+    recheckSpace();
+  } catch (e) {
+    if (item.state === 'cancelled' || item.state === 'paused') return;
+    item.state = e.fatal ? 'error' : 'queued';
+    item.error = e.message;
+    if (!e.fatal) await waitForNetwork(item);
+  }
+  render();
+}
+
+/// Sends the rest of the file from the server's offset, adapting the chunk size.
+async function sendChunks(item) {
+  let nr = 0;
+  while (item.offset < item.size) {
+    if (item.state !== 'uploading') return;
+    const end = Math.min(item.offset + item.chunk, item.size);
+    const body = item.file.slice(item.offset, end);
+    item.abort = new AbortController();
+    const t0 = performance.now();
+    const path = `${API}?type=chunk&offset=${item.offset}&chunkNr=${nr++}&uploadId=${item.uploadId}`;
+    let res;
+    try {
+      res = await call('POST', path, body, item.abort.signal);
+    } catch (e) {
+      if (item.state !== 'uploading') return;
+      // The connection broke: wait for it, then ask the server where to go on.
+      item.error = 'connection lost; resuming when it is back';
+      render();
+      await waitForNetwork(item);
+      await askOffset(item);
+      continue;
+    }
+    const { r, data } = res;
+    if (r.status === 409 && typeof data?.offset === 'number') { item.offset = data.offset; continue; }
+    if (!r.ok) {
+      const err = fail(data, r);
+      err.fatal = r.status < 500 && r.status !== 408 && r.status !== 429;
+      throw err;
+    }
+    const secs = Math.max((performance.now() - t0) / 1000, 0.001);
+    const sent = data.offset - item.offset;
+    item.offset = data.offset;
+    item.error = null;
+    stats.chunks.push({ size: sent, seconds: secs });
+    stats.bytes += sent;
+    stats.seconds += secs;
+    item.speed = item.speed ? item.speed * 0.6 + (sent / secs) * 0.4 : sent / secs;
+    // Aim at half a second a chunk: small on slow links, large on fast ones.
+    const ideal = item.chunk * (TARGET_SECONDS / secs);
+    item.chunk = Math.round(Math.min(MAX_CHUNK, Math.max(MIN_CHUNK, Math.min(ideal, item.chunk * 2), item.chunk / 2)));
+    render();
+  }
+}
+
+async function askOffset(item) {
+  for (;;) {
+    try {
+      const r = await fetch(`${API}?uploadId=${item.uploadId}`, { method: 'HEAD', credentials: 'same-origin' });
+      if (r.ok) { item.offset = Number(r.headers.get('Upload-Offset')); return; }
+      if (r.status === 404 || r.status === 410) throw Object.assign(new Error('the server no longer has this upload; start it again'), { fatal: true });
+    } catch (e) {
+      if (e.fatal) throw e;
+    }
+    await waitForNetwork(item);
+  }
+}
+
+/// Resolves when the browser is online again, or after a short wait.
+function waitForNetwork(item) {
+  return new Promise((resolve) => {
+    const done = () => { removeEventListener('online', done); clearTimeout(t); resolve(); };
+    const t = setTimeout(done, navigator.onLine ? 1000 : 30000);
+    addEventListener('online', done);
+    if (item) item.waiting = true;
+  }).finally(() => { if (item) item.waiting = false; });
+}
+
+function pauseAll() {
+  paused = true;
+  for (const i of items) if (i.state === 'uploading') { i.state = 'paused'; i.abort?.abort(); }
+  render();
+}
+
+async function resumeAll() {
+  paused = false;
+  for (const i of items) {
+    if (i.state === 'paused') {
+      i.state = 'queued';
+      if (i.uploadId) await askOffset(i).catch((e) => { i.state = 'error'; i.error = e.message; });
+    }
+  }
+  render();
+  runQueue();
+}
+
+function move(item, by) {
+  const queued = items.filter((i) => i.state === 'queued');
+  const at = queued.indexOf(item);
+  const other = queued[at + by];
+  if (!other) return;
+  const a = items.indexOf(item);
+  const b = items.indexOf(other);
+  [items[a], items[b]] = [items[b], items[a]];
+  render();
+}
+
+function cancel(item) {
+  const was = item.state;
+  item.state = 'cancelled';
+  item.abort?.abort();
+  if (was !== 'uploading') render();
+  recheckSpace();
+}
+
+// ---- showing it ----------------------------------------------------------------------------
+
+function notice(text, bad) {
+  const n = el('upload-notice');
+  n.textContent = text;
+  n.classList.toggle('error', !!bad);
+}
+
+function candidateHtml(item, c) {
+  const img = c.poster ? `<img src="${esc(c.poster)}" alt="" loading="lazy">` : '<span class="noposter">?</span>';
+  const on = c.id === item.contentId ? ' aria-pressed="true"' : ' aria-pressed="false"';
+  return `<button type="button" class="cand" data-id="${esc(c.id)}"${on}>${img}<span>${esc(c.title)}${c.year ? ` (${esc(c.year)})` : ''}</span><small>${esc(c.id)}${c.stars ? ` · ${esc(c.stars)}` : ''}</small></button>`;
+}
+
+function itemHtml(item, n) {
+  const pct = item.size ? Math.floor((item.offset / item.size) * 100) : 0;
+  const head = `<div class="uhead"><strong class="uname">${esc(item.name)}</strong> <span class="usize">${size(item.size)}</span></div>`;
+  let body = '';
+  switch (item.state) {
+    case 'identify': {
+      const guessed = item.parsed ? `Guessed: <em>${esc(item.parsed.title)}</em>${item.parsed.year ? ` (${esc(item.parsed.year)})` : ''}` : 'Looking for the title…';
+      body = `<p class="guess">${guessed}</p>
+<div class="cands">${item.candidates.map((c) => candidateHtml(item, c)).join('')}</div>
+${item.guessError ? `<p class="error">${esc(item.guessError)}</p>` : ''}
+<form class="find inline"><input name="q" placeholder="Search a title, or paste an IMDb id or link" aria-label="Search a title"><button>Search</button></form>
+<p class="inline"><button type="button" class="confirm"${item.contentId ? '' : ' disabled'}>Confirm ${esc(item.contentId ?? '')}</button> <button type="button" class="cancel">Remove</button></p>`;
+      break;
+    }
+    case 'exists':
+      body = `<p class="warn"><a href="/movie/${esc(item.contentId)}/">${esc(item.contentId)}</a> already has a file${item.existing?.length ? ` (${item.existing.map((f) => esc(f.original_name ?? f.path)).join(', ')})` : ''}.</p>
+<p class="inline"><button type="button" class="cancel">Cancel</button> <button type="button" class="replace">Replace it</button>
+<input class="label" placeholder="Version name, e.g. 4K" maxlength="40" aria-label="Version name"><button type="button" class="version">Add as a version</button></p>`;
+      break;
+    case 'resumable':
+      body = `<p>Half uploaded: ${size(item.offset)} of ${size(item.size)} as ${esc(item.contentId)}.</p>
+<p class="inline"><button type="button" class="resume">Resume</button> <button type="button" class="cancel">Remove</button></p>`;
+      break;
+    case 'done':
+      body = `<p class="ok">Uploaded as <a href="/movie/${esc(item.contentId)}/">${esc(item.contentId)}</a>.</p>`;
+      break;
+    case 'cancelled':
+      return '';
+    default: {
+      const speed = item.speed ? `${mib(item.speed)}/s` : '';
+      const left = item.speed ? Math.ceil((item.size - item.offset) / item.speed) : null;
+      const eta = left === null ? '' : left > 90 ? `${Math.ceil(left / 60)} min left` : `${left} s left`;
+      const label = { queued: `Waiting, number ${n} in the queue`, uploading: 'Uploading', paused: 'Paused', error: 'Failed' }[item.state] ?? item.state;
+      body = `<progress max="100" value="${pct}" aria-label="Progress of ${esc(item.name)}"></progress>
+<p class="line"><span class="ustate">${label}</span> · <span class="upct">${pct}%</span>${item.state === 'uploading' ? ` · <span class="speed">${speed}</span> · <span class="eta">${eta}</span> · chunk ${mib(item.chunk ?? 0)}` : ''}</p>
+${item.error ? `<p class="error">${esc(item.error)}</p>` : ''}
+<p class="inline">${item.state === 'queued' ? '<button type="button" class="up" aria-label="Earlier">↑</button><button type="button" class="down" aria-label="Later">↓</button> ' : ''}${item.state === 'error' ? '<button type="button" class="retry">Try again</button> ' : ''}<button type="button" class="cancel">Cancel</button></p>`;
+    }
+  }
+  return `<li class="uitem s-${item.state}" data-i="${items.indexOf(item)}">${head}${body}</li>`;
+}
+
+let scheduled = false;
+function render() {
+  if (scheduled) return;
+  scheduled = true;
+  requestAnimationFrame(() => {
+    scheduled = false;
+    const active = document.activeElement;
+    const keep = active?.closest?.('.uitem') && active.tagName === 'INPUT' ? { i: active.closest('.uitem').dataset.i, cls: active.className || active.name, value: active.value } : null;
+    let n = 0;
+    el('queue').innerHTML = items.map((i) => itemHtml(i, i.state === 'queued' ? ++n : n)).join('');
+    const waiting = items.some((i) => ['queued', 'uploading', 'paused'].includes(i.state));
+    el('queue-controls').hidden = !waiting;
+    el('pause').hidden = paused;
+    el('resume').hidden = !paused;
+    if (keep) {
+      const li = el('queue').querySelector(`.uitem[data-i="${keep.i}"]`);
+      const input = li?.querySelector(`input.${keep.cls}, input[name="${keep.cls}"]`);
+      if (input) { input.value = keep.value; input.focus(); }
+    }
+  });
+}
+
+function onQueueClick(e) {
+  const li = e.target.closest('.uitem');
+  if (!li) return;
+  const item = items[Number(li.dataset.i)];
+  const b = e.target.closest('button');
+  if (!b || !item) return;
+  if (b.classList.contains('cand')) { item.contentId = b.dataset.id; render(); }
+  else if (b.classList.contains('confirm')) confirm(item);
+  else if (b.classList.contains('replace')) queue(item, 'replace');
+  else if (b.classList.contains('version')) {
+    const label = li.querySelector('input.label').value.trim();
+    if (!label) { li.querySelector('input.label').focus(); return; }
+    queue(item, 'version', label);
+  } else if (b.classList.contains('resume') || b.classList.contains('retry')) {
+    item.state = 'queued'; item.error = null; render(); runQueue();
+  } else if (b.classList.contains('cancel')) cancel(item);
+  else if (b.classList.contains('up')) move(item, -1);
+  else if (b.classList.contains('down')) move(item, 1);
+}
+
+function onQueueSubmit(e) {
+  if (!e.target.classList.contains('find')) return;
+  e.preventDefault();
+  const item = items[Number(e.target.closest('.uitem').dataset.i)];
+  searchFor(item, e.target.elements.q.value);
+}
+
+export async function start() {
+  const me = await fetch('/api/auth/me', { credentials: 'same-origin' });
+  if (!me.ok) { location.href = '/login/'; return; }
+  csrf = (await me.json()).csrf_token ?? '';
+  const input = el('files');
+  input.addEventListener('change', () => { addFiles(input.files); input.value = ''; });
+  const zone = el('drop');
+  for (const ev of ['dragenter', 'dragover']) zone.addEventListener(ev, (e) => { e.preventDefault(); zone.classList.add('over'); });
+  for (const ev of ['dragleave', 'drop']) zone.addEventListener(ev, () => zone.classList.remove('over'));
+  zone.addEventListener('drop', (e) => { e.preventDefault(); addFiles(e.dataTransfer.files); });
+  el('queue').addEventListener('click', onQueueClick);
+  el('queue').addEventListener('submit', onQueueSubmit);
+  el('pause').addEventListener('click', pauseAll);
+  el('resume').addEventListener('click', resumeAll);
+  addEventListener('beforeunload', (e) => { if (items.some((i) => i.state === 'uploading')) e.preventDefault(); });
+}

@@ -1,0 +1,225 @@
+// Adding to the library: picking and dropping files, what is already there filtered out,
+// guessed titles with candidates, searching and pasting an id, a title that has a file, the
+// disk too small, the queue (pause, reorder, cancel), going offline and reloading mid-upload.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, existsSync, readdirSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Api, browser, loggedIn, movie, randomFile, server, sha256, until } from './support.mjs';
+
+const b = await browser();
+const files = mkdtempSync(path.join(os.tmpdir(), 'oott-files-'));
+after(() => b.close());
+
+/// The upload page of a fresh server, logged in as its admin.
+async function uploadPage(env = {}, options = {}) {
+  const s = await server(env);
+  const api = await Api.admin(s.url);
+  const { ctx, page } = await loggedIn(b, s, 'admin', 'correct horse', options);
+  await page.goto(`${s.url}/upload/`);
+  await page.waitForSelector('#drop');
+  return { s, api, ctx, page };
+}
+
+const item = (page, name) => page.locator('.uitem', { has: page.locator('.uname', { hasText: name }) });
+
+/// Slows the page's uploads down to `bytesPerSecond` (Chromium's network emulation).
+async function throttle(ctx, page, bytesPerSecond) {
+  const cdp = await ctx.newCDPSession(page);
+  await cdp.send('Network.enable');
+  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: bytesPerSecond });
+  return cdp;
+}
+
+test('picked files are identified, confirmed, queued and uploaded byte for byte', async () => {
+  const { s, api, page } = await uploadPage();
+  try {
+    const matrix = movie(files, 'The.Matrix.1999.1080p.BluRay.x264-GRP.mp4');
+    await page.setInputFiles('#files', matrix);
+    const it = item(page, 'The.Matrix.1999');
+    await it.locator('.guess em').waitFor();
+    assert.equal(await it.locator('.guess em').textContent(), 'The Matrix');
+    // The candidates come with posters; the best is chosen already.
+    const first = it.locator('.cand').first();
+    assert.equal(await first.getAttribute('data-id'), 'tt0133093');
+    assert.equal(await first.getAttribute('aria-pressed'), 'true');
+    assert.ok(await it.locator('.cand img').count() > 0, 'candidates show posters');
+    await it.locator('.confirm').click();
+    await it.locator('.ok').waitFor({ timeout: 30000 });
+    const stored = path.join(s.media, 'tt0133093/tt0133093.mp4');
+    assert.equal(sha256(stored), sha256(matrix), 'byte-identical');
+
+    // The same file picked again is filtered out at once.
+    await page.setInputFiles('#files', matrix);
+    await page.locator('#skipped-list li', { hasText: 'The.Matrix.1999' }).waitFor();
+    assert.equal(await item(page, 'The.Matrix.1999').count(), 1, 'not offered again');
+
+    // Another file of the same title: cancel, replace or add a version; here a version.
+    const other = movie(files, 'The Matrix (1999) 4K.mp4', 2, '640x360');
+    await page.setInputFiles('#files', other);
+    const it2 = item(page, 'The Matrix (1999) 4K');
+    await it2.locator('.confirm:not([disabled])').click();
+    await it2.locator('.warn', { hasText: 'already has a file' }).waitFor();
+    await it2.locator('input.label').fill('4K');
+    await it2.locator('.version').click();
+    await it2.locator('.ok').waitFor({ timeout: 30000 });
+    const movieInfo = await api.call('GET', '/api/library/movies/tt0133093');
+    assert.deepEqual(movieInfo.json.files.map((f) => f.label).sort(), ['', '4k']);
+  } finally {
+    await s.stop();
+  }
+});
+
+test('dropped files can be searched for, or given a pasted IMDb link', async () => {
+  const { s, page } = await uploadPage();
+  try {
+    // A drop of a file made in the page.
+    await page.evaluate(() => {
+      const dt = new DataTransfer();
+      dt.items.add(new File([new Uint8Array(300000).fill(7)], 'holiday video final.mkv', { type: 'video/x-matroska', lastModified: 1700000000000 }));
+      const zone = document.getElementById('drop');
+      zone.dispatchEvent(new DragEvent('dragover', { dataTransfer: dt, bubbles: true, cancelable: true }));
+      zone.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    });
+    const it = item(page, 'holiday video final');
+    await it.locator('.find input').waitFor();
+    await it.locator('.find input').fill('alien');
+    await it.locator('.find button').click();
+    await it.locator('.cand[data-id="tt0078748"]').waitFor();
+    // A pasted IMDb address is taken as it is.
+    await it.locator('.find input').fill('https://www.imdb.com/title/tt0078748/?ref_=fn');
+    await it.locator('.find button').click();
+    await until('the pasted id', async () => (await it.locator('.cand').count()) === 1 && (await it.locator('.cand').getAttribute('data-id')) === 'tt0078748');
+    await it.locator('.confirm').click();
+    await it.locator('.ok').waitFor({ timeout: 30000 });
+    assert.ok(existsSync(path.join(s.media, 'tt0078748/tt0078748.mkv')));
+  } finally {
+    await s.stop();
+  }
+});
+
+test('a selection the disk cannot hold is refused before anything is sent', async () => {
+  const { s, page } = await uploadPage({ OOTT_LIBRARY_QUOTA: '1 MiB' });
+  try {
+    const big = randomFile(files, 'Alien.1979.mkv', 3 << 20);
+    await page.setInputFiles('#files', big);
+    await page.locator('#space:not([hidden])').waitFor();
+    assert.match(await page.textContent('#space'), /do not fit/);
+    const it = item(page, 'Alien.1979');
+    await it.locator('.confirm:not([disabled])').click();
+    await page.waitForTimeout(500);
+    assert.equal(await it.locator('.ustate').textContent(), 'Waiting, number 1 in the queue');
+    const staged = path.join(s.media, '.uploads');
+    assert.deepEqual(existsSync(staged) ? readdirSync(staged) : [], [], 'no upload was started');
+  } finally {
+    await s.stop();
+  }
+});
+
+test('the queue uploads one at a time and can be paused, reordered and cancelled', async () => {
+  const { s, api, page } = await uploadPage();
+  try {
+    const names = ['Alien.1979.mkv', 'The.Matrix.1999.mkv', 'Alien.1979.Directors.Cut.mkv'];
+    const paths = names.map((n, i) => randomFile(files, n, (1 << 20) + i));
+    await page.click('#pause').catch(() => {});
+    await page.setInputFiles('#files', paths);
+    for (const n of names) await item(page, n).locator('.confirm:not([disabled])').waitFor();
+    // Paused before the first confirmation: everything waits in the queue.
+    await page.evaluate(() => document.getElementById('pause').click());
+    await item(page, 'Alien.1979.mkv').locator('.confirm').click();
+    await item(page, 'The.Matrix.1999').locator('.confirm').click();
+    const cut = item(page, 'Alien.1979.Directors.Cut.mkv');
+    await cut.locator('.confirm').click();
+    await until('three queued', async () => (await page.locator('.s-queued').count()) === 3);
+    // The Matrix moves to the front; the first Alien is cancelled.
+    await item(page, 'The.Matrix.1999').locator('.up').click();
+    await until('the Matrix first', async () => (await page.locator('.s-queued .uname').first().textContent()).startsWith('The.Matrix'));
+    await item(page, 'Alien.1979.mkv').locator('.cancel').click();
+    await page.click('#resume');
+    await item(page, 'The.Matrix.1999').locator('.ok').waitFor({ timeout: 30000 });
+    await cut.locator('.ok').waitFor({ timeout: 30000 });
+    assert.equal(await item(page, 'Alien.1979.mkv').count(), 0, 'the cancelled file is gone');
+    // Cancelled, the plain Alien was never filed; the Director's Cut was, as the only file.
+    const alien = await api.call('GET', '/api/library/movies/tt0078748');
+    assert.deepEqual(alien.json.files.map((f) => f.original_name), ['Alien.1979.Directors.Cut.mkv']);
+  } finally {
+    await s.stop();
+  }
+});
+
+test('an upload that goes offline resumes from the server offset, with chunks sized to the link', async () => {
+  const { s, ctx, page } = await uploadPage();
+  try {
+    const file = randomFile(files, 'The.Matrix.1999.Remastered.mkv', 24 << 20);
+    const cdp = await throttle(ctx, page, 4 << 20);
+    await page.setInputFiles('#files', file);
+    const it = item(page, 'Remastered');
+    await it.locator('.confirm:not([disabled])').click();
+    await until('a quarter uploaded', async () => Number((await it.locator('.upct').textContent().catch(() => '0')).replace('%', '')) >= 25);
+    // Offline as Playwright makes it, and on the session that throttles (which would override it).
+    await ctx.setOffline(true);
+    await cdp.send('Network.emulateNetworkConditions', { offline: true, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+    await it.locator('.error', { hasText: 'connection lost' }).waitFor().catch(async (e) => {
+      throw new Error(`${e.message}\nthe item says: ${await it.textContent()}`);
+    });
+    await page.waitForTimeout(1500);
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 4 << 20 });
+    await ctx.setOffline(false);
+    await it.locator('.ok').waitFor({ timeout: 60000 });
+    assert.equal(sha256(path.join(s.media, 'tt0133093/tt0133093.mkv')), sha256(file));
+    const stats = await page.evaluate(() => window.oottUpload);
+    const sizes = stats.chunks.map((c) => c.size);
+    console.log(`throttled to 4 MiB/s: chunk sizes ${sizes.map((n) => (n / 1048576).toFixed(2)).join(', ')} MiB`);
+    const last = stats.chunks.slice(-4);
+    const perChunk = last.reduce((a, c) => a + c.seconds, 0) / last.length;
+    assert.ok(perChunk > 0.2 && perChunk < 1.5, `chunks settle near half a second: ${perChunk}`);
+  } finally {
+    await s.stop();
+  }
+});
+
+test('a page reloaded mid-upload offers the file for resuming and finishes it', async () => {
+  const { s, ctx, page } = await uploadPage();
+  try {
+    const file = randomFile(files, 'Alien.1979.Remastered.mkv', 16 << 20);
+    await throttle(ctx, page, 4 << 20);
+    await page.setInputFiles('#files', file);
+    const it = item(page, 'Alien.1979.Remastered');
+    await it.locator('.confirm:not([disabled])').click();
+    await until('a third uploaded', async () => Number((await it.locator('.upct').textContent().catch(() => '0')).replace('%', '')) >= 33);
+    await page.reload();
+    await page.waitForSelector('#drop');
+    await page.setInputFiles('#files', file);
+    await it.locator('.resume').waitFor();
+    assert.match(await it.textContent(), /Half uploaded/);
+    await it.locator('.resume').click();
+    await it.locator('.ok').waitFor({ timeout: 60000 });
+    assert.equal(sha256(path.join(s.media, 'tt0078748/tt0078748.mkv')), sha256(file));
+  } finally {
+    await s.stop();
+  }
+});
+
+test('throughput on loopback straight to the receiver', async () => {
+  const s = await server();
+  try {
+    await Api.admin(s.receiver);
+    const direct = { ...s, url: s.receiver };
+    const { page } = await loggedIn(b, direct);
+    await page.goto(`${s.receiver}/upload/`);
+    await page.waitForSelector('#drop');
+    const file = randomFile(files, 'The.Matrix.1999.Big.mkv', 512 << 20);
+    await page.setInputFiles('#files', file);
+    const it = item(page, 'Big');
+    await it.locator('.confirm:not([disabled])').click();
+    await it.locator('.ok').waitFor({ timeout: 240000 });
+    const stats = await page.evaluate(() => window.oottUpload);
+    const mbs = stats.bytes / 1e6 / stats.seconds;
+    const sizes = [...new Set(stats.chunks.map((c) => Math.round(c.size / 1048576)))];
+    console.log(`browser upload on loopback: ${mbs.toFixed(0)} MB/s over ${stats.chunks.length} chunks; chunk sizes (MiB): ${sizes.join(', ')}`);
+    assert.equal(sha256(path.join(s.media, 'tt0133093/tt0133093.mkv')), sha256(file));
+  } finally {
+    await s.stop();
+  }
+});

@@ -128,6 +128,7 @@ test('an admin creates, renames, fills, reorders and deletes a collection', asyn
   await renamed.locator('.c-delete').click();
   await until('the collection gone', async () => !(await find()));
   // A member without the grant sees no editing.
+  await api.call('POST', '/api/users', { username: 'mia', password: 'member password' });
   const other = await loggedIn(b, s, 'mia', 'member password');
   await other.page.goto(`${s.url}/collection/`);
   await other.page.waitForTimeout(500);

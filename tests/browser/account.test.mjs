@@ -6,6 +6,17 @@ import { browser, server } from './support.mjs';
 const b = await browser();
 after(() => b.close());
 
+/// A fresh page that sets up the server's admin through the setup page.
+async function setUp(s) {
+  const page = await (await b.newContext()).newPage();
+  await page.goto(`${s.url}/setup/`);
+  await page.fill('#setup input[name=username]', 'ada');
+  await page.fill('#setup input[name=password]', 'a good long password');
+  await page.click('#setup button');
+  await page.waitForURL(`${s.url}/upload/`);
+  return page;
+}
+
 test('the first run creates the admin and lands on the upload page', async () => {
   const s = await server();
   try {
@@ -47,12 +58,7 @@ test('the first run creates the admin and lands on the upload page', async () =>
 test('an expired session goes back to the login page', async () => {
   const s = await server({ OOTT_SESSION_TTL: '2' });
   try {
-    const page = await (await b.newContext()).newPage();
-    await page.goto(`${s.url}/setup/`);
-    await page.fill('#setup input[name=username]', 'ada');
-    await page.fill('#setup input[name=password]', 'a good long password');
-    await page.click('#setup button');
-    await page.waitForURL(`${s.url}/upload/`);
+    const page = await setUp(s);
     await page.waitForTimeout(3000);
     await page.goto(`${s.url}/monitor/`);
     await page.waitForURL(`${s.url}/login/`);
@@ -64,12 +70,7 @@ test('an expired session goes back to the login page', async () => {
 test('settings are kept per person and applied by the pages', async () => {
   const s = await server();
   try {
-    const page = await (await b.newContext()).newPage();
-    await page.goto(`${s.url}/setup/`);
-    await page.fill('#setup input[name=username]', 'ada');
-    await page.fill('#setup input[name=password]', 'a good long password');
-    await page.click('#setup button');
-    await page.waitForURL(`${s.url}/upload/`);
+    const page = await setUp(s);
     await page.goto(`${s.url}/account/`);
     await page.waitForFunction(() => document.querySelector('#settings select[name=theme]').value === 'system');
     await page.selectOption('#settings select[name=theme]', 'light');

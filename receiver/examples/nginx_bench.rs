@@ -27,7 +27,7 @@ use common::{MIB, check, prepare_source, send_chunk, start, usage};
 
 /// Small ranges: this many connections, each making this many requests of this many bytes.
 const RANGE_CONNECTIONS: usize = 8;
-const RANGE_REQUESTS: usize = 2500;
+const RANGE_REQUESTS: usize = 10_000;
 const RANGE_BYTES: u64 = 64 * 1024;
 
 fn main() -> Result<()> {

@@ -23,7 +23,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use common::{MIB, check, prepare_source, send_chunk, start, usage};
+use common::{Args, MIB, check, prepare_source, send_chunk, start, usage};
 
 /// Small ranges: this many connections, each making this many requests of this many bytes.
 const RANGE_CONNECTIONS: usize = 8;
@@ -31,17 +31,9 @@ const RANGE_REQUESTS: usize = 10_000;
 const RANGE_BYTES: u64 = 64 * 1024;
 
 fn main() -> Result<()> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let arg = |flag: &str| {
-        args.iter()
-            .position(|a| a == flag)
-            .and_then(|i| args.get(i + 1))
-            .cloned()
-    };
-    let size: u64 = arg("--size")
-        .map(|s| s.parse())
-        .transpose()?
-        .unwrap_or(2048 * MIB);
+    let args = Args::from_env();
+    let arg = |flag: &str| args.get(flag);
+    let size = args.bytes("--size", 2048 * MIB)?;
     let work = PathBuf::from(arg("--work").unwrap_or_else(|| "target/bench/nginx".into()));
     let nginx_bin = arg("--nginx").unwrap_or_else(|| "/usr/sbin/nginx".into());
     std::fs::create_dir_all(&work)?;

@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-use common::{MIB, check, prepare_source, send_chunk, start, usage};
+use common::{Args, MIB, check, prepare_source, send_chunk, start, usage};
 
 use anyhow::{Context, Result, bail};
 
@@ -31,21 +31,10 @@ struct Run {
 }
 
 fn main() -> Result<()> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let arg = |flag: &str| {
-        args.iter()
-            .position(|a| a == flag)
-            .and_then(|i| args.get(i + 1))
-            .cloned()
-    };
-    let size: u64 = arg("--size")
-        .map(|s| s.parse())
-        .transpose()?
-        .unwrap_or(2048 * MIB);
-    let chunk: u64 = arg("--chunk")
-        .map(|s| s.parse())
-        .transpose()?
-        .unwrap_or(64 * MIB);
+    let args = Args::from_env();
+    let arg = |flag: &str| args.get(flag);
+    let size = args.bytes("--size", 2048 * MIB)?;
+    let chunk = args.bytes("--chunk", 64 * MIB)?;
     let work = PathBuf::from(arg("--work").unwrap_or_else(|| "target/bench/upload".into()));
     std::fs::create_dir_all(&work)?;
     let src = work.join("source.bin");

@@ -13,6 +13,33 @@ use crate::http;
 
 pub const MIB: u64 = 1 << 20;
 
+/// The command line as `--flag VALUE` pairs.
+pub struct Args(Vec<String>);
+
+impl Args {
+    pub fn from_env() -> Self {
+        Args(std::env::args().skip(1).collect())
+    }
+
+    pub fn get(&self, flag: &str) -> Option<String> {
+        self.0
+            .iter()
+            .position(|a| a == flag)
+            .and_then(|i| self.0.get(i + 1))
+            .cloned()
+    }
+
+    /// A number of bytes, or `default` when the flag is absent.
+    pub fn bytes(&self, flag: &str, default: u64) -> Result<u64> {
+        match self.get(flag) {
+            Some(v) => v
+                .parse()
+                .with_context(|| format!("{flag} {v}: not a number")),
+            None => Ok(default),
+        }
+    }
+}
+
 /// Writes `size` pseudo-random bytes once, then reads them so they sit in the page cache.
 pub fn prepare_source(src: &Path, size: u64) -> Result<()> {
     if std::fs::metadata(src).map(|m| m.len()).ok() != Some(size) {

@@ -34,10 +34,14 @@ export function tokens(s) {
   return out;
 }
 
-// A number or a word of one or two letters has a shard of its own; others live in the shard of
-// their first three letters, or, when that one says it is split, of their first four.
+// A number (by its first eight digits) or a word of one or two letters has a shard of its own;
+// others live in the shard of their first three letters, or, when that one says it is split, of
+// their first four. NUMBER_SHARD_DIGITS in renderer/src/fold.rs.
 const isNumber = (t) => /^[0-9]+$/.test(t);
-const shardOf = (t) => (isNumber(t) || [...t].length < 3 ? t : [...t].slice(0, 3).join(''));
+const shardOf = (t) => {
+  if (isNumber(t)) return t.slice(0, 8);
+  return [...t].length < 3 ? t : [...t].slice(0, 3).join('');
+};
 const subShardOf = (t) => (!isNumber(t) && [...t].length >= 4 ? [...t].slice(0, 4).join('') : null);
 
 function distance(a, b, max) {

@@ -7,8 +7,9 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use crate::auth::{Auth, check_password, hash_password, verify_password};
+use crate::auth::{Auth, check_password};
 use crate::error::{ApiError, ApiResult};
+use crate::extract::JsonBody;
 use crate::state::Shared;
 
 #[derive(Deserialize)]
@@ -21,20 +22,20 @@ pub struct PasswordChange {
 pub async fn change_password(
     State(st): State<Shared>,
     auth: Auth,
-    Json(p): Json<PasswordChange>,
+    JsonBody(p): JsonBody<PasswordChange>,
 ) -> ApiResult<StatusCode> {
     check_password(&p.new_password)?;
     let uid = auth.user.id;
     let hash = st.db(move |s| s.user_by_id(uid)).await?.map(|(_, h)| h);
-    if !verify_password(p.current_password, hash).await? {
+    if !st.passwords.verify(p.current_password, hash).await? {
         return Err(ApiError::forbidden(
             "bad_credentials",
             "the current password is wrong",
         ));
     }
-    let new = hash_password(p.new_password).await?;
+    let new = st.passwords.hash(p.new_password).await?;
     let keep = auth.session.clone();
-    st.db(move |s| s.set_password(uid, &new, keep.as_deref()))
+    st.db(move |s| s.set_password(uid, &new, keep.as_deref(), false))
         .await?;
     tracing::info!(user = %auth.user.username, "password changed");
     Ok(StatusCode::NO_CONTENT)
@@ -170,7 +171,7 @@ pub async fn get_settings(State(st): State<Shared>, auth: Auth) -> ApiResult<Jso
 pub async fn put_settings(
     State(st): State<Shared>,
     auth: Auth,
-    Json(body): Json<Map<String, Value>>,
+    JsonBody(body): JsonBody<Map<String, Value>>,
 ) -> ApiResult<Json<Value>> {
     let mut values = Vec::with_capacity(body.len());
     for (k, v) in body {

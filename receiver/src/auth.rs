@@ -1,8 +1,6 @@
 //! Who is asking: first-run setup, login sessions (HttpOnly cookie plus a CSRF token for state
 //! changes), API tokens for programs, and the `Auth` extractor every protected handler takes.
 
-use argon2::Argon2;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use axum::Json;
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
@@ -15,6 +13,7 @@ use store::{Origin, Permission, User};
 
 use crate::client::Client;
 use crate::error::{ApiError, ApiResult};
+use crate::extract::JsonBody;
 use crate::state::Shared;
 
 pub const SESSION_COOKIE: &str = "oott_session";
@@ -25,6 +24,9 @@ pub struct Auth {
     pub user: User,
     /// The token hash of the login session, when the request came with a session cookie.
     pub session: Option<String>,
+    /// Whether the request may change state: it came with a bearer token, or with the
+    /// session's CSRF header (checked whatever the method).
+    pub csrf_ok: bool,
 }
 
 impl Auth {
@@ -42,6 +44,17 @@ impl Auth {
             "forbidden",
             format!("only an admin, or a member granted it, may {what}"),
         ))
+    }
+
+    /// Refuses a state change by a request that carries neither a bearer token nor the
+    /// session's CSRF header: for the protocol's `GET` forms of `init` and `end`, which other
+    /// sites could otherwise make a browser send.
+    pub fn require_csrf(&self) -> ApiResult<()> {
+        if self.csrf_ok {
+            Ok(())
+        } else {
+            Err(csrf_failed())
+        }
     }
 
     pub fn require_admin(&self) -> ApiResult<()> {
@@ -87,6 +100,7 @@ pub async fn authenticate(headers: &HeaderMap, method: &Method, state: &Shared) 
             .map(|user| Auth {
                 user,
                 session: None,
+                csrf_ok: true,
             })
             .ok_or_else(ApiError::unauthorized);
     }
@@ -100,17 +114,11 @@ pub async fn authenticate(headers: &HeaderMap, method: &Method, state: &Shared) 
         .await?
         .ok_or_else(ApiError::unauthorized)?;
     let safe = matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS);
-    if !safe {
-        let sent = headers
-            .get(CSRF_HEADER)
-            .map(|v| v.as_bytes())
-            .unwrap_or_default();
-        if !constant_time_eq(sent, session.csrf_token.as_bytes()) {
-            return Err(ApiError::forbidden(
-                "csrf_failed",
-                "this request needs the X-CSRF-Token header of your session",
-            ));
-        }
+    let csrf_ok = headers
+        .get(CSRF_HEADER)
+        .is_some_and(|v| constant_time_eq(v.as_bytes(), session.csrf_token.as_bytes()));
+    if !safe && !csrf_ok {
+        return Err(csrf_failed());
     }
     if store::now() - session.last_seen >= 300 {
         let h = hash.clone();
@@ -119,7 +127,15 @@ pub async fn authenticate(headers: &HeaderMap, method: &Method, state: &Shared) 
     Ok(Auth {
         user: session.user,
         session: Some(hash),
+        csrf_ok,
     })
+}
+
+fn csrf_failed() -> ApiError {
+    ApiError::forbidden(
+        "csrf_failed",
+        "this request needs the X-CSRF-Token header of your session",
+    )
 }
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {
@@ -140,9 +156,7 @@ fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .map(|(_, v)| v)
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
+use crate::passwords::constant_time_eq;
 
 /// 32 random bytes as hex.
 pub fn random_token() -> String {
@@ -160,38 +174,6 @@ pub fn fill_random(buf: &mut [u8]) {
 /// Tokens are stored only as their SHA-256: a stolen database holds no usable token.
 pub fn hash_secret(token: &str) -> String {
     store::hex(&Sha256::digest(token.as_bytes()))
-}
-
-pub async fn hash_password(password: String) -> ApiResult<String> {
-    tokio::task::spawn_blocking(move || {
-        let mut salt = [0u8; 16];
-        fill_random(&mut salt);
-        let salt = SaltString::encode_b64(&salt).map_err(|e| ApiError::internal(e.to_string()))?;
-        Argon2::default()
-            .hash_password(password.as_bytes(), &salt)
-            .map(|h| h.to_string())
-            .map_err(|e| ApiError::internal(e.to_string()))
-    })
-    .await?
-}
-
-pub async fn verify_password(password: String, hash: Option<String>) -> ApiResult<bool> {
-    // With no such user, verify against a fixed hash anyway, so timing does not tell names.
-    const DUMMY: &str = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$Yl7NSk8xbBUbRmDaDkoZzwBvxoHAV1fiDMYIJPOZBVY";
-    tokio::task::spawn_blocking(move || {
-        let known = hash.is_some();
-        let hash = hash.unwrap_or_else(|| DUMMY.to_owned());
-        let ok = PasswordHash::new(&hash)
-            .map(|h| {
-                Argon2::default()
-                    .verify_password(password.as_bytes(), &h)
-                    .is_ok()
-            })
-            .unwrap_or(false);
-        ok && known
-    })
-    .await
-    .map_err(ApiError::from)
 }
 
 #[derive(Deserialize)]
@@ -231,18 +213,22 @@ pub async fn setup_status(State(st): State<Shared>) -> ApiResult<Json<serde_json
 pub async fn setup(
     State(st): State<Shared>,
     client: Client,
-    Json(c): Json<Credentials>,
+    JsonBody(c): JsonBody<Credentials>,
 ) -> ApiResult<Response> {
     check_username(&c.username)?;
     check_password(&c.password)?;
-    let hash = hash_password(c.password).await?;
+    // Refused before any hashing once set up: hashing is what costs memory and time.
+    if st.db(|s| s.user_count()).await? > 0 {
+        return Err(already_set_up());
+    }
+    let hash = st.passwords.hash(c.password).await?;
     let name = c.username.trim().to_owned();
     let user = st
         .db(move |s| s.create_first_admin(&name, &hash))
         .await
         .map_err(|e| {
             if e.status == StatusCode::CONFLICT {
-                ApiError::conflict("already_set_up", "the server has an admin already; log in")
+                already_set_up()
             } else {
                 e
             }
@@ -250,25 +236,28 @@ pub async fn setup(
     start_session(&st, user, &client, StatusCode::CREATED).await
 }
 
+fn already_set_up() -> ApiError {
+    ApiError::conflict("already_set_up", "the server has an admin already; log in")
+}
+
 /// `POST /api/auth/login`, limited per account and per address; a failure is logged with the
 /// name and the address, never the password.
 pub async fn login(
     State(st): State<Shared>,
     client: Client,
-    Json(c): Json<Credentials>,
+    JsonBody(c): JsonBody<Credentials>,
 ) -> ApiResult<Response> {
     let name = c.username.trim().to_owned();
     let keys = st.logins.keys(&name, &client.address);
-    st.logins.check(&keys)?;
+    st.logins.begin(&keys)?;
     let n = name.clone();
     let found = st.db(move |s| s.user_by_name(&n)).await?;
     let (user, hash) = match found {
         Some((u, h)) => (Some(u), Some(h)),
         None => (None, None),
     };
-    if !verify_password(c.password, hash).await? {
+    if !st.passwords.verify(c.password, hash).await? {
         tracing::warn!(username = %name, address = %client.address, "failed login");
-        st.logins.failed(&keys);
         return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
             "bad_credentials",

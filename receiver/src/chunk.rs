@@ -19,6 +19,7 @@ use tokio::sync::mpsc;
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult, is_disk_full};
 use crate::extract::Params;
+use crate::space::Space;
 use crate::staging;
 use crate::state::Shared;
 use crate::upload::{load, offset_response, require_active};
@@ -92,6 +93,15 @@ pub async fn chunk(
         )
         .with_offset(held));
     }
+
+    // The space was promised at init; it is checked again as the bytes land, so an upload
+    // never eats into the reserve or into what other uploads were promised, whatever else
+    // filled the disk meanwhile.
+    let coming = declared.unwrap_or(max.min(u.size - offset));
+    Space::measure(&st)
+        .await?
+        .check(coming, std::slice::from_ref(&u.upload_id))
+        .map_err(|e| e.with_offset(offset))?;
 
     let hashing = want_digest.is_some();
     let (tx, rx) = mpsc::channel::<Bytes>(16);

@@ -1,5 +1,6 @@
-//! Who is at the other end of a request: the address (the proxy's `X-Real-IP` when nginx on
-//! this machine forwarded it), the user agent, and whether the person came over HTTPS.
+//! Who is at the other end of a request: the address (the proxy's `X-Real-IP` when our nginx
+//! forwarded it, as its secret header proves), the user agent, and whether the person came over
+//! HTTPS.
 
 use std::net::SocketAddr;
 
@@ -8,6 +9,8 @@ use axum::http::header;
 use axum::http::request::Parts;
 
 use crate::error::ApiError;
+use crate::passwords::constant_time_eq;
+use crate::state::Shared;
 
 #[derive(Debug, Clone)]
 pub struct Client {
@@ -16,10 +19,10 @@ pub struct Client {
     pub https: bool,
 }
 
-impl<S: Send + Sync> FromRequestParts<S> for Client {
+impl FromRequestParts<Shared> for Client {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
+    async fn from_request_parts(parts: &mut Parts, st: &Shared) -> Result<Self, ApiError> {
         let peer = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
@@ -32,8 +35,12 @@ impl<S: Send + Sync> FromRequestParts<S> for Client {
                 .map(str::trim)
                 .filter(|v| !v.is_empty())
         };
-        // Only a proxy on this machine (nginx) is believed about the address behind it.
-        let proxied = peer.is_some_and(|ip| ip.is_loopback());
+        // Only our own nginx, which sends the secret it was configured with, is believed about
+        // the address behind it: any other local program could claim any address.
+        let proxied = header("x-oott-proxy").is_some_and(|s| {
+            !st.proxy_secret.is_empty()
+                && constant_time_eq(s.as_bytes(), st.proxy_secret.as_bytes())
+        });
         let address = match (proxied, header("x-real-ip")) {
             (true, Some(real)) => real.to_owned(),
             _ => peer.map(|ip| ip.to_string()).unwrap_or_default(),

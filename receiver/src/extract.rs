@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 
+use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, FromRequestParts, Query, Request};
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
@@ -19,7 +20,28 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
         axum::Json::<T>::from_request(req, state)
             .await
             .map(|j| JsonBody(j.0))
-            .map_err(|e| ApiError::bad_request("invalid_json", e.body_text()))
+            .map_err(json_rejection)
+    }
+}
+
+/// Why a JSON body was refused, in the API's error shape with the status that fits.
+fn json_rejection(e: JsonRejection) -> ApiError {
+    use axum::http::StatusCode;
+    match e {
+        JsonRejection::MissingJsonContentType(_) => ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send the body as application/json",
+        ),
+        JsonRejection::BytesRejection(b) if b.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "body_too_large",
+                "the request body is too large",
+            )
+        }
+        JsonRejection::BytesRejection(b) => ApiError::bad_request("body_incomplete", b.body_text()),
+        other => ApiError::bad_request("invalid_json", other.body_text()),
     }
 }
 

@@ -55,7 +55,7 @@ pub async fn end(st: Shared, auth: Auth, p: Params) -> ApiResult<Response> {
 
     let _library = st.library_lock.lock().await;
     let mode = u.mode.as_str();
-    check_identity(&st, &u.content_id, &u.file_id, mode, &u.label).await?;
+    check_identity(&st, &auth.user, &u.content_id, &u.file_id, mode, &u.label).await?;
     let path = library_path(&u.content_id, &u.label, &u.ext);
     let kind = IntentKind::FileUpload {
         upload_id: u.upload_id.clone(),
@@ -96,9 +96,11 @@ fn result(u: &Upload, path: Option<&str>) -> Value {
     })
 }
 
-/// Files a library file under another title (and optionally another version label).
+/// Files a library file under another title (and optionally another version label). A member
+/// without the delete grant may refile only files they uploaded.
 pub async fn move_file(
     st: &Shared,
+    user: &store::User,
     file_id: &FileId,
     to: &ContentId,
     label: Option<String>,
@@ -109,6 +111,12 @@ pub async fn move_file(
         .db(move |s| s.file(&fid))
         .await?
         .ok_or_else(|| ApiError::not_found("not_found", "no such file"))?;
+    if file.uploaded_by != Some(user.id) && !user.may(store::Permission::Delete) {
+        return Err(ApiError::forbidden(
+            "forbidden",
+            "refiling takes a file from its title; a file someone else uploaded needs the delete grant",
+        ));
+    }
     let label = label.unwrap_or_else(|| file.label.clone());
     if &file.content_id == to && file.label == label {
         return Ok(json!({"file_id": file.file_id, "content_id": to, "path": file.path}));
@@ -209,6 +217,12 @@ pub fn recover(root: &Path, store: &store::Store) -> store::Result<usize> {
     let intents = store.intents()?;
     let n = intents.len();
     for intent in intents {
+        if let IntentKind::TitleDelete { content_id, paths } = &intent.kind {
+            tracing::info!("crash recovery: finishing the deletion of {content_id}");
+            crate::library::remove_title(root, content_id, paths);
+            store.drop_intent(intent.id)?;
+            continue;
+        }
         let (from, to) = (root.join(&intent.from_path), root.join(&intent.to_path));
         if from.exists() {
             tracing::info!(

@@ -14,10 +14,12 @@ mod extract;
 mod finish;
 mod library;
 mod limiter;
+mod listen;
 pub mod meta;
 mod monitor;
 mod names;
 pub mod nginx;
+mod passwords;
 pub mod serve;
 mod slots;
 mod space;
@@ -136,6 +138,7 @@ pub fn app(st: Shared) -> Router {
         .fallback_service(site)
         .layer(from_fn_with_state(st.clone(), serve::guard))
         .layer(from_fn_with_state(st.clone(), monitor::count_sent))
+        .layer(axum::middleware::from_fn(serve::shape))
         .with_state(st)
 }
 
@@ -171,10 +174,11 @@ pub async fn run(
     let sweeper = tokio::spawn(sweep_forever(st.clone()));
     let fetcher = tokio::spawn(st.meta.clone().run_worker());
     let render = tokio::spawn(render_forever(st.clone()));
-    let service = app(st).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    let r = axum::serve(listener, service)
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let limits = listen::Limits {
+        header_timeout: st.config.header_timeout,
+        max_connections: st.config.max_connections as usize,
+    };
+    let r = listen::serve(listener, app(st), limits, shutdown).await;
     sweeper.abort();
     fetcher.abort();
     render.abort();

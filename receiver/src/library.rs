@@ -102,7 +102,7 @@ pub async fn refile(
             }
         })
         .transpose()?;
-    Ok(Json(move_file(&st, &fid, &to, label).await?))
+    Ok(Json(move_file(&st, &auth.user, &fid, &to, label).await?))
 }
 
 /// `DELETE /api/library/delete/?content_id=`: the database first, then the files.
@@ -111,7 +111,7 @@ pub async fn delete(State(st): State<Shared>, auth: Auth, p: Params) -> ApiResul
     let cid = p.content_id(&["content_id", "id"])?;
     let _library = st.library_lock.lock().await;
     let c2 = cid.clone();
-    let paths = st
+    let (intent, paths) = st
         .db(move |s| s.delete_title_files(&c2))
         .await
         .map_err(|e| {
@@ -121,20 +121,32 @@ pub async fn delete(State(st): State<Shared>, auth: Auth, p: Params) -> ApiResul
                 e
             }
         })?;
-    let root = st.config.media_root.clone();
+    st.crash_point("delete:after-db");
+    let (root, store) = (st.config.media_root.clone(), st.store.clone());
     let (c3, n) = (cid.clone(), paths.len());
     tokio::task::spawn_blocking(move || {
-        for p in &paths {
-            if let Err(e) = crate::disk::remove_file_if_exists(&root.join(p)) {
-                tracing::warn!("deleting {p}: {e}");
-            }
-        }
-        // The title's folder goes too when nothing but its own side files is left in it.
-        let dir = root.join(c3.as_str());
-        let _ = std::fs::remove_dir_all(&dir);
-        let _ = crate::disk::sync_dir(&root);
+        remove_title(&root, &c3, &paths);
+        store.drop_intent(intent)
     })
-    .await?;
+    .await??;
     tracing::info!(content = %cid, files = n, "deleted");
     Ok(Json(json!({"deleted": cid, "files": n})))
+}
+
+/// Removes a deleted title's files and its folder (posters, trailers and all). Run after the
+/// rows are gone, under the delete's intent, so a crash part-way is finished at start-up.
+pub fn remove_title(root: &std::path::Path, content_id: &store::ContentId, paths: &[String]) {
+    for p in paths {
+        if let Err(e) = crate::disk::remove_file_if_exists(&root.join(p)) {
+            tracing::warn!("deleting {p}: {e}");
+        }
+    }
+    // The title's folder goes too, with its side files.
+    let dir = root.join(content_id.as_str());
+    if let Err(e) = std::fs::remove_dir_all(&dir)
+        && e.kind() != std::io::ErrorKind::NotFound
+    {
+        tracing::warn!("deleting {}: {e}", dir.display());
+    }
+    let _ = crate::disk::sync_dir(root);
 }

@@ -40,8 +40,11 @@ impl LoginLimiter {
         }
     }
 
-    /// Refuses an attempt while either key is over its limit, saying when to try again.
-    pub fn check(&self, k: &Keys) -> ApiResult<()> {
+    /// Starts an attempt: refused while either key is at its limit (saying when to try again),
+    /// otherwise counted as a failure at once, under the same lock, so that concurrent attempts
+    /// cannot all pass the check before any of them fails. A correct password then takes it
+    /// back (`succeeded`).
+    pub fn begin(&self, k: &Keys) -> ApiResult<()> {
         let mut map = self.lock();
         let now = Instant::now();
         map.retain(|_, (start, _)| now.duration_since(*start) < self.window);
@@ -63,20 +66,20 @@ impl LoginLimiter {
                 .retry_after(wait.as_secs().max(1)));
             }
         }
-        Ok(())
-    }
-
-    pub fn failed(&self, k: &Keys) {
-        let mut map = self.lock();
-        let now = Instant::now();
         for key in [&k.account, &k.address] {
             map.entry(key.clone()).or_insert((now, 0)).1 += 1;
         }
+        Ok(())
     }
 
-    /// A correct password clears the account's failures (not the address's).
+    /// A correct password clears the account's failures and takes back the attempt counted
+    /// against the address.
     pub fn succeeded(&self, k: &Keys) {
-        self.lock().remove(&k.account);
+        let mut map = self.lock();
+        map.remove(&k.account);
+        if let Some((_, n)) = map.get_mut(&k.address) {
+            *n = n.saturating_sub(1);
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Instant, u32)>> {
@@ -92,25 +95,34 @@ mod tests {
     fn limits_each_account_and_each_address() {
         let l = LoginLimiter::new(2, 3, Duration::from_secs(60));
         let a = l.keys("Ada", "10.0.0.1");
-        l.failed(&a);
-        l.failed(&a);
-        assert!(l.check(&a).is_err(), "ada is locked");
+        assert!(l.begin(&a).is_ok());
+        assert!(l.begin(&a).is_ok());
+        assert!(l.begin(&a).is_err(), "ada is locked");
         let other_addr = l.keys("ada", "10.0.0.2");
-        assert!(l.check(&other_addr).is_err(), "the account, from anywhere");
+        assert!(l.begin(&other_addr).is_err(), "the account, from anywhere");
         let b = l.keys("bob", "10.0.0.1");
-        assert!(l.check(&b).is_ok(), "bob from the same address, once more");
-        l.failed(&b);
-        assert!(l.check(&l.keys("cy", "10.0.0.1")).is_err(), "the address");
-        assert!(l.check(&l.keys("cy", "10.0.0.3")).is_ok());
+        assert!(l.begin(&b).is_ok(), "bob from the same address, once more");
+        assert!(l.begin(&l.keys("cy", "10.0.0.1")).is_err(), "the address");
+        assert!(l.begin(&l.keys("cy", "10.0.0.3")).is_ok());
+    }
+
+    #[test]
+    fn a_success_takes_its_attempt_back() {
+        let l = LoginLimiter::new(2, 2, Duration::from_secs(60));
+        let a = l.keys("ada", "x");
+        for _ in 0..5 {
+            assert!(l.begin(&a).is_ok());
+            l.succeeded(&a);
+        }
     }
 
     #[test]
     fn the_window_passes() {
         let l = LoginLimiter::new(1, 10, Duration::from_millis(30));
         let a = l.keys("ada", "x");
-        l.failed(&a);
-        assert!(l.check(&a).is_err());
+        assert!(l.begin(&a).is_ok());
+        assert!(l.begin(&a).is_err());
         std::thread::sleep(Duration::from_millis(40));
-        assert!(l.check(&a).is_ok());
+        assert!(l.begin(&a).is_ok());
     }
 }

@@ -11,27 +11,9 @@ use serde::Serialize;
 use tinytemplate::TinyTemplate;
 
 use crate::config::Config;
-use crate::serve::PUBLIC_PAGES;
+use crate::serve::{PUBLIC_PAGES, SECURITY_HEADERS};
 
 const TEMPLATE: &str = include_str!("../../templates/nginx.conf");
-
-/// The headers every answer carries; repeated in each server block by the template.
-const SECURITY_HEADERS: &[(&str, &str)] = &[
-    ("X-Content-Type-Options", "nosniff"),
-    ("X-Frame-Options", "DENY"),
-    ("Referrer-Policy", "same-origin"),
-    ("Cross-Origin-Opener-Policy", "same-origin"),
-    (
-        "Permissions-Policy",
-        "camera=(), microphone=(), geolocation=()",
-    ),
-    (
-        "Content-Security-Policy",
-        "default-src 'self'; img-src * data: blob:; media-src 'self' blob:; \
-         style-src 'self' 'unsafe-inline'; script-src 'self'; object-src 'none'; \
-         base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
-    ),
-];
 
 /// How long nginx keeps the receiver's yes to a session or token.
 pub const AUTH_CACHE_SECS: u64 = 3;
@@ -52,6 +34,9 @@ struct Ctx {
     headers: String,
     public: Vec<&'static str>,
     auth_cache_secs: u64,
+    auth_cache_valid: u64,
+    hide_headers: String,
+    proxy_secret: String,
 }
 
 /// A configuration problem nginx would only report later, or less clearly.
@@ -63,6 +48,51 @@ pub enum NginxError {
     BadPath(String),
     #[error("rendering the nginx template: {0}")]
     Template(#[from] tinytemplate::error::Error),
+    #[error("the proxy secret in {0}: {1}")]
+    Secret(String, std::io::Error),
+}
+
+/// The file that holds the secret nginx sends with every request it passes on
+/// (`X-OOTT-Proxy`), so the receiver believes `X-Real-IP` from nginx and from no one else on
+/// this machine.
+pub fn proxy_secret_path(c: &Config) -> PathBuf {
+    c.data_dir.join("proxy-secret")
+}
+
+/// The proxy secret, made (mode 0600) on first use.
+pub fn proxy_secret(c: &Config) -> std::io::Result<String> {
+    let path = proxy_secret_path(c);
+    match std::fs::read_to_string(&path) {
+        Ok(s) if s.trim().len() >= 32 => return Ok(s.trim().to_owned()),
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e),
+    }
+    std::fs::create_dir_all(&c.data_dir)?;
+    let secret = crate::auth::random_token();
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    {
+        use std::io::Write;
+        use std::os::unix::fs::OpenOptionsExt;
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&tmp)?;
+        f.write_all(secret.as_bytes())?;
+        f.sync_all()?;
+    }
+    // Two processes making it at once: the first rename wins and both read that one.
+    std::fs::hard_link(&tmp, &path).or_else(|e| {
+        if e.kind() == std::io::ErrorKind::AlreadyExists {
+            Ok(())
+        } else {
+            Err(e)
+        }
+    })?;
+    let _ = std::fs::remove_file(&tmp);
+    Ok(std::fs::read_to_string(&path)?.trim().to_owned())
 }
 
 /// A path as nginx must be given it: absolute (nginx would take a relative one from its
@@ -120,6 +150,13 @@ pub fn config_text(c: &Config, receiver: SocketAddr) -> Result<String, NginxErro
         headers,
         public: PUBLIC_PAGES.to_vec(),
         auth_cache_secs: AUTH_CACHE_SECS,
+        auth_cache_valid: AUTH_CACHE_SECS - 1,
+        hide_headers: SECURITY_HEADERS
+            .iter()
+            .map(|(k, _)| format!("    proxy_hide_header {k};\n"))
+            .collect(),
+        proxy_secret: proxy_secret(c)
+            .map_err(|e| NginxError::Secret(proxy_secret_path(c).display().to_string(), e))?,
     };
     Ok(tt.render("nginx", &ctx)?)
 }

@@ -11,6 +11,96 @@ use crate::auth::authenticate;
 use crate::error::ApiError;
 use crate::state::Shared;
 
+/// The headers every answer carries, from nginx or from the receiver's own serving alike.
+pub const SECURITY_HEADERS: &[(&str, &str)] = &[
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),
+    ("Referrer-Policy", "same-origin"),
+    ("Cross-Origin-Opener-Policy", "same-origin"),
+    (
+        "Permissions-Policy",
+        "camera=(), microphone=(), geolocation=()",
+    ),
+    (
+        "Content-Security-Policy",
+        "default-src 'self'; img-src * data: blob:; media-src 'self' blob:; \
+         style-src 'self' 'unsafe-inline'; script-src 'self'; object-src 'none'; \
+         base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+    ),
+];
+
+/// Gives every answer the security headers, and every error the API's JSON shape: the
+/// framework's own refusals (a path that does not parse, a method a route does not take, no
+/// such route) are plain text or empty otherwise.
+pub async fn shape(req: Request, next: Next) -> Response {
+    let api = req.uri().path().starts_with("/api/");
+    let mut resp = next.run(req).await;
+    let status = resp.status();
+    let is_json = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    let empty = resp
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .is_some_and(|v| v == "0");
+    let reshape = status.is_client_error() || status.is_server_error();
+    let reshape = reshape
+        && !is_json
+        && status != StatusCode::RANGE_NOT_SATISFIABLE
+        && (api || empty || matches!(status.as_u16(), 404 | 405));
+    if reshape {
+        let (parts, body) = resp.into_parts();
+        let text = axum::body::to_bytes(body, 16 << 10)
+            .await
+            .map(|b| String::from_utf8_lossy(&b).trim().to_owned())
+            .unwrap_or_default();
+        let (code, default) = match status.as_u16() {
+            400 => ("bad_request", "the request could not be read"),
+            401 => ("unauthorized", "log in or send an API token"),
+            403 => ("forbidden", "not allowed"),
+            404 => ("not_found", "no such page or resource"),
+            405 => (
+                "method_not_allowed",
+                "this address does not take that method",
+            ),
+            408 => ("request_timeout", "the request took too long"),
+            413 => ("body_too_large", "the request body is too large"),
+            415 => (
+                "unsupported_media_type",
+                "the body is not of a type this takes",
+            ),
+            422 => ("invalid_request", "the request could not be understood"),
+            429 => ("too_many_requests", "too many requests; slow down"),
+            _ if status.is_server_error() => ("internal", "the server failed; see its log"),
+            _ => ("error", "the request failed"),
+        };
+        let message = if text.is_empty() {
+            default.to_owned()
+        } else {
+            text
+        };
+        let mut fresh = ApiError::new(status, code, message).into_response();
+        for name in [header::ALLOW, header::RETRY_AFTER, header::WWW_AUTHENTICATE] {
+            if let Some(v) = parts.headers.get(&name) {
+                fresh.headers_mut().insert(name, v.clone());
+            }
+        }
+        resp = fresh;
+    }
+    let h = resp.headers_mut();
+    for (k, v) in SECURITY_HEADERS {
+        if let (Ok(k), Ok(v)) = (
+            axum::http::HeaderName::try_from(*k),
+            HeaderValue::from_str(v),
+        ) {
+            h.entry(k).or_insert(v);
+        }
+    }
+    resp
+}
+
 /// The pages anyone may open: logging in, the first-run setup, accepting an invitation.
 pub const PUBLIC_PAGES: &[&str] = &["/login/", "/setup/", "/invite/"];
 

@@ -9,6 +9,7 @@ use crate::config::Config;
 use crate::error::ApiResult;
 use crate::limiter::LoginLimiter;
 use crate::meta::service::MetaService;
+use crate::passwords::Passwords;
 use crate::slots::Slots;
 
 pub type Shared = Arc<AppState>;
@@ -25,6 +26,14 @@ pub struct AppState {
     pub library_lock: tokio::sync::Mutex<()>,
     /// Failed logins per account and per address.
     pub logins: LoginLimiter,
+    /// Password hashing, bounded in concurrency and memory.
+    pub passwords: Passwords,
+    /// Serialises `init`s, so the space and quota checks and the upload they admit are one
+    /// step: two inits cannot both be promised the same free bytes, and two inits of one file
+    /// cannot both stay active. Held across awaits, so it is tokio's mutex.
+    pub init_lock: tokio::sync::Mutex<()>,
+    /// The secret our nginx sends (`X-OOTT-Proxy`); empty when it could not be read.
+    pub proxy_secret: String,
     pub received: AtomicU64,
     pub sent: AtomicU64,
     /// `OOTT_CRASH_AT`: a named point where the process aborts, for crash-recovery tests.
@@ -39,6 +48,10 @@ impl AppState {
             config.login_attempts_per_address,
             config.login_window,
         );
+        let proxy_secret = crate::nginx::proxy_secret(&config).unwrap_or_else(|e| {
+            tracing::warn!("the proxy secret: {e}; addresses forwarded by nginx are not believed");
+            String::new()
+        });
         Arc::new(AppState {
             meta: Arc::new(MetaService::new(&config, store.clone())),
             config,
@@ -46,6 +59,9 @@ impl AppState {
             slots: Slots::default(),
             library_lock: tokio::sync::Mutex::new(()),
             logins,
+            passwords: Passwords::default(),
+            init_lock: tokio::sync::Mutex::new(()),
+            proxy_secret,
             received: AtomicU64::new(0),
             sent: AtomicU64::new(0),
             crash_at: std::env::var("OOTT_CRASH_AT")

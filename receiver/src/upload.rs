@@ -8,7 +8,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use store::{ContentId, FileId, NewUpload, Upload, UploadId, UploadState};
+use store::{ContentId, FileId, NewUpload, Permission, Upload, UploadId, UploadState, User};
 
 use crate::auth::{Auth, fill_random};
 use crate::error::{ApiError, ApiResult};
@@ -22,8 +22,15 @@ use crate::{chunk, finish, staging};
 pub async fn get(State(st): State<Shared>, auth: Auth, p: Params) -> ApiResult<Response> {
     match p.get(&["type"]) {
         Some("info") => info_one(st, auth, p).await,
-        Some("init") => init(st, auth, p).await,
-        Some("end") => finish::end(st, auth, p).await,
+        // The notes' GET forms change state: they need the CSRF header or a bearer token too.
+        Some("init") => {
+            auth.require_csrf()?;
+            init(st, auth, p).await
+        }
+        Some("end") => {
+            auth.require_csrf()?;
+            finish::end(st, auth, p).await
+        }
         Some("offset") => offset(st, auth, p).await,
         _ => Err(bad_type()),
     }
@@ -163,7 +170,8 @@ async fn info(st: &Shared, auth: &Auth, files: Vec<FileDesc>) -> ApiResult<Value
         })
         .await??;
     let space = Space::measure(st).await?;
-    let needed: u64 = rows.iter().map(|r| r.1).sum();
+    // Sizes are the client's word: their sum saturates rather than wraps.
+    let needed: u64 = rows.iter().fold(0u64, |a, r| a.saturating_add(r.1));
     let partials: Vec<UploadId> = rows.iter().filter_map(|r| r.2.clone()).collect();
     let verdict = space.check(needed, &partials);
     let mut out = json!({
@@ -207,8 +215,18 @@ async fn init(st: Shared, auth: Auth, p: Params) -> ApiResult<Response> {
             ));
         }
     };
+    if size > i64::MAX as u64 {
+        return Err(ApiError::bad_request(
+            "invalid_size",
+            "no file is that large",
+        ));
+    }
     let file_id = FileId::of(&name, size, last_modified);
-    check_identity(&st, &content_id, &file_id, mode, &label).await?;
+    // From the identity check to the upload's row, one init at a time: the space it is
+    // promised is then no other init's, and an earlier upload of the same file is ended
+    // before this one starts.
+    let _init = st.init_lock.lock().await;
+    check_identity(&st, &auth.user, &content_id, &file_id, mode, &label).await?;
 
     let uid = auth.user.id;
     let fid = file_id.clone();
@@ -256,9 +274,11 @@ async fn init(st: Shared, auth: Auth, p: Params) -> ApiResult<Response> {
 }
 
 /// The identity rule: a title with a file takes another only as a replacement or a new version,
-/// and a file already in the library is not uploaded again.
+/// and a file already in the library is not uploaded again. A replacement removes the title's
+/// files, so a member without the delete grant may replace only files they uploaded.
 pub async fn check_identity(
     st: &Shared,
+    user: &User,
     content_id: &ContentId,
     file_id: &FileId,
     mode: &str,
@@ -274,6 +294,17 @@ pub async fn check_identity(
         return Err(ApiError::conflict(
             "file_exists",
             format!("this file is already in the library as {}", f.content_id),
+        ));
+    }
+    if mode == "replace"
+        && !user.may(Permission::Delete)
+        && files.iter().any(|f| f.uploaded_by != Some(user.id))
+    {
+        return Err(ApiError::forbidden(
+            "forbidden",
+            format!(
+                "replacing removes {content_id}'s files, and some were uploaded by someone else: that needs the delete grant; add a version instead"
+            ),
         ));
     }
     match mode {

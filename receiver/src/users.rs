@@ -11,10 +11,11 @@ use serde_json::{Value, json};
 use store::{Grants, Role, UserPatch};
 
 use crate::auth::{
-    Admin, check_password, check_username, hash_password, hash_secret, random_token, start_session,
+    Admin, check_password, check_username, hash_secret, random_token, start_session,
 };
 use crate::client::Client;
 use crate::error::{ApiError, ApiResult};
+use crate::extract::JsonBody;
 use crate::state::Shared;
 
 /// `GET /api/users`.
@@ -45,11 +46,11 @@ fn taken(e: ApiError) -> ApiError {
 pub async fn create(
     State(st): State<Shared>,
     Admin(auth): Admin,
-    Json(n): Json<NewUser>,
+    JsonBody(n): JsonBody<NewUser>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     check_username(&n.username)?;
     check_password(&n.password)?;
-    let hash = hash_password(n.password).await?;
+    let hash = st.passwords.hash(n.password).await?;
     let name = n.username.trim().to_owned();
     let user = st
         .db(move |s| s.create_user_with(&name, &hash, n.role, n.grants))
@@ -75,12 +76,12 @@ pub async fn update(
     State(st): State<Shared>,
     Admin(_): Admin,
     Path(id): Path<i64>,
-    Json(c): Json<Change>,
+    JsonBody(c): JsonBody<Change>,
 ) -> ApiResult<Json<Value>> {
     let hash = match c.password {
         Some(p) => {
             check_password(&p)?;
-            Some(hash_password(p).await?)
+            Some(st.passwords.hash(p).await?)
         }
         None => None,
     };
@@ -94,7 +95,7 @@ pub async fn update(
         .db(move |s| {
             let user = s.update_user(id, &patch)?;
             if let Some(h) = &hash {
-                s.set_password(id, h, None)?;
+                s.set_password(id, h, None, true)?;
             }
             Ok(user)
         })
@@ -192,12 +193,17 @@ pub struct Acceptance {
 pub async fn accept(
     State(st): State<Shared>,
     client: Client,
-    Json(a): Json<Acceptance>,
+    JsonBody(a): JsonBody<Acceptance>,
 ) -> ApiResult<Response> {
     check_username(&a.username)?;
     check_password(&a.password)?;
-    let pw = hash_password(a.password).await?;
     let (hash, name) = (hash_secret(&a.token), a.username.trim().to_owned());
+    // An unknown, used or expired link is refused before any hashing.
+    let h = hash.clone();
+    if st.db(move |s| s.invitation(&h)).await?.is_none() {
+        return Err(no_invitation());
+    }
+    let pw = st.passwords.hash(a.password).await?;
     let user = st
         .db(move |s| s.accept_invitation(&hash, &name, &pw))
         .await

@@ -94,11 +94,19 @@ pub fn tokens(s: &str) -> Vec<String> {
 /// A shard with more postings than this is split into four-character shards.
 pub const SPLIT_AT: i64 = 3000;
 
+/// The most digits a number's shard is named by: a longer number lives in the shard of its
+/// first digits, so no title, however long its numbers, makes a file name too long for the file
+/// system.
+pub const NUMBER_SHARD_DIGITS: usize = 8;
+
 /// The index shard a token lives in: its first three characters; a number (a year) or a word of
-/// one or two characters has a shard of its own. A large three-character shard is split by the
-/// fourth character (`sub_shard`).
+/// one or two characters has a shard of its own (a number of more than `NUMBER_SHARD_DIGITS`
+/// digits, that of its first ones). A large three-character shard is split by the fourth
+/// character (`sub_shard`).
 pub fn shard(token: &str) -> String {
-    if is_number(token) || token.chars().count() < 3 {
+    if is_number(token) {
+        token[..token.len().min(NUMBER_SHARD_DIGITS)].to_owned()
+    } else if token.chars().count() < 3 {
         token.to_owned()
     } else {
         token.chars().take(3).collect()
@@ -136,6 +144,10 @@ pub fn az_bucket(sort_title: &str) -> String {
     }
 }
 
+/// The most characters of a slug: a genre named at length by a page still makes a file name
+/// the file system takes.
+pub const SLUG_CHARS: usize = 64;
+
 /// A URL-safe name for a genre or category: `Sci-Fi` → `sci-fi`.
 pub fn slug(s: &str) -> String {
     let f = fold(s);
@@ -146,7 +158,13 @@ pub fn slug(s: &str) -> String {
         }
         out.push_str(w);
     }
-    if out.is_empty() { "_".into() } else { out }
+    let out: String = out.chars().take(SLUG_CHARS).collect();
+    let out = out.trim_end_matches('-');
+    if out.is_empty() {
+        "_".into()
+    } else {
+        out.to_owned()
+    }
 }
 
 #[cfg(test)]
@@ -171,6 +189,8 @@ mod tests {
         assert_eq!(slug("Sci-Fi"), "sci-fi");
         assert_eq!(shard("matrix"), "mat");
         assert_eq!((shard("1999"), shard("ma")), ("1999".into(), "ma".into()));
+        assert_eq!(shard(&"7".repeat(245)), "77777777");
+        assert_eq!(slug(&"war ".repeat(100)).chars().count(), 63);
         assert_eq!(
             (sub_shard("matrix"), sub_shard("mat"), sub_shard("1999")),
             (Some("matr".into()), None, None)

@@ -328,7 +328,7 @@ impl Pages {
         if let Some(r) = &m.rotten_tomatoes {
             links.push(json!({"name": "Rotten Tomatoes", "href": format!("https://www.rottentomatoes.com/{r}")}));
         }
-        if let Some(u) = &m.metacritic_url {
+        if let Some(u) = m.metacritic_url.as_ref().filter(|u| store::is_web_url(u)) {
             links.push(json!({"name": "Metacritic", "href": u}));
         }
         let ctx = json!({
@@ -359,7 +359,7 @@ impl Pages {
             "versions": versions,
             "subtitles": subtitles,
             "trailer_src": trailer,
-            "trailer_url": m.trailer_url,
+            "trailer_url": m.trailer_url.as_deref().filter(|u| store::is_web_url(u)),
             "related": related,
             "details": details,
             "links": links,

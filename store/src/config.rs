@@ -80,6 +80,14 @@ pub struct Config {
     /// Certificate chain and private key (PEM) for HTTPS through nginx; empty: plain HTTP.
     pub tls_cert: String,
     pub tls_key: String,
+    /// A connection that has not sent a whole request head within this time is closed.
+    #[serde(deserialize_with = "duration")]
+    pub header_timeout: Duration,
+    /// The most connections the receiver holds open at once; more are closed at once.
+    pub max_connections: u32,
+    /// The hosts posters and trailers named by a title page may come from, besides the hosts of
+    /// `imdb_url` and `imdb_suggest_url`: comma-separated, a leading dot for any subdomain.
+    pub media_hosts: String,
 }
 
 const MIB: u64 = 1 << 20;
@@ -118,6 +126,9 @@ impl Default for Config {
             nginx_tls_port: 8493,
             tls_cert: String::new(),
             tls_key: String::new(),
+            header_timeout: Duration::from_secs(10),
+            max_connections: 1024,
+            media_hosts: "m.media-amazon.com,.media-imdb.com".into(),
         }
     }
 }
@@ -176,6 +187,9 @@ const ENV_KEYS: &[(&str, &str)] = &[
     ("OOTT_NGINX_TLS_PORT", "nginx_tls_port"),
     ("OOTT_TLS_CERT", "tls_cert"),
     ("OOTT_TLS_KEY", "tls_key"),
+    ("OOTT_HEADER_TIMEOUT", "header_timeout"),
+    ("OOTT_MAX_CONNECTIONS", "max_connections"),
+    ("OOTT_MEDIA_HOSTS", "media_hosts"),
 ];
 
 /// Flags that set a key, as `--flag VALUE`.
@@ -290,7 +304,8 @@ fn typed(key: &str, v: String) -> toml::Value {
             | "login_attempts_per_account"
             | "login_attempts_per_address"
             | "nginx_port"
-            | "nginx_tls_port",
+            | "nginx_tls_port"
+            | "max_connections",
             Ok(n),
         ) => toml::Value::Integer(n),
         _ => toml::Value::String(v),

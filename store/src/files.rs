@@ -39,10 +39,13 @@ pub struct ContentFile {
     pub height: Option<i64>,
     pub video_codec: Option<String>,
     pub audio_codec: Option<String>,
+    /// Who uploaded it (none for files filed otherwise, or whose uploader was removed).
+    #[serde(skip)]
+    pub uploaded_by: Option<i64>,
 }
 
 const COLS: &str = "file_id, content_id, label, path, ext, size, original_name, last_modified,
-                    created_at, duration_ms, width, height, video_codec, audio_codec";
+                    created_at, duration_ms, width, height, video_codec, audio_codec, uploaded_by";
 
 fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ContentFile> {
     let bad = |i, e: crate::IdError| {
@@ -63,6 +66,7 @@ fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ContentFile> {
         height: r.get(11)?,
         video_codec: r.get(12)?,
         audio_codec: r.get(13)?,
+        uploaded_by: r.get(14)?,
     })
 }
 
@@ -132,9 +136,10 @@ impl Store {
         self.tx(|tx| files_of_tx(tx, content_id))
     }
 
-    /// Removes a title's files from the database and answers their paths, so the caller can
-    /// delete them from disk after the commit (database first, then files).
-    pub fn delete_title_files(&self, content_id: &ContentId) -> Result<Vec<String>> {
+    /// Removes a title's files from the database and records, in the same transaction, the
+    /// intent to remove them from disk: answers that intent's id and the paths. The caller
+    /// removes the files, then drops the intent; a crash in between is finished at start-up.
+    pub fn delete_title_files(&self, content_id: &ContentId) -> Result<(i64, Vec<String>)> {
         self.tx(|tx| {
             let files = files_of_tx(tx, content_id)?;
             if files.is_empty() {
@@ -150,7 +155,13 @@ impl Store {
                 [content_id.as_str()],
             )?;
             changes::record(tx, "title_deleted", Some(content_id), None)?;
-            Ok(files.into_iter().map(|f| f.path).collect())
+            let paths: Vec<String> = files.into_iter().map(|f| f.path).collect();
+            let kind = crate::intents::IntentKind::TitleDelete {
+                content_id: content_id.clone(),
+                paths: paths.clone(),
+            };
+            let id = crate::intents::insert_intent(tx, "", content_id.as_str(), &kind)?;
+            Ok((id, paths))
         })
     }
 

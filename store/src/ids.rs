@@ -15,17 +15,24 @@ pub enum IdError {
     Upload,
 }
 
-/// An IMDb title id: `tt` followed by 7 or 8 digits.
+/// An IMDb title id in its canonical form: `tt` followed by the number, zero-padded to 7 digits
+/// (8 digits for numbers from 10,000,000 on).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ContentId(String);
 
 impl ContentId {
+    /// Parses an id, padded with more leading zeros than IMDb writes or not (`tt00133093`), into
+    /// its one canonical form (`tt0133093`), so that one title never has two spellings.
     pub fn parse(s: &str) -> Result<Self, IdError> {
         let digits = s.strip_prefix("tt").ok_or(IdError::Content)?;
-        if (7..=8).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) {
-            Ok(Self(s.to_owned()))
-        } else {
-            Err(IdError::Content)
+        if !(7..=10).contains(&digits.len()) || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(IdError::Content);
+        }
+        let n: u64 = digits.parse().map_err(|_| IdError::Content)?;
+        match n {
+            0..10_000_000 => Ok(Self(format!("tt{n:07}"))),
+            10_000_000..100_000_000 => Ok(Self(format!("tt{n}"))),
+            _ => Err(IdError::Content),
         }
     }
     pub fn as_str(&self) -> &str {
@@ -141,6 +148,24 @@ mod tests {
             "tt0133093 ",
         ] {
             assert_eq!(ContentId::parse(bad), Err(IdError::Content), "{bad:?}");
+        }
+    }
+
+    /// Regression: `tt00133093` was accepted as it came and indexed as `tt0133093`, so one title
+    /// could have two spellings. Every spelling parses to the canonical one.
+    #[test]
+    fn content_ids_are_canonical() {
+        for (given, canonical) in [
+            ("tt00133093", "tt0133093"),
+            ("tt000133093", "tt0133093"),
+            ("tt0010872600", "tt10872600"),
+            ("tt09999999", "tt9999999"),
+        ] {
+            assert_eq!(
+                ContentId::parse(given).map(|c| c.to_string()),
+                Ok(canonical.to_owned()),
+                "{given}"
+            );
         }
     }
 

@@ -26,6 +26,11 @@ pub enum IntentKind {
         label: String,
         placeholder_title: String,
     },
+    /// A title's rows are gone; its files (and its folder) are still to be removed from disk.
+    TitleDelete {
+        content_id: ContentId,
+        paths: Vec<String>,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -47,17 +52,7 @@ pub struct Completed {
 impl Store {
     /// Records the intent to rename `from_path` to `to_path`, and what that rename means.
     pub fn begin_intent(&self, from_path: &str, to_path: &str, kind: &IntentKind) -> Result<i64> {
-        let (tag, payload) = match kind {
-            IntentKind::FileUpload { .. } => ("file_upload", serde_json::to_string(kind)?),
-            IntentKind::FileMove { .. } => ("file_move", serde_json::to_string(kind)?),
-        };
-        let conn = self.conn();
-        conn.execute(
-            "INSERT INTO intents (kind, from_path, to_path, payload, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![tag, from_path, to_path, payload, now()],
-        )?;
-        Ok(conn.last_insert_rowid())
+        insert_intent(&self.conn(), from_path, to_path, kind)
     }
 
     /// Every intent not yet completed or dropped, oldest first.
@@ -142,10 +137,31 @@ impl Store {
                     }
                     changes::record(tx, "file_added", Some(content_id), None)?;
                 }
+                IntentKind::TitleDelete { .. } => {}
             }
             Ok(done)
         })
     }
+}
+
+/// Writes an intent row, on its own or inside a caller's transaction.
+pub(crate) fn insert_intent(
+    conn: &rusqlite::Connection,
+    from_path: &str,
+    to_path: &str,
+    kind: &IntentKind,
+) -> Result<i64> {
+    let tag = match kind {
+        IntentKind::FileUpload { .. } => "file_upload",
+        IntentKind::FileMove { .. } => "file_move",
+        IntentKind::TitleDelete { .. } => "title_delete",
+    };
+    conn.execute(
+        "INSERT INTO intents (kind, from_path, to_path, payload, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![tag, from_path, to_path, serde_json::to_string(kind)?, now()],
+    )?;
+    Ok(conn.last_insert_rowid())
 }
 
 #[cfg(test)]

@@ -27,7 +27,7 @@ pub use files::{ContentFile, NewFile};
 pub use ids::{ContentId, FileId, IdError, UploadId, hex};
 pub use intents::{Completed, Intent, IntentKind};
 pub use library::{LibraryStats, MovieCard, MovieInfo};
-pub use metadata::{Duration, Metadata, MetadataRecord, Rating};
+pub use metadata::{Duration, Metadata, MetadataRecord, Rating, URL_FIELDS, is_web_url};
 pub use render_index::{CARD_BUCKETS, CardRow, IndexTx, ListRow, RenderIndex, card_bucket};
 pub use sessions::{Origin, Session, SessionInfo, TokenInfo};
 pub use uploads::{NewUpload, Upload, UploadState};

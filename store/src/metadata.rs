@@ -460,3 +460,53 @@ mod tests {
         assert_eq!(s.clear_overrides(user.id, &id, None).expect("clear"), 1);
     }
 }
+
+/// Whether `s` is an `http` or `https` address, the only kind a page may link to or the server
+/// may fetch: never `javascript:`, `data:` or `file:`.
+pub fn is_web_url(s: &str) -> bool {
+    let lower = s.get(..8).unwrap_or(s).to_ascii_lowercase();
+    (lower.starts_with("https://") || lower.starts_with("http://"))
+        && !s.chars().any(|c| c.is_control() || c.is_whitespace())
+}
+
+/// The URL fields of a title's metadata.
+pub const URL_FIELDS: &[&str] = &["poster_url", "trailer_url", "metacritic_url"];
+
+impl Metadata {
+    /// Drops any URL field that is not an `http(s)` address (see `is_web_url`).
+    pub fn keep_web_urls(&mut self) {
+        for url in [
+            &mut self.poster_url,
+            &mut self.trailer_url,
+            &mut self.metacritic_url,
+        ] {
+            if url.as_deref().is_some_and(|u| !is_web_url(u)) {
+                *url = None;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod url_tests {
+    use super::*;
+
+    #[test]
+    fn web_urls() {
+        for ok in ["https://www.imdb.com/video/x", "HTTP://a.b/c"] {
+            assert!(is_web_url(ok), "{ok}");
+        }
+        for bad in [
+            "javascript:alert(1)",
+            " javascript:alert(1)",
+            "JaVaScRiPt:alert(1)",
+            "data:text/html,x",
+            "file:///etc/passwd",
+            "//evil.example/x",
+            "https://a.b/\njavascript:x",
+            "http",
+        ] {
+            assert!(!is_web_url(bad), "{bad}");
+        }
+    }
+}

@@ -212,4 +212,18 @@ CREATE TABLE invitations (
     used_at              INTEGER
 );
 "#,
+    r#"
+-- A title's deletion is an intent too: its rows go with the intent's row, its files after.
+CREATE TABLE intents_new (
+    id         INTEGER PRIMARY KEY,
+    kind       TEXT NOT NULL CHECK (kind IN ('file_upload', 'file_move', 'title_delete')),
+    from_path  TEXT NOT NULL,
+    to_path    TEXT NOT NULL,
+    payload    TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+);
+INSERT INTO intents_new SELECT id, kind, from_path, to_path, payload, created_at FROM intents;
+DROP TABLE intents;
+ALTER TABLE intents_new RENAME TO intents;
+"#,
 ];

@@ -231,12 +231,15 @@ impl Store {
     }
 
     /// Sets a new password hash and ends the user's sessions, all but `keep_session` (the
-    /// token hash of the session that asked, when users change their own password).
+    /// token hash of the session that asked, when users change their own password). With
+    /// `end_tokens` (an admin's reset) the user's API tokens end too: whoever took over the
+    /// account may have made some.
     pub fn set_password(
         &self,
         id: i64,
         password_hash: &str,
         keep_session: Option<&str>,
+        end_tokens: bool,
     ) -> Result<()> {
         self.tx(|tx| {
             let n = tx.execute(
@@ -250,6 +253,9 @@ impl Store {
                 "DELETE FROM sessions WHERE user_id = ?1 AND token_hash IS NOT ?2",
                 params![id, keep_session],
             )?;
+            if end_tokens {
+                tx.execute("DELETE FROM api_tokens WHERE user_id = ?1", [id])?;
+            }
             Ok(())
         })
     }

@@ -191,6 +191,15 @@ pub async fn put_own(
             format!("{bad:?} is not a metadata field one can set"),
         ));
     }
+    if let Some(bad) = store::URL_FIELDS.iter().find(|k| {
+        body.get(**k)
+            .is_some_and(|v| !v.is_null() && !v.as_str().is_some_and(store::is_web_url))
+    }) {
+        return Err(ApiError::bad_request(
+            "invalid_value",
+            format!("{bad} must be an http or https address"),
+        ));
+    }
     let rec = st.meta.get(&id).await.or_else(|e| known_or(&st, &id, e))?;
     // The merged view must still be valid metadata: this checks every value's type.
     let mut probe =

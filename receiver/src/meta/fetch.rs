@@ -22,6 +22,8 @@ pub enum FetchError {
     TooLarge { host: String, limit: usize },
     #[error("writing {0}")]
     Io(#[from] std::io::Error),
+    #[error("{0} is not an http(s) address of a configured host; not fetched")]
+    Refused(String),
 }
 
 impl FetchError {
@@ -30,8 +32,57 @@ impl FetchError {
     }
 }
 
+/// The hosts outgoing requests may go to: the configured IMDb, suggestion and Wikidata hosts
+/// and the media hosts. An entry is `host` or `host:port`; `.example.com` allows any subdomain.
+/// Anything else named by a page (a loopback address, a `javascript:` or `file:` URL) is
+/// refused, so a page cannot make the server fetch from where it should not.
+#[derive(Debug, Clone, Default)]
+pub struct Hosts(Vec<String>);
+
+impl Hosts {
+    /// The hosts of `urls` and the entries of the comma-separated `extra`.
+    pub fn new<'a>(urls: impl IntoIterator<Item = &'a str>, extra: &str) -> Self {
+        let mut v: Vec<String> = urls
+            .into_iter()
+            .filter_map(|u| reqwest::Url::parse(u).ok())
+            .filter_map(|u| {
+                let host = u.host_str()?.to_ascii_lowercase();
+                Some(match u.port() {
+                    Some(p) => format!("{host}:{p}"),
+                    None => host,
+                })
+            })
+            .collect();
+        v.extend(
+            extra
+                .split(',')
+                .map(|h| h.trim().to_ascii_lowercase())
+                .filter(|h| !h.is_empty()),
+        );
+        Hosts(v)
+    }
+
+    pub fn allows(&self, url: &reqwest::Url) -> bool {
+        if !matches!(url.scheme(), "http" | "https") {
+            return false;
+        }
+        let Some(host) = url.host_str().map(str::to_ascii_lowercase) else {
+            return false;
+        };
+        let with_port = url.port().map(|p| format!("{host}:{p}"));
+        self.0.iter().any(|e| {
+            if let Some(suffix) = e.strip_prefix('.') {
+                host.ends_with(&format!(".{suffix}"))
+            } else {
+                *e == host || Some(e) == with_port.as_ref()
+            }
+        })
+    }
+}
+
 pub struct Fetcher {
     http: reqwest::Client,
+    hosts: std::sync::Arc<Hosts>,
     gap: Duration,
     retries: u32,
     backoff: Duration,
@@ -48,15 +99,33 @@ fn host(url: &str) -> String {
 }
 
 impl Fetcher {
-    pub fn new(timeout: Duration, gap: Duration, retries: u32, backoff: Duration) -> Self {
+    pub fn new(
+        hosts: Hosts,
+        timeout: Duration,
+        gap: Duration,
+        retries: u32,
+        backoff: Duration,
+    ) -> Self {
+        let hosts = std::sync::Arc::new(hosts);
+        let allowed = hosts.clone();
+        // A redirect is followed only towards an allowed host, and only a few times.
+        let redirects = reqwest::redirect::Policy::custom(move |a| {
+            if a.previous().len() >= 5 || !allowed.allows(a.url()) {
+                a.stop()
+            } else {
+                a.follow()
+            }
+        });
         let http = reqwest::Client::builder()
             .user_agent(USER_AGENT)
+            .redirect(redirects)
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(10)))
             .build()
             .unwrap_or_default();
         Fetcher {
             http,
+            hosts,
             gap,
             retries,
             backoff,
@@ -77,11 +146,27 @@ impl Fetcher {
 
     /// Sends a GET, retrying what may pass; answers the response to read.
     async fn send(&self, url: &str) -> Result<reqwest::Response, FetchError> {
+        match reqwest::Url::parse(url) {
+            Ok(u) if self.hosts.allows(&u) => {}
+            _ => return Err(FetchError::Refused(url.chars().take(200).collect())),
+        }
         let mut attempt = 0;
         loop {
             self.wait_turn().await;
             let (retry_after, err) = match self.http.get(url).send().await {
                 Ok(r) if r.status().is_success() => return Ok(r),
+                // A redirect that was not followed (towards a host not allowed).
+                Ok(r) if r.status().is_redirection() => {
+                    return Err(FetchError::Refused(
+                        r.headers()
+                            .get(reqwest::header::LOCATION)
+                            .and_then(|v| v.to_str().ok())
+                            .unwrap_or(url)
+                            .chars()
+                            .take(200)
+                            .collect(),
+                    ));
+                }
                 Ok(r) => {
                     let status = r.status().as_u16();
                     let err = FetchError::Status {
@@ -172,5 +257,31 @@ impl Fetcher {
         }
         tokio::fs::rename(&tmp, dest).await?;
         Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Regression: poster and trailer URLs from a page were fetched from any host, loopback
+    /// included. Only http(s) towards the configured hosts is allowed.
+    #[test]
+    fn only_configured_hosts_are_fetched_from() {
+        let h = Hosts::new(
+            ["https://www.imdb.com", "http://127.0.0.1:4567"],
+            "m.media-amazon.com,.media-imdb.com",
+        );
+        let ok = |u: &str| h.allows(&reqwest::Url::parse(u).expect("url"));
+        assert!(ok("https://www.imdb.com/title/tt0133093/"));
+        assert!(ok("http://127.0.0.1:4567/poster.jpg"));
+        assert!(ok("https://m.media-amazon.com/images/M/x.jpg"));
+        assert!(ok("https://imdb-video.media-imdb.com/vi1/x.mp4"));
+        assert!(!ok("http://127.0.0.1:8480/api/auth/check"), "another port");
+        assert!(!ok("http://localhost/"));
+        assert!(!ok("http://169.254.169.254/latest/meta-data/"));
+        assert!(!ok("https://media-imdb.com.evil.example/x.mp4"));
+        assert!(!ok("file:///etc/passwd"));
+        assert!(!ok("javascript:alert(1)"));
     }
 }

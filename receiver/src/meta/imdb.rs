@@ -26,6 +26,12 @@ fn sel(s: &str) -> Selector {
 /// Reads a title page. The metadata's `id` is the page's own id, which the caller compares
 /// with the id it asked for.
 pub fn parse(html: &str) -> Result<Metadata, PageError> {
+    let mut m = parse_any(html)?;
+    m.keep_web_urls();
+    Ok(m)
+}
+
+fn parse_any(html: &str) -> Result<Metadata, PageError> {
     let doc = Html::parse_document(html);
     let ld = script_json(&doc, r#"script[type="application/ld+json"]"#);
     let next = script_json(&doc, "script#__NEXT_DATA__");
@@ -117,8 +123,9 @@ pub fn id_in(url: &str) -> Option<String> {
             .chars()
             .take_while(char::is_ascii_digit)
             .collect();
-        let id = format!("tt{digits}");
-        ContentId::parse(&id).ok().map(|_| id)
+        ContentId::parse(&format!("tt{digits}"))
+            .ok()
+            .map(|id| id.to_string())
     })
 }
 

@@ -10,7 +10,7 @@ use std::time::Duration;
 use store::{ContentId, Metadata, MetadataRecord, Store};
 use tokio::sync::mpsc;
 
-use super::fetch::{FetchError, Fetcher};
+use super::fetch::{FetchError, Fetcher, Hosts};
 use super::filename::Parsed;
 use super::imdb::{self, PageError};
 use super::suggest::{self, Candidate};
@@ -42,6 +42,9 @@ pub struct MetaService {
     wikidata_url: Option<String>,
     store: Arc<Store>,
     root: PathBuf,
+    /// The disk reserve and library quota, which a trailer download honours as uploads do.
+    reserve: u64,
+    quota: Option<u64>,
     max_age: Duration,
     retry: Duration,
     queue: mpsc::UnboundedSender<ContentId>,
@@ -58,6 +61,14 @@ impl MetaService {
         let trim = |s: &str| s.trim_end_matches('/').to_owned();
         MetaService {
             fetcher: Fetcher::new(
+                Hosts::new(
+                    [
+                        config.imdb_url.as_str(),
+                        config.imdb_suggest_url.as_str(),
+                        config.wikidata_url.as_str(),
+                    ],
+                    &config.media_hosts,
+                ),
                 config.fetch_timeout,
                 Duration::from_millis(config.fetch_gap_ms),
                 config.fetch_retries,
@@ -68,6 +79,8 @@ impl MetaService {
             wikidata_url: Some(trim(&config.wikidata_url)).filter(|u| !u.is_empty()),
             store,
             root: config.media_root.clone(),
+            reserve: config.disk_reserve,
+            quota: config.library_quota,
             max_age: config.metadata_max_age,
             retry: config.metadata_retry,
             queue,
@@ -201,7 +214,30 @@ impl MetaService {
                 .root
                 .join(m.id.as_str())
                 .join(format!("{}_preview.{ext}", m.id));
-            if let Err(e) = self.fetcher.download(url, &dest, 2 << 30).await {
+            // The trailer takes only what uploads may take: never the reserve, never space
+            // promised to unfinished uploads, never past the quota.
+            let (root, store, reserve, quota) = (
+                self.root.clone(),
+                self.store.clone(),
+                self.reserve,
+                self.quota,
+            );
+            let room = tokio::task::spawn_blocking(move || {
+                crate::space::Space::measure_blocking(&root, reserve, quota, &store).map(|s| {
+                    let quota_left = s.quota.map_or(u64::MAX, |q| {
+                        q.saturating_sub(s.library_bytes.saturating_add(s.pending_bytes))
+                    });
+                    s.usable(&[]).min(quota_left)
+                })
+            })
+            .await;
+            let limit = match room {
+                Ok(Ok(room)) => room.min(2 << 30),
+                _ => 0,
+            };
+            if limit == 0 {
+                tracing::info!(content = %m.id, "trailer: no room on the disk; not downloaded");
+            } else if let Err(e) = self.fetcher.download(url, &dest, limit).await {
                 tracing::info!(content = %m.id, "trailer: {e}");
             }
         }

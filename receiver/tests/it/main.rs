@@ -14,11 +14,13 @@
 //! - `users`: user management, invitations, roles and grants, sessions, tokens, settings, login limits
 //! - `nginx`: a real nginx in front: nothing without a login, ranges, a 1 GiB upload, restarts, HTTPS
 //! - `install`: `make install` into a temporary prefix
+//! - `hardening`: one regression test per finding of an attacker's walk through the service
 
 mod auth;
 mod concurrency;
 mod crash;
 mod fixtures;
+mod hardening;
 mod install;
 mod library;
 mod media;

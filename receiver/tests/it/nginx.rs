@@ -567,3 +567,74 @@ fn the_receiver_starts_nginx_in_front_when_it_is_installed_and_says_so() {
     );
     assert_eq!(server.anon().get("/login/").status, 200);
 }
+
+/// Regression: nginx keyed its 3 s auth cache by `$cookie_oott_session`, which it matches
+/// case-insensitively, while the receiver reads the cookie by its exact name: a request with
+/// `OOTT_SESSION=<x>; oott_session=<valid>` stored a yes under `<x>`, which then let in a
+/// request whose only cookie was `oott_session=<x>`.
+#[test]
+fn the_auth_cache_is_keyed_by_what_the_receiver_decided_on() {
+    let dirs = Dirs::new();
+    let server = Server::start(&dirs);
+    let admin = server.admin();
+    admin.upload(&FileSpec::new("Cached.mp4", 2000, 70), "tt0000660");
+    let nginx = Nginx::start(&dirs, &server.addr, 0);
+    let session = server.login("admin", "correct horse").cookie_only();
+    let valid = session.auth[0].1.clone();
+    let forged = "oott_session=forged-token";
+    let mixed = Api {
+        addr: nginx.addr.clone(),
+        auth: vec![(
+            "Cookie".into(),
+            format!("OOTT_SESSION=forged-token; {valid}"),
+        )],
+    };
+    let url = "/media/tt0000660/tt0000660.mp4";
+    assert_eq!(
+        mixed.get(url).status,
+        200,
+        "the valid cookie lets the mixed request in"
+    );
+    let alone = Api {
+        addr: nginx.addr.clone(),
+        auth: vec![("Cookie".into(), forged.into())],
+    };
+    assert_eq!(alone.get(url).status, 401, "the forged cookie alone");
+}
+
+/// Regression: media was still served up to ~4 s after logout, though the README says 3 s.
+#[test]
+fn media_stops_within_the_auth_cache_window_after_logout() {
+    use receiver::nginx::AUTH_CACHE_SECS;
+    let dirs = Dirs::new();
+    let server = Server::start(&dirs);
+    let admin = server.admin();
+    admin.upload(&FileSpec::new("Window.mp4", 2000, 71), "tt0000661");
+    let nginx = Nginx::start(&dirs, &server.addr, 0);
+    let url = "/media/tt0000661/tt0000661.mp4";
+    let mut worst = Duration::ZERO;
+    for _ in 0..3 {
+        let session = server.login("admin", "correct horse");
+        let media = nginx.client(&session.cookie_only());
+        // Fill the cache at a random point of nginx's second, then end the session.
+        std::thread::sleep(Duration::from_millis(u64::from(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.subsec_millis() % 997)
+                .unwrap_or(0),
+        )));
+        assert_eq!(media.get(url).status, 200);
+        let r = session.post("/api/auth/logout", b"");
+        assert_eq!(r.status, 204);
+        let ended = Instant::now();
+        let gone = wait_for(10, "media refused after logout", || {
+            (media.get(url).status == 401).then(|| ended.elapsed())
+        });
+        worst = worst.max(gone);
+    }
+    eprintln!("media refused {worst:?} after logout at the latest");
+    assert!(
+        worst <= Duration::from_millis(AUTH_CACHE_SECS * 1000 + 100),
+        "served for {worst:?} after logout; the README promises {AUTH_CACHE_SECS} s"
+    );
+}

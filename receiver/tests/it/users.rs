@@ -390,7 +390,9 @@ fn logins_are_limited_per_account_and_per_address() {
         assert_error(&login(name, "guess guess"), 401, "bad_credentials");
     }
     assert_error(&login("eve", "guess guess"), 429, "too_many_attempts");
-    // Behind nginx, the address is the one nginx saw: another address is not locked out.
+    // Behind nginx (which proves itself with its secret), the address is the one nginx saw:
+    // another address is not locked out.
+    let secret = std::fs::read_to_string(dirs.data().join("proxy-secret")).expect("secret");
     assert_error(
         &anon.request(
             "POST",
@@ -398,6 +400,7 @@ fn logins_are_limited_per_account_and_per_address() {
             &[
                 ("Content-Type", "application/json"),
                 ("X-Real-IP", "192.0.2.7"),
+                ("X-OOTT-Proxy", secret.trim()),
             ],
             br#"{"username": "fay", "password": "guess guess"}"#,
         ),

@@ -120,3 +120,55 @@ fn one_edit_writes_only_the_files_whose_bytes_change() {
     let idle = renderer::incremental(&lib.store, &site, &lib.media()).expect("idle");
     assert_eq!((idle.targets, idle.written), (0, 0));
 }
+
+/// Regression: a `javascript:` trailer URL from a page was rendered as a link (nginx's CSP
+/// blocked it; the receiver's own serving did not). Only http(s) links are rendered.
+#[test]
+fn only_web_urls_become_links() {
+    let lib = Lib::new();
+    let mut m = store::Metadata::named(
+        store::ContentId::parse("tt0000801").expect("id"),
+        "Scripted".into(),
+    );
+    m.trailer_url = Some("javascript:alert(document.cookie)".into());
+    m.metacritic_url = Some("JavaScript:alert(1)".into());
+    lib.add(&m);
+    let mut ok = store::Metadata::named(
+        store::ContentId::parse("tt0000802").expect("id"),
+        "Linked".into(),
+    );
+    ok.trailer_url = Some("https://www.imdb.com/video/vi1/".into());
+    lib.add(&ok);
+    let site = lib.site("site");
+    renderer::full(&lib.store, &site, &lib.media()).expect("full");
+    let bad = std::fs::read_to_string(site.join("movie/tt0000801/index.html")).expect("page");
+    assert!(!bad.to_ascii_lowercase().contains("javascript:"), "{bad}");
+    let good = std::fs::read_to_string(site.join("movie/tt0000802/index.html")).expect("page");
+    assert!(good.contains("https://www.imdb.com/video/vi1/"));
+}
+
+/// Regression: a title named by a long number (a 245-digit file name filed while IMDb could
+/// not be reached) gave a search-index file name longer than the file system takes, and every
+/// render failed from then on. A genre named at length is bounded the same way.
+#[test]
+fn a_long_number_title_and_a_long_genre_render_full_and_incremental() {
+    let lib = Lib::new();
+    fill(&lib);
+    let site = lib.site("site");
+    renderer::full(&lib.store, &site, &lib.media()).expect("full");
+    let mut m = store::Metadata::named(
+        store::ContentId::parse("tt0000803").expect("id"),
+        "7".repeat(245),
+    );
+    m.genres = vec!["Very ".repeat(80)];
+    lib.add(&m);
+    renderer::incremental(&lib.store, &site, &lib.media()).expect("incremental");
+    assert!(site.join("movie/tt0000803/index.html").is_file());
+    let mut next = lib.metadata("tt0114478");
+    next.title = "Renamed Afterwards".into();
+    lib.store.save_metadata(&next, 3).expect("edit");
+    renderer::incremental(&lib.store, &site, &lib.media()).expect("the catalogue keeps updating");
+    let full = lib.site("full");
+    renderer::full(&lib.store, &full, &lib.media()).expect("full again");
+    assert_eq!(tree(&site), tree(&full), "incremental = full");
+}

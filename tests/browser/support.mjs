@@ -77,6 +77,12 @@ export async function server(extraEnv = {}) {
   });
   const rx = await startProcess(receiverBin, [], env);
   const s = { dir, env, media: env.OOTT_MEDIA_ROOT, site: path.join(env.OOTT_DATA_DIR, 'site'), receiver: rx.url, url: rx.url, procs: [rx.child] };
+  // The receiver renders the site in the background after it starts; on a busy machine a page
+  // opened before that first render would be a 404. Tests start once it is there.
+  for (let i = 0; !['login', 'setup', 'upload'].every((p) => existsSync(path.join(s.site, p, 'index.html'))); i++) {
+    if (i > 600) throw new Error('the site was not rendered within 60 s');
+    await new Promise((r) => setTimeout(r, 100));
+  }
   if (NGINX) {
     const port = await freePort();
     const conf = execFileSync(receiverBin, ['nginx-config'], { env: { ...env, OOTT_PORT: new URL(rx.url).port, OOTT_NGINX_PORT: String(port) } });

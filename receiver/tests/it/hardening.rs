@@ -251,18 +251,9 @@ fn three_hundred_half_sent_heads_are_capped_and_closed_and_the_user_is_served() 
         .count();
     assert_eq!(over, 100, "connections over the cap of 200 are closed");
     let me = wait_for(15, "the user's request", || {
-        crate::support::http::try_request(
-            &api.addr,
-            "GET",
-            "/api/auth/me",
-            &api.auth
-                .iter()
-                .map(|(k, v)| (k.as_str(), v.as_str()))
-                .collect::<Vec<_>>(),
-            b"",
-        )
-        .ok()
-        .filter(|r| r.status == 200)
+        api.try_request("GET", "/api/auth/me")
+            .ok()
+            .filter(|r| r.status == 200)
     });
     assert_eq!(me.json()["user"]["username"], json!("admin"));
     assert!(
@@ -414,16 +405,7 @@ fn a_delete_killed_after_the_database_finishes_at_the_next_start() {
     api.upload(&FileSpec::new("Doomed.mkv", 3000, 30), "tt0000620");
     let dir = dirs.media().join("tt0000620");
     assert!(dir.join("tt0000620.mkv").is_file());
-    let r = crate::support::http::try_request(
-        &api.addr,
-        "DELETE",
-        "/api/library/delete/?content_id=tt0000620",
-        &api.auth
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect::<Vec<_>>(),
-        b"",
-    );
+    let r = api.try_request("DELETE", "/api/library/delete/?content_id=tt0000620");
     assert!(r.is_err(), "the server aborts at the crash point");
     server.wait_exit();
     assert!(

@@ -246,6 +246,15 @@ impl Api {
         all.extend_from_slice(headers);
         http::request(&self.addr, method, path, &all, body)
     }
+    /// Like `request`, but a server that goes away (a crash point, a restart) is an error.
+    pub fn try_request(&self, method: &str, path: &str) -> std::io::Result<Resp> {
+        let auth: Vec<(&str, &str)> = self
+            .auth
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        http::try_request(&self.addr, method, path, &auth, b"")
+    }
     pub fn get(&self, path: &str) -> Resp {
         self.request("GET", path, &[], b"")
     }

@@ -15,10 +15,11 @@ use crate::auth::Auth;
 use crate::disk::{remove_file_if_exists, sync_dir};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Params;
-use crate::names::{library_path, placeholder_title};
+use crate::names::placeholder_title;
 use crate::staging;
 use crate::state::Shared;
 use crate::upload::{check_identity, load, offset_response, require_active};
+use store::layout;
 
 /// `end`: files a complete upload. Asked again after a lost answer, it answers the same.
 pub async fn end(st: Shared, auth: Auth, p: Params) -> ApiResult<Response> {
@@ -56,7 +57,7 @@ pub async fn end(st: Shared, auth: Auth, p: Params) -> ApiResult<Response> {
     let _library = st.library_lock.lock().await;
     let mode = u.mode.as_str();
     check_identity(&st, &auth.user, &u.content_id, &u.file_id, mode, &u.label).await?;
-    let path = library_path(&u.content_id, &u.label, &u.ext);
+    let path = layout::movie(&u.content_id, &u.label, &u.ext);
     let kind = IntentKind::FileUpload {
         upload_id: u.upload_id.clone(),
         file: NewFile {
@@ -132,7 +133,7 @@ pub async fn move_file(
             format!("{to} already has a file with that label; delete it or pick a label"),
         ));
     }
-    let path = library_path(to, &label, &file.ext);
+    let path = layout::movie(to, &label, &file.ext);
     let kind = IntentKind::FileMove {
         file_id: file.file_id.clone(),
         content_id: to.clone(),
@@ -257,7 +258,7 @@ pub fn sweep(
     let active = store.active_uploads()?;
     for u in &active {
         let dir = staging::dir(root, &u.upload_id);
-        let last = fs::metadata(dir.join(staging::PART))
+        let last = fs::metadata(staging::part(root, &u.upload_id))
             .or_else(|_| fs::metadata(&dir))
             .and_then(|m| m.modified())
             .ok();
@@ -273,7 +274,7 @@ pub fn sweep(
     }
     // Directories with no active upload: finished, cancelled, or created by an init that
     // crashed before recording it (those are left alone for an hour).
-    let Ok(entries) = fs::read_dir(root.join(".uploads")) else {
+    let Ok(entries) = fs::read_dir(root.join(store::layout::UPLOADS)) else {
         return Ok(removed);
     };
     for entry in entries.flatten() {

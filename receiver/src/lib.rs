@@ -4,6 +4,7 @@
 
 mod account;
 pub mod auth;
+pub mod check;
 mod chunk;
 mod client;
 mod collection;
@@ -25,6 +26,7 @@ mod slots;
 mod space;
 mod staging;
 pub mod state;
+mod subtitles;
 mod upload;
 mod users;
 
@@ -98,6 +100,12 @@ pub fn app(st: Shared) -> Router {
             get(library::get).patch(library::refile),
         )
         .route(
+            "/api/library/movies/{id}/subtitles/{lang}",
+            axum::routing::put(subtitles::put).layer(axum::extract::DefaultBodyLimit::max(
+                subtitles::MAX_BYTES + 1,
+            )),
+        )
+        .route(
             "/api/library/delete/",
             axum::routing::delete(library::delete),
         )
@@ -161,6 +169,24 @@ pub async fn prepare(st: &Shared) -> anyhow::Result<()> {
     if n > 0 {
         tracing::info!("crash recovery handled {n} interrupted file moves");
     }
+    // The quick library check: it reports, and gives files the layout names for a title their
+    // rows back; `oott-receiver fsck --repair` does the rest.
+    let (root, store, data) = (c.media_root.clone(), st.store.clone(), c.data_dir.clone());
+    let checked = tokio::task::spawn_blocking(move || -> anyhow::Result<check::Report> {
+        let report = check::run(&root, &store, check::Repair::Adopt)?;
+        check::save(&data, &report)?;
+        Ok(report)
+    })
+    .await?;
+    match checked {
+        Ok(r) if r.is_clean() && r.actions.is_empty() => {}
+        Ok(r) => {
+            for line in r.lines() {
+                tracing::warn!("library check: {line}");
+            }
+        }
+        Err(e) => tracing::warn!("library check: {e:#}"),
+    }
     Ok(())
 }
 
@@ -205,11 +231,7 @@ async fn sweep_forever(st: Shared) {
 /// moves, so bursts of changes make one render. A failed render is logged and tried again; it
 /// never holds up a request.
 async fn render_forever(st: Shared) {
-    let (db, site, media) = (
-        st.config.db_path(),
-        st.config.site_dir(),
-        st.config.media_root.clone(),
-    );
+    let (db, site) = (st.config.db_path(), st.config.site_dir());
     let reader = loop {
         match store::Store::open_read_only(&db) {
             Ok(s) => break std::sync::Arc::new(s),
@@ -226,10 +248,8 @@ async fn render_forever(st: Shared) {
         if let Ok(Ok(last)) = last
             && rendered != Some(last)
         {
-            let (r, site, media) = (reader.clone(), site.clone(), media.clone());
-            match tokio::task::spawn_blocking(move || renderer::incremental(&r, &site, &media))
-                .await
-            {
+            let (r, site) = (reader.clone(), site.clone());
+            match tokio::task::spawn_blocking(move || renderer::incremental(&r, &site)).await {
                 Ok(Ok(report)) => {
                     tracing::debug!(?report, "rendered");
                     rendered = Some(report.seq);

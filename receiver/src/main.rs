@@ -7,14 +7,17 @@ use receiver::{AppState, Config, nginx};
 
 const HELP: &str = "oott-receiver: the Open OTT upload and library service
 
-usage: oott-receiver [nginx-config [--output FILE]] [--config FILE] [--host ADDR] [--port N]
+usage: oott-receiver [nginx-config [--output FILE] | fsck [--repair]] [--config FILE] [--host ADDR] [--port N]
                      [--media-root DIR] [--data-dir DIR] [--site-dir DIR]
                      [--nginx auto|off|PATH] [--nginx-port N]
 
 With no command it serves: with nginx in front when nginx is installed (it starts nginx itself,
 with its own configuration in <data_dir>/nginx/, listening on nginx_port), otherwise serving the
 site and the media itself. `nginx-config` prints the nginx configuration for these settings
-(run it with: nginx -p <data_dir>/nginx -c FILE -e stderr).
+(run it with: nginx -p <data_dir>/nginx -c FILE -e stderr). `fsck` checks the library against
+the database: files without a row, rows without a file, sizes that differ; `--repair` fixes what
+is safe (a file without a row goes to <media_root>/.orphans/, never deleted) and says what it
+did. It exits 1 when it found something it did not repair.
 
 Settings come from built-in defaults, then the TOML file (--config or OOTT_CONFIG), then
 OOTT_* environment variables, then flags. See oott.example.toml for every key.";
@@ -26,6 +29,15 @@ fn main() -> anyhow::Result<()> {
         return Ok(());
     }
     let print_nginx = args.first().is_some_and(|a| a == "nginx-config");
+    if args.first().is_some_and(|a| a == "fsck") {
+        args.remove(0);
+        let repair = args
+            .iter()
+            .position(|a| a == "--repair")
+            .map(|i| args.remove(i));
+        let config = Config::load(&args, |k| std::env::var(k).ok())?;
+        return fsck(&config, repair.is_some());
+    }
     let mut output = None;
     if print_nginx {
         args.remove(0);
@@ -71,6 +83,26 @@ fn main() -> anyhow::Result<()> {
         drop(nginx);
         Ok(())
     })
+}
+
+/// `fsck [--repair]`: checks (and repairs) the library, prints what it found and did.
+fn fsck(config: &Config, repair: bool) -> anyhow::Result<()> {
+    let db = config.db_path();
+    let store = store::Store::open(&db).with_context(|| format!("opening {}", db.display()))?;
+    let mode = if repair {
+        receiver::check::Repair::All
+    } else {
+        receiver::check::Repair::None
+    };
+    let report = receiver::check::run(&config.media_root, &store, mode)?;
+    receiver::check::save(&config.data_dir, &report)?;
+    for line in report.lines() {
+        println!("{line}");
+    }
+    if report.unresolved > 0 {
+        std::process::exit(1);
+    }
+    Ok(())
 }
 
 /// Prints the nginx configuration, or writes it to `output` (replaced whole, by a rename).

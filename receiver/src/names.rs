@@ -1,7 +1,5 @@
 //! What a client may call a file or a version, and where a file goes in the library.
 
-use store::ContentId;
-
 use crate::error::{ApiError, ApiResult};
 
 /// Containers the library accepts.
@@ -45,26 +43,13 @@ pub fn check_name(name: &str) -> ApiResult<String> {
 /// Checks a version label: 1 to 32 of `a-z 0-9 - _`.
 pub fn check_label(label: &str) -> ApiResult<String> {
     let label = label.trim().to_ascii_lowercase();
-    let ok = (1..=32).contains(&label.len())
-        && label
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-    if ok {
+    if store::layout::is_label(&label) {
         Ok(label)
     } else {
         Err(ApiError::bad_request(
             "invalid_label",
             "a version label has 1 to 32 of a-z, 0-9, - and _",
         ))
-    }
-}
-
-/// `<cid>/<cid>.<ext>` for the main version, `<cid>/<cid>.<label>.<ext>` for another.
-pub fn library_path(cid: &ContentId, label: &str, ext: &str) -> String {
-    if label.is_empty() {
-        format!("{cid}/{cid}.{ext}")
-    } else {
-        format!("{cid}/{cid}.{label}.{ext}")
     }
 }
 
@@ -111,16 +96,10 @@ mod tests {
     }
 
     #[test]
-    fn labels_and_paths() {
+    fn labels_and_placeholders() {
         assert_eq!(check_label(" 4K ").ok().as_deref(), Some("4k"));
         assert!(check_label("../x").is_err());
         assert!(check_label("").is_err());
-        let cid = ContentId::parse("tt0133093").expect("id");
-        assert_eq!(library_path(&cid, "", "mkv"), "tt0133093/tt0133093.mkv");
-        assert_eq!(
-            library_path(&cid, "4k", "mkv"),
-            "tt0133093/tt0133093.4k.mkv"
-        );
         assert_eq!(placeholder_title("The.Matrix_1999.mkv"), "The Matrix 1999");
     }
 }

@@ -5,32 +5,30 @@ use std::fs::{self, File, OpenOptions};
 use std::io;
 use std::path::{Path, PathBuf};
 
-use store::{NewUpload, UploadId};
+use store::{NewUpload, UploadId, layout};
 
 use crate::disk::{sync_dir, write_atomic};
 
-pub const PART: &str = "part";
-
 pub fn dir(root: &Path, id: &UploadId) -> PathBuf {
-    root.join(".uploads").join(id.as_str())
+    root.join(layout::upload_dir(id))
 }
 
 pub fn part(root: &Path, id: &UploadId) -> PathBuf {
-    dir(root, id).join(PART)
+    root.join(layout::upload_part(id))
 }
 
 /// The part file relative to the media root, as intents record it.
 pub fn part_rel(id: &UploadId) -> String {
-    format!(".uploads/{}/{PART}", id.as_str())
+    layout::upload_part(id)
 }
 
 /// Creates the upload's directory, an empty part file and `info.json`, all durable.
 pub fn create(root: &Path, u: &NewUpload) -> io::Result<()> {
-    let uploads = root.join(".uploads");
+    let uploads = root.join(layout::UPLOADS);
     fs::create_dir_all(&uploads)?;
     let d = dir(root, &u.upload_id);
     fs::create_dir(&d)?;
-    File::create(d.join(PART))?.sync_all()?;
+    File::create(part(root, &u.upload_id))?.sync_all()?;
     let info = serde_json::json!({
         "upload_id": u.upload_id,
         "file_id": u.file_id,
@@ -43,7 +41,10 @@ pub fn create(root: &Path, u: &NewUpload) -> io::Result<()> {
         "user_id": u.user_id,
         "created_at": store::now(),
     });
-    write_atomic(&d.join("info.json"), info.to_string().as_bytes())?;
+    write_atomic(
+        &root.join(layout::upload_info(&u.upload_id)),
+        info.to_string().as_bytes(),
+    )?;
     sync_dir(&uploads)
 }
 

@@ -420,7 +420,7 @@ fn main() -> Result<()> {
             f.placeholder_title = m.title.clone();
             store.import(&[(m.clone(), f)])?;
             let t = Instant::now();
-            let rep = renderer::incremental(&store, &site, &dir.join("media"))?;
+            let rep = renderer::incremental(&store, &site)?;
             let add = t.elapsed().as_secs_f64() * 1000.0;
             let mut edited = titles[(size / 2) as usize].0.clone();
             edited.rating = Some(Rating {
@@ -430,7 +430,7 @@ fn main() -> Result<()> {
             });
             store.save_metadata(&edited, 2)?;
             let t = Instant::now();
-            let rep2 = renderer::incremental(&store, &site, &dir.join("media"))?;
+            let rep2 = renderer::incremental(&store, &site)?;
             let edit = t.elapsed().as_secs_f64() * 1000.0;
             edited.title = "Benchmark Renamed".into();
             store.save_metadata(&edited, 3)?;

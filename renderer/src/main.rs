@@ -35,9 +35,9 @@ fn main() -> anyhow::Result<()> {
     };
     let started = std::time::Instant::now();
     let report = if full {
-        renderer::full(&store, &site, &config.media_root)
+        renderer::full(&store, &site)
     } else {
-        renderer::incremental(&store, &site, &config.media_root)
+        renderer::incremental(&store, &site)
     }
     .with_context(|| format!("rendering into {}", site.display()))?;
     println!(

@@ -37,10 +37,7 @@ pub fn card(t: &Title) -> CardRow {
             .record
             .poster_file
             .as_ref()
-            .map(|p| match p.strip_suffix(".jpg") {
-                Some(stem) => format!("/media/{stem}.card.jpg"),
-                None => format!("/media/{p}"),
-            }),
+            .map(|p| format!("/media/{}", store::layout::card_of_poster(p))),
         stars: m.stars.iter().take(3).cloned().collect(),
         sort_title: sort_title(&m.title),
         rating: m.rating.as_ref().map(|r| r.value),

@@ -2,7 +2,6 @@
 //! the pages' scripts (rows, buckets, search shards). `None` means the file should not exist.
 
 use std::collections::HashMap;
-use std::path::Path;
 
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -27,7 +26,6 @@ pub struct Pages {
 pub struct Ctx<'a, 'b> {
     pub idx: &'a IndexTx<'b>,
     pub store: &'a Store,
-    pub media_root: &'a Path,
     /// Titles already loaded (a full render loads them all at once).
     pub titles: &'a HashMap<String, Title>,
 }
@@ -283,7 +281,7 @@ impl Pages {
                 json!({"src": format!("/media/{}", f.path), "label": label})
             })
             .collect();
-        let (subtitles, trailer) = side_files(c.media_root, id);
+        let (subtitles, trailer) = side_files(&t.side);
         let rating = m.rating.as_ref();
         let genres: Vec<Value> = m
             .genres
@@ -387,31 +385,17 @@ fn thousands(n: i64) -> String {
 
 /// Subtitles (`<id>.<lang>.vtt`) and a downloaded trailer (`<id>_preview.<ext>`) beside the
 /// movie in the library.
-fn side_files(root: &Path, id: &str) -> (Vec<Value>, Option<String>) {
-    let dir = root.join(id);
-    let Ok(entries) = std::fs::read_dir(&dir) else {
-        return (vec![], None);
-    };
-    let mut names: Vec<String> = entries
-        .flatten()
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
+/// A title's subtitles and trailer, as its file rows name them.
+fn side_files(side: &[store::LibraryFile]) -> (Vec<Value>, Option<String>) {
     let mut subs = Vec::new();
     let mut trailer = None;
-    for n in names {
-        if let Some(lang) = n
-            .strip_prefix(&format!("{id}."))
-            .and_then(|r| r.strip_suffix(".vtt"))
-        {
-            if !lang.is_empty()
-                && lang.len() <= 8
-                && lang.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-            {
-                subs.push(json!({"src": format!("/media/{id}/{n}"), "lang": lang, "label": lang}));
-            }
-        } else if n.starts_with(&format!("{id}_preview.")) && !n.ends_with(".part-download") {
-            trailer = Some(format!("/media/{id}/{n}"));
+    for f in side {
+        match f.kind {
+            store::FileKind::Subtitle => subs.push(
+                json!({"src": format!("/media/{}", f.path), "lang": f.label, "label": f.label}),
+            ),
+            store::FileKind::Trailer => trailer = Some(format!("/media/{}", f.path)),
+            _ => {}
         }
     }
     (subs, trailer)

@@ -33,19 +33,19 @@ pub fn index_path(out: &Path) -> std::path::PathBuf {
 }
 
 /// Renders what changed since the last render (everything, if the site has no complete index).
-pub fn incremental(store: &Store, out: &Path, media_root: &Path) -> Result<Report, Error> {
+pub fn incremental(store: &Store, out: &Path) -> Result<Report, Error> {
     begin(out)?;
-    let report = incremental_inner(store, out, media_root)?;
+    let report = incremental_inner(store, out)?;
     end(out)?;
     Ok(report)
 }
 
-fn incremental_inner(store: &Store, out: &Path, media_root: &Path) -> Result<Report, Error> {
+fn incremental_inner(store: &Store, out: &Path) -> Result<Report, Error> {
     let mut idx = RenderIndex::open(&index_path(out))?;
     let tx = idx.begin()?;
     if tx.state("complete")? != Some(1) {
         drop(tx);
-        return full_with(store, out, media_root, &mut idx);
+        return full_with(store, out, &mut idx);
     }
     let from = tx.state("seq")?.unwrap_or(0);
     let changes = store.changes_since(from, 1_000_000)?;
@@ -88,7 +88,7 @@ fn incremental_inner(store: &Store, out: &Path, media_root: &Path) -> Result<Rep
                 .map(|id| Target::Docs(store::card_bucket(id) % new)),
         );
     }
-    let mut report = write_targets(store, out, media_root, &tx, targets, &HashMap::new())?;
+    let mut report = write_targets(store, out, &tx, targets, &HashMap::new())?;
     tx.set_state("seq", last)?;
     tx.commit()?;
     report.seq = last;
@@ -96,20 +96,15 @@ fn incremental_inner(store: &Store, out: &Path, media_root: &Path) -> Result<Rep
 }
 
 /// Renders everything from scratch.
-pub fn full(store: &Store, out: &Path, media_root: &Path) -> Result<Report, Error> {
+pub fn full(store: &Store, out: &Path) -> Result<Report, Error> {
     begin(out)?;
     let mut idx = RenderIndex::open(&index_path(out))?;
-    let report = full_with(store, out, media_root, &mut idx)?;
+    let report = full_with(store, out, &mut idx)?;
     end(out)?;
     Ok(report)
 }
 
-fn full_with(
-    store: &Store,
-    out: &Path,
-    media_root: &Path,
-    idx: &mut RenderIndex,
-) -> Result<Report, Error> {
+fn full_with(store: &Store, out: &Path, idx: &mut RenderIndex) -> Result<Report, Error> {
     let seq = store.last_change()?;
     let tx = idx.begin()?;
     tx.clear()?;
@@ -159,7 +154,7 @@ fn full_with(
             write_if_changed(out, &format!("assets/{name}"), bytes.as_bytes())?,
         );
     }
-    let mut report = write_targets(store, out, media_root, &tx, targets, &titles)?;
+    let mut report = write_targets(store, out, &tx, targets, &titles)?;
     report.written += assets.written;
     report.unchanged += assets.unchanged;
     // Whatever is left from before and belongs to no target goes (assets are kept in step above).
@@ -262,7 +257,6 @@ fn reindex_collection(
 fn write_targets(
     store: &Store,
     out: &Path,
-    media_root: &Path,
     tx: &IndexTx<'_>,
     targets: BTreeSet<Target>,
     titles: &HashMap<String, Title>,
@@ -271,7 +265,6 @@ fn write_targets(
     let ctx = Ctx {
         idx: tx,
         store,
-        media_root,
         titles,
     };
     let mut ordered: Vec<Target> = targets.into_iter().collect();

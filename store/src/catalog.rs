@@ -15,6 +15,8 @@ pub struct Title {
     /// When its first file was filed.
     pub added_at: i64,
     pub files: Vec<ContentFile>,
+    /// Its other files (poster, card, trailer, subtitles), as their rows say.
+    pub side: Vec<crate::LibraryFile>,
 }
 
 /// A category (the notes' category table): a named, ordered list of titles.
@@ -63,10 +65,16 @@ impl Store {
                 continue;
             };
             let added_at = f.iter().map(|f| f.created_at).min().unwrap_or(0);
+            let side = self
+                .library_files_of(id)?
+                .into_iter()
+                .filter(|f| f.kind != crate::FileKind::Movie)
+                .collect();
             out.push(Title {
                 record,
                 added_at,
                 files: f,
+                side,
             });
         }
         Ok(out)

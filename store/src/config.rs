@@ -274,7 +274,7 @@ impl Config {
     }
 
     pub fn uploads_dir(&self) -> PathBuf {
-        self.media_root.join(".uploads")
+        self.media_root.join(crate::layout::UPLOADS)
     }
 
     fn expand_home(&mut self) {

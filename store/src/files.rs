@@ -117,6 +117,17 @@ pub(crate) fn insert_tx(tx: &Transaction<'_>, f: &NewFile) -> Result<()> {
         }
         other => {
             other?;
+            crate::library_files::upsert_tx(
+                tx,
+                &crate::NewLibraryFile {
+                    content_id: f.content_id.clone(),
+                    kind: crate::FileKind::Movie,
+                    label: f.label.clone(),
+                    path: f.path.clone(),
+                    size: f.size,
+                    mtime: now(),
+                },
+            )?;
             changes::record(tx, "file_added", Some(&f.content_id), None)
         }
     }
@@ -145,8 +156,19 @@ impl Store {
             if files.is_empty() {
                 return Err(Error::NotFound("title"));
             }
+            // Every file of the title goes: its movies and its side files.
+            let mut paths: Vec<String> = files.into_iter().map(|f| f.path).collect();
+            for f in crate::library_files::files_of_title_tx(tx, content_id)? {
+                if !paths.contains(&f.path) {
+                    paths.push(f.path);
+                }
+            }
             tx.execute(
                 "DELETE FROM content_files WHERE content_id = ?1",
+                [content_id.as_str()],
+            )?;
+            tx.execute(
+                "DELETE FROM library_files WHERE content_id = ?1",
                 [content_id.as_str()],
             )?;
             // The title's folder goes, and its poster with it.
@@ -155,7 +177,6 @@ impl Store {
                 [content_id.as_str()],
             )?;
             changes::record(tx, "title_deleted", Some(content_id), None)?;
-            let paths: Vec<String> = files.into_iter().map(|f| f.path).collect();
             let kind = crate::intents::IntentKind::TitleDelete {
                 content_id: content_id.clone(),
                 paths: paths.clone(),

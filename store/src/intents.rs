@@ -105,6 +105,7 @@ impl Store {
                             )?;
                             changes::record(tx, "file_removed", Some(&old.content_id), None)?;
                             if old.path != file.path {
+                                crate::library_files::delete_path_tx(tx, &old.path)?;
                                 done.obsolete_paths.push(old.path);
                             }
                         }
@@ -118,11 +119,11 @@ impl Store {
                 }
                 IntentKind::FileMove { file_id, content_id, label, placeholder_title } => {
                     ensure_title(tx, content_id, placeholder_title)?;
-                    let old: Option<String> = tx
+                    let old: Option<(String, String, i64)> = tx
                         .query_row(
-                            "SELECT content_id FROM content_files WHERE file_id = ?1",
+                            "SELECT content_id, path, size FROM content_files WHERE file_id = ?1",
                             [file_id.as_str()],
-                            |r| r.get(0),
+                            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
                         )
                         .ok();
                     let n = tx.execute(
@@ -132,8 +133,22 @@ impl Store {
                     if n != 1 {
                         return Err(Error::NotFound("file"));
                     }
-                    if let Some(old) = old.and_then(|o| ContentId::parse(&o).ok()) {
-                        changes::record(tx, "file_removed", Some(&old), None)?;
+                    if let Some((old_id, old_path, size)) = old {
+                        crate::library_files::delete_path_tx(tx, &old_path)?;
+                        crate::library_files::upsert_tx(
+                            tx,
+                            &crate::NewLibraryFile {
+                                content_id: content_id.clone(),
+                                kind: crate::FileKind::Movie,
+                                label: label.clone(),
+                                path: intent.to_path.clone(),
+                                size: size as u64,
+                                mtime: now(),
+                            },
+                        )?;
+                        if let Ok(old_id) = ContentId::parse(&old_id) {
+                            changes::record(tx, "file_removed", Some(&old_id), None)?;
+                        }
                     }
                     changes::record(tx, "file_added", Some(content_id), None)?;
                 }

@@ -46,10 +46,7 @@ fn card_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<MovieCard> {
         // Cards use the small version the receiver makes beside the poster.
         poster: r
             .get::<_, Option<String>>(3)?
-            .map(|p| match p.strip_suffix(".jpg") {
-                Some(stem) => format!("/media/{stem}.card.jpg"),
-                None => format!("/media/{p}"),
-            }),
+            .map(|p| format!("/media/{}", crate::layout::card_of_poster(&p))),
         stars: stars
             .and_then(|s| serde_json::from_str(&s).ok())
             .unwrap_or_default(),
@@ -101,7 +98,8 @@ impl Store {
 
     pub fn library_stats(&self) -> Result<LibraryStats> {
         Ok(self.conn().query_row(
-            "SELECT count(DISTINCT content_id), count(*), coalesce(sum(size), 0),
+            "SELECT count(DISTINCT content_id), count(*),
+                    (SELECT coalesce(sum(size), 0) FROM library_files),
                     count(CASE WHEN height >= 720 THEN 1 END)
              FROM content_files",
             [],

@@ -226,4 +226,29 @@ INSERT INTO intents_new SELECT id, kind, from_path, to_path, payload, created_at
 DROP TABLE intents;
 ALTER TABLE intents_new RENAME TO intents;
 "#,
+    r#"
+-- Every file in the library is a row: movies (their upload details stay in content_files),
+-- posters, cards, trailers, subtitles. root is the library root's name ('' for the one root).
+CREATE TABLE library_files (
+    id         INTEGER PRIMARY KEY,
+    content_id TEXT NOT NULL,
+    kind       TEXT NOT NULL CHECK (kind IN ('movie', 'poster', 'card', 'trailer', 'subtitle',
+                                             'subtitle_source')),
+    label      TEXT NOT NULL DEFAULT '',
+    root       TEXT NOT NULL DEFAULT '',
+    path       TEXT NOT NULL,
+    size       INTEGER NOT NULL,
+    mtime      INTEGER NOT NULL,
+    sha256     TEXT,
+    UNIQUE (root, path)
+);
+CREATE INDEX library_files_by_title ON library_files (content_id, kind);
+INSERT INTO library_files (content_id, kind, label, path, size, mtime)
+    SELECT content_id, 'movie', label, path, size, created_at FROM content_files;
+INSERT OR IGNORE INTO library_files (content_id, kind, path, size, mtime)
+    SELECT content_id, 'poster', poster_file, 0, updated_at FROM metadata WHERE poster_file IS NOT NULL;
+INSERT OR IGNORE INTO library_files (content_id, kind, path, size, mtime)
+    SELECT content_id, 'card', substr(poster_file, 1, length(poster_file) - 4) || '.card.jpg', 0, updated_at
+    FROM metadata WHERE poster_file LIKE '%.jpg';
+"#,
 ];

@@ -3,7 +3,7 @@
 // the monitor, and every page at 360 px and 1920 px without horizontal scrolling.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Api, browser, loggedIn, movie, rendered, server, shots, until } from './support.mjs';
@@ -18,8 +18,10 @@ before(async () => {
   api = await Api.admin(s.url);
   await api.upload('The.Matrix.1999.mp4', readFileSync(movie(files, 'matrix.mp4', 6)), 'tt0133093');
   await api.upload('Alien.1979.mp4', readFileSync(movie(files, 'alien.mp4', 3)), 'tt0078748');
-  // A subtitle beside the movie, then a second version: the page renders again with both.
-  writeFileSync(path.join(s.media, 'tt0133093/tt0133093.en.vtt'), 'WEBVTT\n\n00:00:00.000 --> 00:00:05.000\nWake up, Neo.\n');
+  // A subtitle (SRT, served as WebVTT), then a second version: the page renders again with both.
+  const srt = new TextEncoder().encode('1\n00:00:00,000 --> 00:00:05,000\nWake up, Neo.\n');
+  const sub = await api.call('PUT', '/api/library/movies/tt0133093/subtitles/en', srt);
+  assert.equal(sub.status, 200, sub.text);
   await api.upload('The.Matrix.1999.720p.mp4', readFileSync(movie(files, 'matrix720.mp4', 3, '640x360')), 'tt0133093', '&mode=version&label=720p');
   // More titles, known only by their ids, so the home page has rows beyond the first ones.
   for (let i = 0; i < 12; i++) {

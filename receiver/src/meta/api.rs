@@ -9,7 +9,6 @@ use serde_json::{Map, Value, json};
 use store::{ContentId, Metadata, MetadataRecord};
 
 use super::filename;
-use super::poster::card_path;
 use super::service::MetaError;
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult};
@@ -42,7 +41,7 @@ pub fn record_json(rec: &MetadataRecord) -> Value {
     v["poster_card"] = json!(
         rec.poster_file
             .as_ref()
-            .map(|p| format!("/media/{}", card_path(p)))
+            .map(|p| format!("/media/{}", store::layout::card_of_poster(p)))
     );
     v
 }

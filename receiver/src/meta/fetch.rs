@@ -230,7 +230,14 @@ impl Fetcher {
     pub async fn download(&self, url: &str, dest: &Path, limit: u64) -> Result<u64, FetchError> {
         use tokio::io::AsyncWriteExt;
         let mut resp = self.send(url).await?;
-        let tmp = dest.with_extension("part-download");
+        let name = dest
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let tmp = dest.with_file_name(store::layout::temp_name(&name));
+        if let Some(dir) = dest.parent() {
+            tokio::fs::create_dir_all(dir).await?;
+        }
         let mut out = tokio::fs::File::create(&tmp).await?;
         let mut n = 0u64;
         let result = async {

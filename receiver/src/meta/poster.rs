@@ -6,23 +6,10 @@ use std::path::Path;
 
 use image::ImageFormat;
 use image::codecs::jpeg::JpegEncoder;
-use store::ContentId;
+use store::{ContentId, FileKind, NewLibraryFile, layout};
 
 /// The width of the poster on cards.
 pub const CARD_WIDTH: u32 = 342;
-
-/// Where a title's poster goes, relative to the media root.
-pub fn poster_path(id: &ContentId) -> String {
-    format!("{id}/{id}.jpg")
-}
-
-/// The card version of a poster path.
-pub fn card_path(poster: &str) -> String {
-    match poster.strip_suffix(".jpg") {
-        Some(stem) => format!("{stem}.card.jpg"),
-        None => format!("{poster}.card.jpg"),
-    }
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum PosterError {
@@ -32,8 +19,12 @@ pub enum PosterError {
     Io(#[from] std::io::Error),
 }
 
-/// Writes the poster and its card version (atomically) and answers the poster's path.
-pub fn store_poster(root: &Path, id: &ContentId, bytes: &[u8]) -> Result<String, PosterError> {
+/// Writes the poster and its card version (atomically) and answers their rows, to record.
+pub fn store_poster(
+    root: &Path,
+    id: &ContentId,
+    bytes: &[u8],
+) -> Result<[NewLibraryFile; 2], PosterError> {
     let format = image::guess_format(bytes)?;
     let img = image::load_from_memory(bytes)?;
     let full = if format == ImageFormat::Jpeg {
@@ -46,11 +37,22 @@ pub fn store_poster(root: &Path, id: &ContentId, bytes: &[u8]) -> Result<String,
     } else {
         full.clone()
     };
-    let rel = poster_path(id);
-    std::fs::create_dir_all(root.join(id.as_str()))?;
-    crate::disk::write_atomic(&root.join(&rel), &full)?;
-    crate::disk::write_atomic(&root.join(card_path(&rel)), &card)?;
-    Ok(rel)
+    std::fs::create_dir_all(root.join(layout::title_dir(id)))?;
+    let row = |kind, path: String, bytes: &[u8]| -> Result<NewLibraryFile, PosterError> {
+        crate::disk::write_atomic(&root.join(&path), bytes)?;
+        Ok(NewLibraryFile {
+            content_id: id.clone(),
+            kind,
+            label: String::new(),
+            size: bytes.len() as u64,
+            mtime: store::now(),
+            path,
+        })
+    };
+    Ok([
+        row(FileKind::Poster, layout::poster(id), &full)?,
+        row(FileKind::Card, layout::card(id), &card)?,
+    ])
 }
 
 fn encode(img: &image::DynamicImage) -> Result<Vec<u8>, PosterError> {
@@ -73,10 +75,12 @@ mod tests {
         let mut png = Cursor::new(Vec::new());
         img.write_to(&mut png, ImageFormat::Png).expect("png");
         let id = ContentId::parse("tt0133093").expect("id");
-        let rel = store_poster(dir.path(), &id, png.get_ref()).expect("store");
+        let [poster, card] = store_poster(dir.path(), &id, png.get_ref()).expect("store");
+        let rel = poster.path;
+        assert_eq!(card.path, layout::card(&id));
         assert_eq!(rel, "tt0133093/tt0133093.jpg");
         let full = image::open(dir.path().join(&rel)).expect("full");
-        let card = image::open(dir.path().join(card_path(&rel))).expect("card");
+        let card = image::open(dir.path().join(layout::card_of_poster(&rel))).expect("card");
         assert_eq!((full.width(), card.width(), card.height()), (600, 342, 513));
         assert!(store_poster(dir.path(), &id, b"<html>not an image</html>").is_err());
     }

@@ -198,9 +198,11 @@ impl MetaService {
                 Err(e) => Err(e.to_string()),
             };
             match stored {
-                Ok(rel) => {
-                    let id = m.id.clone();
-                    if let Err(e) = self.db(move |s| s.set_poster_file(&id, Some(&rel))).await {
+                Ok(rows) => {
+                    let recorded = self
+                        .db(move |s| rows.iter().try_for_each(|f| s.record_library_file(f)))
+                        .await;
+                    if let Err(e) = recorded {
                         tracing::warn!(content = %m.id, "recording the poster: {e}");
                     }
                 }
@@ -210,10 +212,8 @@ impl MetaService {
         if let Some(url) = &m.trailer_url
             && let Some(ext) = video_extension(url)
         {
-            let dest = self
-                .root
-                .join(m.id.as_str())
-                .join(format!("{}_preview.{ext}", m.id));
+            let rel = store::layout::trailer(&m.id, ext);
+            let dest = self.root.join(&rel);
             // The trailer takes only what uploads may take: never the reserve, never space
             // promised to unfinished uploads, never past the quota.
             let (root, store, reserve, quota) = (
@@ -237,8 +237,23 @@ impl MetaService {
             };
             if limit == 0 {
                 tracing::info!(content = %m.id, "trailer: no room on the disk; not downloaded");
-            } else if let Err(e) = self.fetcher.download(url, &dest, limit).await {
-                tracing::info!(content = %m.id, "trailer: {e}");
+            } else {
+                match self.fetcher.download(url, &dest, limit).await {
+                    Ok(size) => {
+                        let row = store::NewLibraryFile {
+                            content_id: m.id.clone(),
+                            kind: store::FileKind::Trailer,
+                            label: String::new(),
+                            path: rel,
+                            size,
+                            mtime: store::now(),
+                        };
+                        if let Err(e) = self.db(move |s| s.record_library_file(&row)).await {
+                            tracing::warn!(content = %m.id, "recording the trailer: {e}");
+                        }
+                    }
+                    Err(e) => tracing::info!(content = %m.id, "trailer: {e}"),
+                }
             }
         }
     }

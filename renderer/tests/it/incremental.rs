@@ -32,7 +32,7 @@ fn run(seed: u64, steps: usize) {
         lib.add(&meta(film));
         present.push(i);
     }
-    renderer::full(&lib.store, &site, &lib.media()).expect("first render");
+    renderer::full(&lib.store, &site).expect("first render");
     let mut collections: Vec<i64> = Vec::new();
     let mut log = Vec::new();
     for step in 0..steps {
@@ -104,10 +104,10 @@ fn run(seed: u64, steps: usize) {
             }
             _ => continue,
         }
-        renderer::incremental(&lib.store, &site, &lib.media()).expect("incremental");
+        renderer::incremental(&lib.store, &site).expect("incremental");
         if step % 10 == 9 || step == steps - 1 {
             let fresh = lib.site(&format!("full-{step}"));
-            renderer::full(&lib.store, &fresh, &lib.media()).expect("full");
+            renderer::full(&lib.store, &fresh).expect("full");
             assert_same_site(
                 &site,
                 &fresh,

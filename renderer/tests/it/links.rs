@@ -12,7 +12,7 @@ fn a_rendered_site_has_no_dangling_links() {
     let lib = Lib::new();
     fill(&lib);
     let site = lib.site("site");
-    renderer::full(&lib.store, &site, &lib.media()).expect("render");
+    renderer::full(&lib.store, &site).expect("render");
     assert_eq!(dangling(&site), Vec::<String>::new());
     // The related title that is not in the library is not linked; the ones that are, are.
     let matrix =
@@ -104,7 +104,7 @@ fn renders_killed_part_way_leave_no_dangling_link() {
         killed >= 2,
         "the renders were killed part way ({killed} times)"
     );
-    renderer::full(&lib.store, &site, &lib.media()).expect("complete");
+    renderer::full(&lib.store, &site).expect("complete");
 
     // Now many changes, and incremental renders killed part way.
     for n in 900..1100 {
@@ -127,8 +127,8 @@ fn renders_killed_part_way_leave_no_dangling_link() {
             "incremental render killed after {ms} ms"
         );
     }
-    renderer::incremental(&lib.store, &site, &lib.media()).expect("complete incremental");
+    renderer::incremental(&lib.store, &site).expect("complete incremental");
     let fresh = lib.site("fresh");
-    renderer::full(&lib.store, &fresh, &lib.media()).expect("fresh");
+    renderer::full(&lib.store, &fresh).expect("fresh");
     assert_same_site(&site, &fresh, "after the killed renders");
 }

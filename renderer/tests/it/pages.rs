@@ -18,7 +18,7 @@ fn pages_of_the_fixture_library() {
     let lib = Lib::new();
     fill(&lib);
     let site = lib.site("site");
-    let report = renderer::full(&lib.store, &site, &lib.media()).expect("render");
+    let report = renderer::full(&lib.store, &site).expect("render");
     assert!(report.full && report.written > 100, "{report:?}");
     let files = tree(&site);
     for (name, path) in [
@@ -71,7 +71,7 @@ fn one_edit_writes_only_the_files_whose_bytes_change() {
     let lib = Lib::new();
     fill(&lib);
     let site = lib.site("site");
-    renderer::full(&lib.store, &site, &lib.media()).expect("full");
+    renderer::full(&lib.store, &site).expect("full");
     let before = tree(&site);
     let times = mtimes(&site);
     std::thread::sleep(std::time::Duration::from_millis(20));
@@ -83,7 +83,7 @@ fn one_edit_writes_only_the_files_whose_bytes_change() {
         max: 10.0,
     });
     lib.store.save_metadata(&m, 2).expect("edit");
-    let report = renderer::incremental(&lib.store, &site, &lib.media()).expect("incremental");
+    let report = renderer::incremental(&lib.store, &site).expect("incremental");
     let after = tree(&site);
     let changed: Vec<&String> = after
         .keys()
@@ -117,7 +117,7 @@ fn one_edit_writes_only_the_files_whose_bytes_change() {
         }
     }
     // Nothing changed: nothing is considered.
-    let idle = renderer::incremental(&lib.store, &site, &lib.media()).expect("idle");
+    let idle = renderer::incremental(&lib.store, &site).expect("idle");
     assert_eq!((idle.targets, idle.written), (0, 0));
 }
 
@@ -140,7 +140,7 @@ fn only_web_urls_become_links() {
     ok.trailer_url = Some("https://www.imdb.com/video/vi1/".into());
     lib.add(&ok);
     let site = lib.site("site");
-    renderer::full(&lib.store, &site, &lib.media()).expect("full");
+    renderer::full(&lib.store, &site).expect("full");
     let bad = std::fs::read_to_string(site.join("movie/tt0000801/index.html")).expect("page");
     assert!(!bad.to_ascii_lowercase().contains("javascript:"), "{bad}");
     let good = std::fs::read_to_string(site.join("movie/tt0000802/index.html")).expect("page");
@@ -155,20 +155,20 @@ fn a_long_number_title_and_a_long_genre_render_full_and_incremental() {
     let lib = Lib::new();
     fill(&lib);
     let site = lib.site("site");
-    renderer::full(&lib.store, &site, &lib.media()).expect("full");
+    renderer::full(&lib.store, &site).expect("full");
     let mut m = store::Metadata::named(
         store::ContentId::parse("tt0000803").expect("id"),
         "7".repeat(245),
     );
     m.genres = vec!["Very ".repeat(80)];
     lib.add(&m);
-    renderer::incremental(&lib.store, &site, &lib.media()).expect("incremental");
+    renderer::incremental(&lib.store, &site).expect("incremental");
     assert!(site.join("movie/tt0000803/index.html").is_file());
     let mut next = lib.metadata("tt0114478");
     next.title = "Renamed Afterwards".into();
     lib.store.save_metadata(&next, 3).expect("edit");
-    renderer::incremental(&lib.store, &site, &lib.media()).expect("the catalogue keeps updating");
+    renderer::incremental(&lib.store, &site).expect("the catalogue keeps updating");
     let full = lib.site("full");
-    renderer::full(&lib.store, &full, &lib.media()).expect("full again");
+    renderer::full(&lib.store, &full).expect("full again");
     assert_eq!(tree(&site), tree(&full), "incremental = full");
 }

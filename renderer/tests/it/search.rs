@@ -104,7 +104,7 @@ fn search_finds_what_people_type() {
     let lib = Lib::new();
     fill(&lib);
     let site = lib.site("site");
-    renderer::full(&lib.store, &site, &lib.media()).expect("render");
+    renderer::full(&lib.store, &site).expect("render");
     let queries: Vec<&str> = TABLE.iter().map(|(q, _)| *q).collect();
     let out = node(&site, &json!({"queries": queries, "fold": FOLD}));
 
@@ -167,7 +167,7 @@ fn a_crowded_shard_splits_and_joins_again() {
         .import(&(0..limit).map(serenade).collect::<Vec<_>>())
         .expect("import");
     let site = lib.site("site");
-    renderer::full(&lib.store, &site, &lib.media()).expect("render");
+    renderer::full(&lib.store, &site).expect("render");
     let shard = |site: &std::path::Path| -> Value {
         serde_json::from_slice(&std::fs::read(site.join("search/t/ser.json")).expect("shard"))
             .expect("json")
@@ -181,11 +181,11 @@ fn a_crowded_shard_splits_and_joins_again() {
 
     // One more title: the shard splits.
     lib.store.import(&[serenade(limit)]).expect("one more");
-    renderer::incremental(&lib.store, &site, &lib.media()).expect("incremental");
+    renderer::incremental(&lib.store, &site).expect("incremental");
     assert_eq!(shard(&site)["split"], true);
     assert!(site.join("search/t/sere.json").exists());
     let fresh = lib.site("fresh");
-    renderer::full(&lib.store, &fresh, &lib.media()).expect("full");
+    renderer::full(&lib.store, &fresh).expect("full");
     crate::support::assert_same_site(&site, &fresh, "after the split");
     let out = node(
         &site,
@@ -198,11 +198,11 @@ fn a_crowded_shard_splits_and_joins_again() {
 
     // And back under the limit: it joins again.
     lib.remove("tt7000000");
-    renderer::incremental(&lib.store, &site, &lib.media()).expect("incremental");
+    renderer::incremental(&lib.store, &site).expect("incremental");
     assert_eq!(shard(&site).get("split"), None);
     assert!(!site.join("search/t/sere.json").exists());
     let again = lib.site("again");
-    renderer::full(&lib.store, &again, &lib.media()).expect("full");
+    renderer::full(&lib.store, &again).expect("full");
     crate::support::assert_same_site(&site, &again, "after the join");
 
     // A library that grows past 4,096 titles spreads its search documents over more files.
@@ -214,10 +214,10 @@ fn a_crowded_shard_splits_and_joins_again() {
     lib.store
         .import(&(limit + 1..4200).map(serenade).collect::<Vec<_>>())
         .expect("grow");
-    renderer::incremental(&lib.store, &site, &lib.media()).expect("incremental");
+    renderer::incremental(&lib.store, &site).expect("incremental");
     assert_eq!(spread(&site)["docs"], 256);
     let grown = lib.site("grown");
-    renderer::full(&lib.store, &grown, &lib.media()).expect("full");
+    renderer::full(&lib.store, &grown).expect("full");
     crate::support::assert_same_site(&site, &grown, "after the spread grew");
     let out = node(&site, &json!({"queries": ["serenade 4100"], "fold": []}));
     assert_eq!(out["results"][0]["ids"][0], "tt7004100", "{out}");

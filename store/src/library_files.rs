@@ -1,0 +1,179 @@
+//! Every file in the library is a row: movies (beside their upload details in
+//! `content_files`), posters and their cards, trailers, subtitles. A row is written in the
+//! same transaction as its change-log entry, so readers (the renderer, the library check, the
+//! sync agent) learn what the library holds from the database, never from the folders.
+
+use rusqlite::{Transaction, params};
+
+use crate::error::Result;
+use crate::layout::FileKind;
+use crate::{ContentId, Store, changes};
+
+/// A file of a title.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct LibraryFile {
+    pub content_id: ContentId,
+    pub kind: FileKind,
+    /// The version label (movies), the language (subtitles), or empty.
+    pub label: String,
+    /// The library root it is on; empty for the one media root.
+    pub root: String,
+    /// Relative to its root, as `layout` builds it.
+    pub path: String,
+    pub size: u64,
+    /// Last modification, seconds since the epoch.
+    pub mtime: i64,
+    pub sha256: Option<String>,
+}
+
+/// A file to record.
+#[derive(Debug, Clone)]
+pub struct NewLibraryFile {
+    pub content_id: ContentId,
+    pub kind: FileKind,
+    pub label: String,
+    pub path: String,
+    pub size: u64,
+    pub mtime: i64,
+}
+
+const COLS: &str = "content_id, kind, label, root, path, size, mtime, sha256";
+
+fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<LibraryFile> {
+    let text = |i: usize, e: String| {
+        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, e.into())
+    };
+    let id: String = r.get(0)?;
+    let kind: String = r.get(1)?;
+    Ok(LibraryFile {
+        content_id: ContentId::parse(&id).map_err(|e| text(0, e.to_string()))?,
+        kind: FileKind::parse(&kind).ok_or_else(|| text(1, format!("unknown kind {kind}")))?,
+        label: r.get(2)?,
+        root: r.get(3)?,
+        path: r.get(4)?,
+        size: r.get(5)?,
+        mtime: r.get(6)?,
+        sha256: r.get(7)?,
+    })
+}
+
+/// Records a file (replacing the row of the same path), inside the caller's transaction.
+pub(crate) fn upsert_tx(tx: &Transaction<'_>, f: &NewLibraryFile) -> Result<()> {
+    tx.execute(
+        "INSERT INTO library_files (content_id, kind, label, root, path, size, mtime)
+         VALUES (?1, ?2, ?3, '', ?4, ?5, ?6)
+         ON CONFLICT (root, path) DO UPDATE SET content_id = excluded.content_id,
+             kind = excluded.kind, label = excluded.label, size = excluded.size,
+             mtime = excluded.mtime, sha256 = NULL",
+        params![
+            f.content_id.as_str(),
+            f.kind.as_str(),
+            f.label,
+            f.path,
+            f.size,
+            f.mtime
+        ],
+    )?;
+    Ok(())
+}
+
+pub(crate) fn delete_path_tx(tx: &Transaction<'_>, path: &str) -> Result<()> {
+    tx.execute(
+        "DELETE FROM library_files WHERE root = '' AND path = ?1",
+        [path],
+    )?;
+    Ok(())
+}
+
+/// A title's files of every kind, ordered by kind and path.
+pub(crate) fn files_of_title_tx(tx: &Transaction<'_>, id: &ContentId) -> Result<Vec<LibraryFile>> {
+    let mut stmt = tx.prepare_cached(&format!(
+        "SELECT {COLS} FROM library_files WHERE content_id = ?1 ORDER BY kind, path"
+    ))?;
+    let rows = stmt.query_map([id.as_str()], from_row)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+impl Store {
+    /// Records a side file of a title (poster, card, trailer, subtitle) that has just been
+    /// written into place, with its change-log entry. A poster also becomes the title's poster.
+    pub fn record_library_file(&self, f: &NewLibraryFile) -> Result<()> {
+        self.tx(|tx| {
+            upsert_tx(tx, f)?;
+            if f.kind == FileKind::Poster {
+                tx.execute(
+                    "UPDATE metadata SET poster_file = ?2 WHERE content_id = ?1",
+                    params![f.content_id.as_str(), f.path],
+                )?;
+            }
+            changes::record(tx, "file_added", Some(&f.content_id), None)
+        })
+    }
+
+    /// Forgets the row of a file that is gone, with its change-log entry; a poster stops being
+    /// the title's poster.
+    pub fn forget_library_file(&self, f: &LibraryFile) -> Result<()> {
+        self.tx(|tx| {
+            delete_path_tx(tx, &f.path)?;
+            if f.kind == FileKind::Poster {
+                tx.execute(
+                    "UPDATE metadata SET poster_file = NULL WHERE content_id = ?1 AND poster_file = ?2",
+                    params![f.content_id.as_str(), f.path],
+                )?;
+            }
+            changes::record(tx, "file_removed", Some(&f.content_id), None)
+        })
+    }
+
+    /// Corrects the size and modification time a row holds.
+    pub fn set_library_file_size(&self, path: &str, size: u64, mtime: i64) -> Result<()> {
+        self.conn().execute(
+            "UPDATE library_files SET size = ?2, mtime = ?3, sha256 = NULL WHERE root = '' AND path = ?1",
+            params![path, size, mtime],
+        )?;
+        Ok(())
+    }
+
+    /// A title's files of every kind.
+    pub fn library_files_of(&self, id: &ContentId) -> Result<Vec<LibraryFile>> {
+        self.tx(|tx| files_of_title_tx(tx, id))
+    }
+
+    /// Every file of the library, ordered by path.
+    pub fn library_files(&self) -> Result<Vec<LibraryFile>> {
+        let conn = self.conn();
+        let mut stmt =
+            conn.prepare_cached(&format!("SELECT {COLS} FROM library_files ORDER BY path"))?;
+        let rows = stmt.query_map([], from_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::test_store;
+    use crate::layout;
+
+    #[test]
+    fn side_files_are_rows_with_a_change_each() {
+        let (_d, s) = test_store();
+        let id = ContentId::parse("tt0133093").expect("id");
+        let before = s.last_change().expect("seq");
+        s.record_library_file(&NewLibraryFile {
+            content_id: id.clone(),
+            kind: FileKind::Trailer,
+            label: String::new(),
+            path: layout::trailer(&id, "mp4"),
+            size: 10,
+            mtime: 1,
+        })
+        .expect("record");
+        assert!(s.last_change().expect("seq") > before, "a change-log entry");
+        let files = s.library_files_of(&id).expect("files");
+        assert_eq!(files.len(), 1);
+        assert_eq!((files[0].kind, files[0].size), (FileKind::Trailer, 10));
+        s.forget_library_file(&files[0]).expect("forget");
+        assert!(s.library_files_of(&id).expect("files").is_empty());
+    }
+}

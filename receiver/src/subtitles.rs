@@ -44,7 +44,7 @@ pub async fn put(
     let (vtt, srt) = if text.trim_start().starts_with("WEBVTT") {
         (text, None)
     } else if looks_like_srt(&text) {
-        (srt_to_vtt(&text), Some(text))
+        (srt_to_vtt(&text), Some(body.clone()))
     } else {
         return Err(ApiError::new(
             axum::http::StatusCode::UNPROCESSABLE_ENTITY,
@@ -81,7 +81,7 @@ pub async fn put(
             write(
                 FileKind::SubtitleSource,
                 layout::subtitle_source(&c3, &l3),
-                srt.as_bytes(),
+                srt,
             )?;
         }
         write(

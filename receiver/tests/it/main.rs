@@ -14,9 +14,11 @@
 //! - `users`: user management, invitations, roles and grants, sessions, tokens, settings, login limits
 //! - `nginx`: a real nginx in front: nothing without a login, ranges, a 1 GiB upload, restarts, HTTPS
 //! - `install`: `make install` into a temporary prefix
+//! - `check`: every file a row, the library check (`fsck`) and its repairs, subtitles
 //! - `hardening`: one regression test per finding of an attacker's walk through the service
 
 mod auth;
+mod check;
 mod concurrency;
 mod crash;
 mod fixtures;

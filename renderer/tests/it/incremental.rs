@@ -1,7 +1,8 @@
-//! The property: after any sequence of adds, edits, deletes and collection changes, the site an
+//! The property: after any sequence of adds, edits, deletes, collection changes and side files
+//! (posters, trailers, subtitles) arriving or going after a title was rendered, the site an
 //! incremental render keeps equals a full rebuild, byte for byte.
 
-use store::{CollectionKind, CollectionPatch, ContentId};
+use store::{CollectionKind, CollectionPatch, ContentId, FileKind, NewLibraryFile, layout};
 
 use crate::library::FILMS;
 use crate::support::{Lib, assert_same_site, dangling, meta};
@@ -36,7 +37,7 @@ fn run(seed: u64, steps: usize) {
     let mut collections: Vec<i64> = Vec::new();
     let mut log = Vec::new();
     for step in 0..steps {
-        let op = rng.below(7);
+        let op = rng.below(9);
         match op {
             0 | 1 => {
                 let absent: Vec<usize> =
@@ -101,6 +102,50 @@ fn run(seed: u64, steps: usize) {
                 let id = collections.remove(rng.below(collections.len()));
                 lib.store.delete_collection(id).expect("delete collection");
                 log.push(format!("collection delete {id}"));
+            }
+            // A poster, trailer or subtitle arrives in the background, as the receiver's
+            // metadata worker or the subtitle API records it.
+            7 if !present.is_empty() => {
+                let i = present[rng.below(present.len())];
+                let id = ContentId::parse(FILMS[i].id).expect("id");
+                let (kind, label, path) = match rng.below(4) {
+                    0 => (FileKind::Poster, String::new(), layout::poster(&id)),
+                    1 => (FileKind::Card, String::new(), layout::card(&id)),
+                    2 => (
+                        FileKind::Trailer,
+                        String::new(),
+                        layout::trailer(&id, "mp4"),
+                    ),
+                    _ => {
+                        let lang = ["en", "de", "pt-br"][rng.below(3)];
+                        (
+                            FileKind::Subtitle,
+                            lang.to_owned(),
+                            layout::subtitle(&id, lang),
+                        )
+                    }
+                };
+                lib.store
+                    .record_library_file(&NewLibraryFile {
+                        content_id: id,
+                        kind,
+                        label,
+                        path: path.clone(),
+                        size: 100 + step as u64,
+                        mtime: step as i64,
+                    })
+                    .expect("side file");
+                log.push(format!("side file {path}"));
+            }
+            // A side file goes (the library check dropped its row).
+            8 if !present.is_empty() => {
+                let i = present[rng.below(present.len())];
+                let id = ContentId::parse(FILMS[i].id).expect("id");
+                let side = lib.store.library_files_of(&id).expect("files");
+                if let Some(f) = side.iter().find(|f| f.kind != FileKind::Movie) {
+                    lib.store.forget_library_file(f).expect("forget");
+                    log.push(format!("side file gone {}", f.path));
+                }
             }
             _ => continue,
         }

@@ -35,6 +35,26 @@ function line(points, key, label) {
   return `<svg class="spark" role="img" aria-label="${esc(label)}" viewBox="0 0 300 60" width="100%" height="60" preserveAspectRatio="none"><polyline points="${pts}"/></svg>`;
 }
 
+// Each library disk, when there are several: what it holds and what uploads may still take.
+function disks(list) {
+  if (!list || list.length < 2) return '';
+  const rows = list.map((d) => `<tr><th scope="row">Disk ${esc(d.name)}</th><td>${esc(d.path)}</td>
+<td>${gib(d.library_bytes)}</td><td>${gib(d.usable)}</td><td>${gib(d.disk_total)}</td></tr>`).join('');
+  return `<section class="mon"><h2>Disks</h2><table class="disks"><thead><tr><th>Disk</th><th>Folder</th>
+<th>Library</th><th>Free for uploads</th><th>Size</th></tr></thead><tbody>${rows}</tbody></table></section>`;
+}
+
+// The last library check: clean, or what it found.
+function check(c) {
+  if (!c) return '';
+  const found = c.orphans.length + c.missing.length + c.size_differs.length;
+  const when = new Date(c.checked_at * 1000).toLocaleString();
+  const text = found === 0 ? `Every file of the library is where its record says (checked ${esc(when)}).`
+    : `Checked ${esc(when)}: ${c.orphans.length} files without a record, ${c.missing.length} records without a file,
+${c.size_differs.length} sizes that differ. Run <code>oott-receiver fsck --repair</code> to fix what is safe.`;
+  return `<section class="mon"><h2>Library check</h2><p id="library-check"${found ? ' class="warn" role="alert"' : ''}>${text}</p></section>`;
+}
+
 function draw(box, m) {
   const d = m.disk;
   const used = d.total - d.free;
@@ -47,6 +67,7 @@ function draw(box, m) {
 ${full ? `<p class="warn" role="alert">The disk is filling: ${Math.round(d.used_fraction * 100)}% used, ${gib(d.usable)} left for uploads.</p>` : ''}
 ${bar([[used, 'used', 'Used'], [Math.min(d.reserve, d.free), 'reserve', 'Kept free'], [d.usable, 'free', 'Free for uploads']], d.total, 'Disk use')}
 <p class="legend"><span class="k used"></span> used ${gib(used)} <span class="k reserve"></span> kept free ${gib(Math.min(d.reserve, d.free))} <span class="k free"></span> free for uploads ${gib(d.usable)} · <strong id="disk-pct">${Math.round(d.used_fraction * 100)}%</strong> of ${gib(d.total)}</p></section>
+${disks(m.disks)}${check(m.library_check)}
 <section class="mon"><h2>Library</h2><div class="inline">${pie(l.hd_files, l.files - l.hd_files, 'HD files against the rest')}
 <dl class="stats"><dt>Titles</dt><dd id="stat-titles">${l.titles}</dd><dt>Files</dt><dd id="stat-files">${l.files}</dd><dt>HD files</dt><dd id="stat-hd">${l.hd_files}</dd><dt>Not HD</dt><dd>${l.files - l.hd_files}</dd><dt>Size</dt><dd id="stat-size">${gib(l.size)}</dd>${l.quota ? `<dt>Quota</dt><dd>${gib(l.quota)}</dd>` : ''}<dt>Uploads in progress</dt><dd>${m.uploads.active}</dd></dl></div></section>
 <section class="mon"><h2>Traffic since the server started</h2>

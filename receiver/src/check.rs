@@ -10,6 +10,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use serde::Serialize;
+use store::config::Root;
 use store::{FileKind, LibraryFile, NewLibraryFile, Store, layout};
 
 /// What a check found, and what a repair did.
@@ -109,11 +110,9 @@ pub enum Repair {
     All,
 }
 
-/// Checks the library root against the rows, and repairs what `repair` allows.
-pub fn run(root: &Path, store: &Store, repair: Repair) -> anyhow::Result<Report> {
-    let full = repair == Repair::All;
+/// Checks every library root against the rows, and repairs what `repair` allows.
+pub fn run(roots: &[Root], store: &Store, repair: Repair) -> anyhow::Result<Report> {
     let rows: Vec<LibraryFile> = store.library_files()?;
-    let disk = files_on_disk(root)?;
     let titles: HashSet<String> = store
         .library_ids()?
         .into_iter()
@@ -125,30 +124,66 @@ pub fn run(root: &Path, store: &Store, repair: Repair) -> anyhow::Result<Report>
         rows: rows.len(),
         ..Report::default()
     };
+    for row in rows
+        .iter()
+        .filter(|r| !roots.iter().any(|root| root.name == r.root))
+    {
+        report
+            .missing
+            .push(format!("disk {}: {}", row.root, row.path));
+        report.unresolved += 1;
+    }
+    for root in roots {
+        // Paths are shown as they are for the first disk, and with the disk's name for others.
+        let shown = |rel: &str| {
+            if root.name == "1" {
+                rel.to_owned()
+            } else {
+                format!("disk {}: {rel}", root.name)
+            }
+        };
+        let on_root: Vec<&LibraryFile> = rows.iter().filter(|r| r.root == root.name).collect();
+        check_root(root, &on_root, &titles, store, repair, &shown, &mut report)?;
+    }
+    Ok(report)
+}
+
+fn check_root(
+    root: &Root,
+    rows: &[&LibraryFile],
+    titles: &HashSet<String>,
+    store: &Store,
+    repair: Repair,
+    shown: &dyn Fn(&str) -> String,
+    report: &mut Report,
+) -> anyhow::Result<()> {
+    let full = repair == Repair::All;
+    let disk = files_on_disk(&root.path)?;
     let named: HashSet<&str> = rows.iter().map(|r| r.path.as_str()).collect();
-    for row in &rows {
+    for row in rows {
         match disk.get(&row.path) {
             None => {
-                report.missing.push(row.path.clone());
+                report.missing.push(shown(&row.path));
                 if !full || row.kind == FileKind::Movie {
                     report.unresolved += 1;
                 } else {
                     store.forget_library_file(row)?;
                     report
                         .actions
-                        .push(format!("dropped the row of missing {}", row.path));
+                        .push(format!("dropped the row of missing {}", shown(&row.path)));
                 }
             }
             Some(&(size, mtime)) if size != row.size => {
-                report.size_differs.push((row.path.clone(), row.size, size));
+                report.size_differs.push((shown(&row.path), row.size, size));
                 // A side file's size is only a record of what is there: safe to correct.
                 if repair == Repair::None || row.kind == FileKind::Movie {
                     report.unresolved += 1;
                 } else {
-                    store.set_library_file_size(&row.path, size, mtime)?;
-                    report
-                        .actions
-                        .push(format!("recorded the size of {} as {size} bytes", row.path));
+                    store.set_library_file_size(row, size, mtime)?;
+                    report.actions.push(format!(
+                        "recorded the size of {} as {size} bytes",
+                        shown(&row.path)
+                    ));
                 }
             }
             Some(_) => {}
@@ -156,45 +191,54 @@ pub fn run(root: &Path, store: &Store, repair: Repair) -> anyhow::Result<Report>
     }
     let mut strangers: Vec<(&String, &(u64, i64))> = disk
         .iter()
-        .filter(|(p, _)| !named.contains(p.as_str()))
+        .filter(|(p, _)| !named.contains(p.as_str()) && p.as_str() != layout::ROOT_MARKER)
         .collect();
     strangers.sort();
     for (rel, &(size, mtime)) in strangers {
         if repair == Repair::None {
-            report.orphans.push(rel.clone());
+            report.orphans.push(shown(rel));
             report.unresolved += 1;
             continue;
         }
-        let adoptable = layout::parse(rel)
-            .filter(|p| p.kind != FileKind::Movie && titles.contains(p.content_id.as_str()));
+        // A title's side file is adopted only on the title's own root.
+        let adoptable = layout::parse(rel).filter(|p| {
+            p.kind != FileKind::Movie
+                && titles.contains(p.content_id.as_str())
+                && store
+                    .title_root(&p.content_id)
+                    .ok()
+                    .flatten()
+                    .is_none_or(|r| r == root.name)
+        });
         if let Some(p) = adoptable {
             store.record_library_file(&NewLibraryFile {
                 content_id: p.content_id,
                 kind: p.kind,
                 label: p.label,
+                root: root.name.clone(),
                 path: rel.clone(),
                 size,
                 mtime,
             })?;
             report
                 .actions
-                .push(format!("recorded {rel} as a file of its title"));
+                .push(format!("recorded {} as a file of its title", shown(rel)));
         } else if !full {
-            report.orphans.push(rel.clone());
+            report.orphans.push(shown(rel));
             report.unresolved += 1;
         } else {
-            report.orphans.push(rel.clone());
-            let to = root.join(layout::orphan(rel));
+            report.orphans.push(shown(rel));
+            let to = root.path.join(layout::orphan(rel));
             if let Some(dir) = to.parent() {
                 std::fs::create_dir_all(dir)?;
             }
-            std::fs::rename(root.join(rel), &to)?;
+            std::fs::rename(root.path.join(rel), &to)?;
             report
                 .actions
-                .push(format!("moved {rel} to {}", layout::orphan(rel)));
+                .push(format!("moved {} to {}", shown(rel), layout::orphan(rel)));
         }
     }
-    Ok(report)
+    Ok(())
 }
 
 /// Where the last report is kept, for the monitor.

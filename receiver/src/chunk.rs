@@ -68,7 +68,7 @@ pub async fn chunk(
         .await?
         .ok_or_else(|| ApiError::not_found("unknown_upload", "no such upload"))?;
     require_active(&u)?;
-    let root = st.config.media_root.clone();
+    let root = st.root_path(&u.root)?;
     let (r2, id2) = (root.clone(), u.upload_id.clone());
     let (held, file) = tokio::task::spawn_blocking(move || -> std::io::Result<_> {
         let held = staging::held(&r2, &id2)?;
@@ -100,7 +100,7 @@ pub async fn chunk(
     let coming = declared.unwrap_or(max.min(u.size - offset));
     Space::measure(&st)
         .await?
-        .check(coming, std::slice::from_ref(&u.upload_id))
+        .pick(coming, std::slice::from_ref(&u.upload_id), Some(&u.root))
         .map_err(|e| e.with_offset(offset))?;
 
     let hashing = want_digest.is_some();

@@ -39,7 +39,7 @@ pub async fn end(st: Shared, auth: Auth, p: Params) -> ApiResult<Response> {
         ));
     }
     require_active(&u)?;
-    let (root, id) = (st.config.media_root.clone(), u.upload_id.clone());
+    let (root, id) = (st.root_path(&u.root)?, u.upload_id.clone());
     let held = tokio::task::spawn_blocking(move || staging::held(&root, &id))
         .await??
         .unwrap_or(0);
@@ -57,6 +57,20 @@ pub async fn end(st: Shared, auth: Auth, p: Params) -> ApiResult<Response> {
     let _library = st.library_lock.lock().await;
     let mode = u.mode.as_str();
     check_identity(&st, &auth.user, &u.content_id, &u.file_id, mode, &u.label).await?;
+    // A title lives on one root. Another upload of the same title may have been filed first,
+    // on another disk (both started before the title had a file).
+    if let Some(other) = st.title_root(&u.content_id).await?
+        && other != u.root
+        && mode != "replace"
+    {
+        return Err(ApiError::conflict(
+            "other_root",
+            format!(
+                "{} now lives on disk {other}, this upload on disk {}: start it again with init",
+                u.content_id, u.root
+            ),
+        ));
+    }
     let path = layout::movie(&u.content_id, &u.label, &u.ext);
     let kind = IntentKind::FileUpload {
         upload_id: u.upload_id.clone(),
@@ -65,6 +79,7 @@ pub async fn end(st: Shared, auth: Auth, p: Params) -> ApiResult<Response> {
             content_id: u.content_id.clone(),
             label: u.label.clone(),
             path: path.clone(),
+            root: u.root.clone(),
             ext: u.ext.clone(),
             size: u.size,
             original_name: u.name.clone(),
@@ -75,7 +90,7 @@ pub async fn end(st: Shared, auth: Auth, p: Params) -> ApiResult<Response> {
         replace: mode == "replace",
     };
     let from = staging::part_rel(&u.upload_id);
-    move_with_intent(&st, "end", &from, &path, kind).await?;
+    move_with_intent(&st, &u.root, "end", &from, &path, kind).await?;
     tracing::info!(upload = %u.upload_id, content = %u.content_id, %path, "filed");
     st.meta.enqueue(u.content_id.clone());
     Ok(offset_response(
@@ -119,6 +134,21 @@ pub async fn move_file(
         ));
     }
     let label = label.unwrap_or_else(|| file.label.clone());
+    let root = st
+        .title_root(&file.content_id)
+        .await?
+        .unwrap_or_else(|| "1".to_owned());
+    if let Some(other) = st.title_root(to).await?
+        && other != root
+        && &file.content_id != to
+    {
+        return Err(ApiError::conflict(
+            "other_root",
+            format!(
+                "{to} lives on disk {other} and this file on disk {root}: move one title first"
+            ),
+        ));
+    }
     if &file.content_id == to && file.label == label {
         return Ok(json!({"file_id": file.file_id, "content_id": to, "path": file.path}));
     }
@@ -139,22 +169,24 @@ pub async fn move_file(
         content_id: to.clone(),
         label,
         placeholder_title: placeholder_title(&file.original_name),
+        root: root.clone(),
     };
-    move_with_intent(st, "refile", &file.path, &path, kind).await?;
+    move_with_intent(st, &root, "refile", &file.path, &path, kind).await?;
     st.meta.enqueue(to.clone());
     Ok(json!({"file_id": file.file_id, "content_id": to, "path": path}))
 }
 
-/// Renames `from` to `to` (both relative to the media root) under an intent, then records it.
-/// `op` names the operation in crash-test points (`end:after-intent`, `refile:after-rename`).
+/// Renames `from` to `to` (both relative to library root `root`) under an intent, then records
+/// it. `op` names the operation in crash-test points (`end:after-intent`, `refile:after-rename`).
 async fn move_with_intent(
     st: &Shared,
+    root_name: &str,
     op: &str,
     from: &str,
     to: &str,
     kind: IntentKind,
 ) -> ApiResult<()> {
-    let root = st.config.media_root.clone();
+    let root = st.root_path(root_name)?;
     let (from2, to2, kind2) = (from.to_owned(), to.to_owned(), kind.clone());
     let store = st.store.clone();
     let intent_id = tokio::task::spawn_blocking(move || -> ApiResult<i64> {
@@ -167,7 +199,7 @@ async fn move_with_intent(
     })
     .await??;
     st.crash_point(&format!("{op}:after-intent"));
-    let root = st.config.media_root.clone();
+    let root = st.root_path(root_name)?;
     let (from2, to2) = (from.to_owned(), to.to_owned());
     tokio::task::spawn_blocking(move || -> std::io::Result<()> {
         let (src, dst) = (root.join(&from2), root.join(&to2));
@@ -185,12 +217,12 @@ async fn move_with_intent(
         to_path: to.to_owned(),
         kind,
     };
-    complete(st, intent).await
+    complete(st, root_name, intent).await
 }
 
 /// Records a rename that happened and tidies what it left behind.
-async fn complete(st: &Shared, intent: Intent) -> ApiResult<()> {
-    let root = st.config.media_root.clone();
+async fn complete(st: &Shared, root_name: &str, intent: Intent) -> ApiResult<()> {
+    let root = st.root_path(root_name)?;
     let store = st.store.clone();
     tokio::task::spawn_blocking(move || -> ApiResult<()> {
         let done = store.complete_intent(&intent)?;
@@ -214,11 +246,30 @@ fn tidy(root: &Path, intent: &Intent, obsolete: &[String]) {
 }
 
 /// Finishes or drops the file moves a crash interrupted. Runs before the server takes requests.
-pub fn recover(root: &Path, store: &store::Store) -> store::Result<usize> {
+pub fn recover(roots: &[store::config::Root], store: &store::Store) -> store::Result<usize> {
     let intents = store.intents()?;
     let n = intents.len();
     for intent in intents {
-        if let IntentKind::TitleDelete { content_id, paths } = &intent.kind {
+        if let IntentKind::TitleMove { content_id, .. } = &intent.kind {
+            tracing::info!("crash recovery: finishing the move of {content_id} between disks");
+            if let Err(e) = crate::moving::finish_move(roots, store, &intent) {
+                tracing::error!("crash recovery: moving {content_id}: {e:#}");
+            }
+            continue;
+        }
+        let Some(root) = roots.iter().find(|r| r.name == intent.kind.root()) else {
+            tracing::error!(
+                "crash recovery: intent {} is on disk {}, which is not configured; left as it is",
+                intent.id,
+                intent.kind.root()
+            );
+            continue;
+        };
+        let root = root.path.as_path();
+        if let IntentKind::TitleDelete {
+            content_id, paths, ..
+        } = &intent.kind
+        {
             tracing::info!("crash recovery: finishing the deletion of {content_id}");
             crate::library::remove_title(root, content_id, paths);
             store.drop_intent(intent.id)?;
@@ -247,15 +298,35 @@ pub fn recover(root: &Path, store: &store::Store) -> store::Result<usize> {
     Ok(n)
 }
 
-/// Removes expired uploads and the directories no upload owns. Answers how many it removed.
+/// Removes expired uploads and the directories no upload owns, on every root. Answers how many
+/// it removed.
 pub fn sweep(
-    root: &Path,
+    roots: &[store::config::Root],
     store: &store::Store,
     expiry: std::time::Duration,
 ) -> store::Result<usize> {
+    let mut removed = 0;
+    for root in roots {
+        removed += sweep_root(root, store, expiry)?;
+    }
+    store.forget_ended_uploads(store::now() - 30 * 86_400)?;
+    store.delete_expired_sessions()?;
+    Ok(removed)
+}
+
+fn sweep_root(
+    root: &store::config::Root,
+    store: &store::Store,
+    expiry: std::time::Duration,
+) -> store::Result<usize> {
+    let (name, root) = (root.name.as_str(), root.path.as_path());
     let now = std::time::SystemTime::now();
     let mut removed = 0;
-    let active = store.active_uploads()?;
+    let active: Vec<Upload> = store
+        .active_uploads()?
+        .into_iter()
+        .filter(|u| u.root == name)
+        .collect();
     for u in &active {
         let dir = staging::dir(root, &u.upload_id);
         let last = fs::metadata(staging::part(root, &u.upload_id))
@@ -299,7 +370,5 @@ pub fn sweep(
             removed += 1;
         }
     }
-    store.forget_ended_uploads(store::now() - 30 * 86_400)?;
-    store.delete_expired_sessions()?;
     Ok(removed)
 }

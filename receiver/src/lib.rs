@@ -18,6 +18,7 @@ mod limiter;
 mod listen;
 pub mod meta;
 mod monitor;
+mod moving;
 mod names;
 pub mod nginx;
 mod passwords;
@@ -43,7 +44,6 @@ pub use state::{AppState, Shared};
 
 /// Every route of the service.
 pub fn app(st: Shared) -> Router {
-    let media = ServeDir::new(&st.config.media_root).append_index_html_on_directories(false);
     let site = ServeDir::new(st.config.site_dir());
     let upload = get(upload::get).head(upload::head).post(upload::post);
     Router::new()
@@ -99,6 +99,7 @@ pub fn app(st: Shared) -> Router {
             "/api/library/movies/{id}",
             get(library::get).patch(library::refile),
         )
+        .route("/api/library/movies/{id}/move", post(moving::move_title))
         .route(
             "/api/library/movies/{id}/subtitles/{lang}",
             axum::routing::put(subtitles::put).layer(axum::extract::DefaultBodyLimit::max(
@@ -142,7 +143,7 @@ pub fn app(st: Shared) -> Router {
             axum::routing::put(meta::api::put_own).delete(meta::api::delete_own),
         )
         .route("/", get(serve::home))
-        .nest_service("/media", media)
+        .route("/media/{*path}", get(serve::media))
         .fallback_service(site)
         .layer(from_fn_with_state(st.clone(), serve::guard))
         .layer(from_fn_with_state(st.clone(), monitor::count_sent))
@@ -154,11 +155,13 @@ pub fn app(st: Shared) -> Router {
 pub async fn prepare(st: &Shared) -> anyhow::Result<()> {
     use anyhow::Context;
     let c = &st.config;
-    for dir in [&c.media_root, &c.uploads_dir(), &c.data_dir] {
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    std::fs::create_dir_all(&c.data_dir)
+        .with_context(|| format!("creating {}", c.data_dir.display()))?;
+    for root in c.roots() {
+        prepare_root(&root)?;
     }
-    let (root, store) = (c.media_root.clone(), st.store.clone());
-    let n = tokio::task::spawn_blocking(move || finish::recover(&root, &store)).await??;
+    let (roots, store) = (c.roots(), st.store.clone());
+    let n = tokio::task::spawn_blocking(move || finish::recover(&roots, &store)).await??;
     let seeded = st
         .db(|s| s.seed_collections(renderer::BUILTIN_COLLECTIONS))
         .await
@@ -171,9 +174,9 @@ pub async fn prepare(st: &Shared) -> anyhow::Result<()> {
     }
     // The quick library check: it reports, and gives files the layout names for a title their
     // rows back; `oott-receiver fsck --repair` does the rest.
-    let (root, store, data) = (c.media_root.clone(), st.store.clone(), c.data_dir.clone());
+    let (roots, store, data) = (c.roots(), st.store.clone(), c.data_dir.clone());
     let checked = tokio::task::spawn_blocking(move || -> anyhow::Result<check::Report> {
-        let report = check::run(&root, &store, check::Repair::Adopt)?;
+        let report = check::run(&roots, &store, check::Repair::Adopt)?;
         check::save(&data, &report)?;
         Ok(report)
     })
@@ -188,6 +191,30 @@ pub async fn prepare(st: &Shared) -> anyhow::Result<()> {
         Err(e) => tracing::warn!("library check: {e:#}"),
     }
     Ok(())
+}
+
+/// Makes a library root's folders and checks that it is the disk the database knows by that
+/// name (`.oott-root` holds it): roots are named by their place in the list, so a list given
+/// in another order would file titles on the wrong disks.
+fn prepare_root(root: &store::config::Root) -> anyhow::Result<()> {
+    use anyhow::Context;
+    let uploads = root.path.join(store::layout::UPLOADS);
+    std::fs::create_dir_all(&uploads).with_context(|| format!("creating {}", uploads.display()))?;
+    let marker = root.path.join(store::layout::ROOT_MARKER);
+    match std::fs::read_to_string(&marker) {
+        Ok(name) if name.trim() == root.name => Ok(()),
+        Ok(name) => anyhow::bail!(
+            "{} is library disk {}, but media_roots lists it as disk {}: list the disks in the order they were added",
+            root.path.display(),
+            name.trim(),
+            root.name
+        ),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            disk::write_atomic(&marker, root.name.as_bytes())
+                .with_context(|| format!("writing {}", marker.display()))
+        }
+        Err(e) => Err(e).with_context(|| format!("reading {}", marker.display())),
+    }
 }
 
 /// Serves on an already-bound listener until `shutdown` resolves, sweeping expired uploads in
@@ -213,12 +240,8 @@ pub async fn run(
 
 async fn sweep_forever(st: Shared) {
     loop {
-        let (root, store, expiry) = (
-            st.config.media_root.clone(),
-            st.store.clone(),
-            st.config.upload_expiry,
-        );
-        match tokio::task::spawn_blocking(move || finish::sweep(&root, &store, expiry)).await {
+        let (roots, store, expiry) = (st.config.roots(), st.store.clone(), st.config.upload_expiry);
+        match tokio::task::spawn_blocking(move || finish::sweep(&roots, &store, expiry)).await {
             Ok(Ok(n)) if n > 0 => tracing::info!("swept {n} expired or orphaned uploads"),
             Ok(Err(e)) => tracing::warn!("sweeping uploads: {e}"),
             _ => {}

@@ -111,7 +111,7 @@ pub async fn delete(State(st): State<Shared>, auth: Auth, p: Params) -> ApiResul
     let cid = p.content_id(&["content_id", "id"])?;
     let _library = st.library_lock.lock().await;
     let c2 = cid.clone();
-    let (intent, paths) = st
+    let (intent, root, paths) = st
         .db(move |s| s.delete_title_files(&c2))
         .await
         .map_err(|e| {
@@ -122,7 +122,7 @@ pub async fn delete(State(st): State<Shared>, auth: Auth, p: Params) -> ApiResul
             }
         })?;
     st.crash_point("delete:after-db");
-    let (root, store) = (st.config.media_root.clone(), st.store.clone());
+    let (root, store) = (st.root_path(&root)?, st.store.clone());
     let (c3, n) = (cid.clone(), paths.len());
     tokio::task::spawn_blocking(move || {
         remove_title(&root, &c3, &paths);

@@ -94,7 +94,7 @@ fn fsck(config: &Config, repair: bool) -> anyhow::Result<()> {
     } else {
         receiver::check::Repair::None
     };
-    let report = receiver::check::run(&config.media_root, &store, mode)?;
+    let report = receiver::check::run(&config.roots(), &store, mode)?;
     receiver::check::save(&config.data_dir, &report)?;
     for line in report.lines() {
         println!("{line}");

@@ -38,6 +38,7 @@ pub async fn monitor(State(st): State<Shared>, _auth: Auth) -> ApiResult<Json<Va
             "quota": space.quota,
         },
         "uploads": {"active": active, "pending_bytes": space.pending_bytes},
+        "disks": space.roots,
         "library_check": crate::check::last(&st.config.data_dir),
         "traffic": {
             "bytes_received": st.received.load(Ordering::Relaxed),

@@ -31,6 +31,8 @@ struct Ctx {
     upstream: String,
     site_dir: String,
     media_root: String,
+    several_roots: bool,
+    media_try: String,
     headers: String,
     public: Vec<&'static str>,
     auth_cache_secs: u64,
@@ -135,6 +137,7 @@ pub fn config_text(c: &Config, receiver: SocketAddr) -> Result<String, NginxErro
     } else {
         c.host.clone()
     };
+    let roots = c.roots();
     let ctx = Ctx {
         user_line: worker_user(),
         prefix: path_text(&c.nginx_dir())?,
@@ -146,7 +149,13 @@ pub fn config_text(c: &Config, receiver: SocketAddr) -> Result<String, NginxErro
         tls_key: path_text(Path::new(&c.tls_key))?,
         upstream: upstream.to_string(),
         site_dir: path_text(&c.site_dir())?,
-        media_root: path_text(&c.media_root)?,
+        media_root: path_text(&roots[0].path)?,
+        several_roots: roots.len() > 1,
+        media_try: roots
+            .iter()
+            .map(|r| path_text(&r.path).map(|p| format!("{p}/$1")))
+            .collect::<Result<Vec<_>, _>>()?
+            .join(" "),
         headers,
         public: PUBLIC_PAGES.to_vec(),
         auth_cache_secs: AUTH_CACHE_SECS,

@@ -140,6 +140,31 @@ pub async fn guard(State(st): State<Shared>, req: Request, next: Next) -> Respon
     }
 }
 
+/// `/media/<path>` when nginx is not in front: a library file from whichever root holds it,
+/// with Range requests. Dot-paths never reach here (the guard refuses them).
+pub async fn media(
+    State(st): State<Shared>,
+    axum::extract::Path(rel): axum::extract::Path<String>,
+    req: Request,
+) -> Response {
+    use tower::ServiceExt;
+    let bad = rel
+        .split('/')
+        .any(|s| s.is_empty() || s.starts_with('.') || s.contains('\\'));
+    if !bad {
+        for root in st.config.roots() {
+            let path = root.path.join(&rel);
+            if tokio::fs::metadata(&path).await.is_ok_and(|m| m.is_file()) {
+                let Ok(resp) = tower_http::services::ServeFile::new(path)
+                    .oneshot(req)
+                    .await;
+                return resp.map(axum::body::Body::new);
+            }
+        }
+    }
+    ApiError::not_found("not_found", "no such file in the library").into_response()
+}
+
 /// The home page before the renderer has written one.
 pub async fn home(State(st): State<Shared>) -> Response {
     let index = st.config.site_dir().join("index.html");

@@ -70,6 +70,26 @@ impl AppState {
         })
     }
 
+    /// The path of the library root named `name`.
+    pub fn root_path(&self, name: &str) -> ApiResult<std::path::PathBuf> {
+        self.config
+            .roots()
+            .into_iter()
+            .find(|r| r.name == name)
+            .map(|r| r.path)
+            .ok_or_else(|| {
+                crate::error::ApiError::internal(format!(
+                    "library root {name} is not configured (media_roots lists fewer disks)"
+                ))
+            })
+    }
+
+    /// The root a title lives on, if it has files.
+    pub async fn title_root(&self, id: &store::ContentId) -> ApiResult<Option<String>> {
+        let id = id.clone();
+        self.db(move |s| s.title_root(&id)).await
+    }
+
     /// Runs a store call on a blocking thread.
     pub async fn db<T, F>(&self, f: F) -> ApiResult<T>
     where

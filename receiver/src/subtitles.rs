@@ -60,8 +60,9 @@ pub async fn put(
         ));
     }
     let _library = st.library_lock.lock().await;
-    let root = st.config.media_root.clone();
-    let (c3, l3) = (cid.clone(), lang.clone());
+    let root_name = st.title_root(&cid).await?.unwrap_or_else(|| "1".to_owned());
+    let root = st.root_path(&root_name)?;
+    let (c3, l3, r3) = (cid.clone(), lang.clone(), root_name.clone());
     let rows = tokio::task::spawn_blocking(move || -> std::io::Result<Vec<NewLibraryFile>> {
         std::fs::create_dir_all(root.join(layout::title_dir(&c3)))?;
         let mut rows = Vec::new();
@@ -71,6 +72,7 @@ pub async fn put(
                 content_id: c3.clone(),
                 kind,
                 label: l3.clone(),
+                root: r3.clone(),
                 size: bytes.len() as u64,
                 mtime: store::now(),
                 path,

@@ -131,7 +131,7 @@ async fn info_one(st: Shared, auth: Auth, p: Params) -> ApiResult<Response> {
 
 async fn info(st: &Shared, auth: &Auth, files: Vec<FileDesc>) -> ApiResult<Value> {
     let uid = auth.user.id;
-    let root = st.config.media_root.clone();
+    let roots = st.config.roots();
     let store = st.store.clone();
     let rows =
         tokio::task::spawn_blocking(move || -> ApiResult<Vec<(Value, u64, Option<UploadId>)>> {
@@ -149,7 +149,10 @@ async fn info(st: &Shared, auth: &Auth, files: Vec<FileDesc>) -> ApiResult<Value
                     .into_iter()
                     .next();
                 let held = match &partial {
-                    Some(u) => staging::held(&root, &u.upload_id)?,
+                    Some(u) => match roots.iter().find(|r| r.name == u.root) {
+                        Some(root) => staging::held(&root.path, &u.upload_id)?,
+                        None => None,
+                    },
                     None => None,
                 };
                 let v = match (&partial, held) {
@@ -173,7 +176,8 @@ async fn info(st: &Shared, auth: &Auth, files: Vec<FileDesc>) -> ApiResult<Value
     // Sizes are the client's word: their sum saturates rather than wraps.
     let needed: u64 = rows.iter().fold(0u64, |a, r| a.saturating_add(r.1));
     let partials: Vec<UploadId> = rows.iter().filter_map(|r| r.2.clone()).collect();
-    let verdict = space.check(needed, &partials);
+    let sizes: Vec<u64> = rows.iter().map(|r| r.1).collect();
+    let verdict = space.fits_all(&sizes, &partials);
     let mut out = json!({
         "files": rows.into_iter().map(|r| r.0).collect::<Vec<_>>(),
         "needed_bytes": needed,
@@ -232,7 +236,11 @@ async fn init(st: Shared, auth: Auth, p: Params) -> ApiResult<Response> {
     let fid = file_id.clone();
     let earlier = st.db(move |s| s.active_uploads_of_file(uid, &fid)).await?;
     let earlier_ids: Vec<UploadId> = earlier.iter().map(|u| u.upload_id.clone()).collect();
-    Space::measure(&st).await?.check(size, &earlier_ids)?;
+    // A title lives on one root: a new version or a replacement goes where the title is.
+    let on = st.title_root(&content_id).await?;
+    let root_name = Space::measure(&st)
+        .await?
+        .pick(size, &earlier_ids, on.as_deref())?;
     for u in earlier {
         cancel(&st, &u).await?;
     }
@@ -250,8 +258,9 @@ async fn init(st: Shared, auth: Auth, p: Params) -> ApiResult<Response> {
         ext,
         mode: mode.to_owned(),
         label,
+        root: root_name.clone(),
     };
-    let root = st.config.media_root.clone();
+    let root = st.root_path(&root_name)?;
     let n2 = new.clone();
     tokio::task::spawn_blocking(move || staging::create(&root, &n2)).await??;
     let n3 = new.clone();
@@ -328,7 +337,7 @@ pub async fn cancel(st: &Shared, u: &Upload) -> ApiResult<()> {
     let id = u.upload_id.clone();
     st.db(move |s| s.end_upload(&id, UploadState::Cancelled))
         .await?;
-    let (root, id) = (st.config.media_root.clone(), u.upload_id.clone());
+    let (root, id) = (st.root_path(&u.root)?, u.upload_id.clone());
     tokio::task::spawn_blocking(move || staging::remove(&root, &id)).await??;
     Ok(())
 }
@@ -373,7 +382,7 @@ async fn offset(st: Shared, auth: Auth, p: Params) -> ApiResult<Response> {
         UploadState::Complete => u.size,
         _ => {
             require_active(&u)?;
-            let (root, id) = (st.config.media_root.clone(), u.upload_id.clone());
+            let (root, id) = (st.root_path(&u.root)?, u.upload_id.clone());
             tokio::task::spawn_blocking(move || staging::held(&root, &id))
                 .await??
                 .ok_or_else(|| {

@@ -175,6 +175,7 @@ fn synthetic(n: u64, size: u64, r: &mut Rng) -> (Metadata, NewFile) {
         content_id: id.clone(),
         label: String::new(),
         path: format!("{id}/{id}.mkv"),
+        root: String::new(),
         ext: "mkv".into(),
         size: 4_000_000_000,
         original_name: format!("{title}.mkv"),

@@ -15,6 +15,10 @@ pub struct Config {
     pub port: u16,
     /// Where the library lives: `<root>/<content_id>/…`, uploads in `<root>/.uploads/`.
     pub media_root: PathBuf,
+    /// Several library roots (disks), in a fixed order: when set, `media_root` is not used.
+    /// A root is named by its place in this list (`1`, `2`, …): add new disks at the end.
+    #[serde(deserialize_with = "paths")]
+    pub media_roots: Vec<PathBuf>,
     /// Where the database, the rendered site and other state live.
     pub data_dir: PathBuf,
     /// The rendered site; defaults to `<data_dir>/site`.
@@ -90,6 +94,13 @@ pub struct Config {
     pub media_hosts: String,
 }
 
+/// A library root: a disk, named by its place in the list of roots.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Root {
+    pub name: String,
+    pub path: PathBuf,
+}
+
 const MIB: u64 = 1 << 20;
 const GIB: u64 = 1 << 30;
 
@@ -99,6 +110,7 @@ impl Default for Config {
             host: "127.0.0.1".into(),
             port: 8480,
             media_root: home().join("OOTT"),
+            media_roots: Vec::new(),
             data_dir: data_home().join("oott"),
             site_dir: None,
             disk_reserve: 2 * GIB,
@@ -154,6 +166,7 @@ const ENV_KEYS: &[(&str, &str)] = &[
     ("OOTT_HOST", "host"),
     ("OOTT_PORT", "port"),
     ("OOTT_MEDIA_ROOT", "media_root"),
+    ("OOTT_MEDIA_ROOTS", "media_roots"),
     ("OOTT_DATA_DIR", "data_dir"),
     ("OOTT_SITE_DIR", "site_dir"),
     ("OOTT_DISK_RESERVE", "disk_reserve"),
@@ -273,12 +286,28 @@ impl Config {
         !self.tls_cert.is_empty() && !self.tls_key.is_empty()
     }
 
-    pub fn uploads_dir(&self) -> PathBuf {
-        self.media_root.join(crate::layout::UPLOADS)
+    /// The library roots: `media_roots`, or `media_root` alone.
+    pub fn roots(&self) -> Vec<Root> {
+        let paths = if self.media_roots.is_empty() {
+            vec![self.media_root.clone()]
+        } else {
+            self.media_roots.clone()
+        };
+        paths
+            .into_iter()
+            .enumerate()
+            .map(|(i, path)| Root {
+                name: (i + 1).to_string(),
+                path,
+            })
+            .collect()
     }
 
     fn expand_home(&mut self) {
         for p in [&mut self.media_root, &mut self.data_dir] {
+            *p = expand(p);
+        }
+        for p in &mut self.media_roots {
             *p = expand(p);
         }
         if let Some(p) = &mut self.site_dir {
@@ -294,8 +323,16 @@ fn flag_value(args: &[String], flag: &str) -> Option<String> {
         .cloned()
 }
 
-/// Environment values are strings; these keys want numbers.
+/// Environment values are strings; these keys want numbers (or a list of paths, `:` between).
 fn typed(key: &str, v: String) -> toml::Value {
+    if key == "media_roots" {
+        return toml::Value::Array(
+            v.split(':')
+                .filter(|p| !p.trim().is_empty())
+                .map(|p| toml::Value::String(p.trim().to_owned()))
+                .collect(),
+        );
+    }
     match (key, v.parse::<i64>()) {
         (
             "port"
@@ -393,6 +430,23 @@ fn opt_bytes<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
             .map(Some)
             .ok_or_else(|| serde::de::Error::custom(format!("{s:?} is not a size like '10 GiB'"))),
     }
+}
+
+fn paths<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<PathBuf>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<PathBuf>),
+    }
+    Ok(match OneOrMany::deserialize(d)? {
+        OneOrMany::One(s) => s
+            .split(':')
+            .filter(|p| !p.trim().is_empty())
+            .map(|p| PathBuf::from(p.trim()))
+            .collect(),
+        OneOrMany::Many(v) => v,
+    })
 }
 
 fn duration<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {

@@ -12,8 +12,11 @@ pub struct NewFile {
     pub content_id: ContentId,
     /// Empty for the main version, else the version's label (`4k`, `directors-cut`).
     pub label: String,
-    /// Relative to the media root.
+    /// Relative to its library root.
     pub path: String,
+    /// The library root it is on.
+    #[serde(default = "crate::intents::first_root_name")]
+    pub root: String,
     pub ext: String,
     pub size: u64,
     pub original_name: String,
@@ -123,6 +126,7 @@ pub(crate) fn insert_tx(tx: &Transaction<'_>, f: &NewFile) -> Result<()> {
                     content_id: f.content_id.clone(),
                     kind: crate::FileKind::Movie,
                     label: f.label.clone(),
+                    root: f.root.clone(),
                     path: f.path.clone(),
                     size: f.size,
                     mtime: now(),
@@ -150,7 +154,7 @@ impl Store {
     /// Removes a title's files from the database and records, in the same transaction, the
     /// intent to remove them from disk: answers that intent's id and the paths. The caller
     /// removes the files, then drops the intent; a crash in between is finished at start-up.
-    pub fn delete_title_files(&self, content_id: &ContentId) -> Result<(i64, Vec<String>)> {
+    pub fn delete_title_files(&self, content_id: &ContentId) -> Result<(i64, String, Vec<String>)> {
         self.tx(|tx| {
             let files = files_of_tx(tx, content_id)?;
             if files.is_empty() {
@@ -158,7 +162,11 @@ impl Store {
             }
             // Every file of the title goes: its movies and its side files.
             let mut paths: Vec<String> = files.into_iter().map(|f| f.path).collect();
+            let mut root = String::new();
             for f in crate::library_files::files_of_title_tx(tx, content_id)? {
+                if f.kind == crate::FileKind::Movie {
+                    root = f.root.clone();
+                }
                 if !paths.contains(&f.path) {
                     paths.push(f.path);
                 }
@@ -179,10 +187,11 @@ impl Store {
             changes::record(tx, "title_deleted", Some(content_id), None)?;
             let kind = crate::intents::IntentKind::TitleDelete {
                 content_id: content_id.clone(),
+                root: root.clone(),
                 paths: paths.clone(),
             };
             let id = crate::intents::insert_intent(tx, "", content_id.as_str(), &kind)?;
-            Ok((id, paths))
+            Ok((id, root, paths))
         })
     }
 

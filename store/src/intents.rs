@@ -25,10 +25,26 @@ pub enum IntentKind {
         content_id: ContentId,
         label: String,
         placeholder_title: String,
+        /// The root the file is on (it moves within it).
+        #[serde(default = "first_root")]
+        root: String,
+    },
+    /// A title moves between library roots: its files are copied to `to`, then (`switched`)
+    /// its rows name `to`, then the copies on `from` are removed.
+    TitleMove {
+        content_id: ContentId,
+        from: String,
+        to: String,
+        paths: Vec<String>,
+        /// Whether the rows name `to` yet.
+        switched: bool,
     },
     /// A title's rows are gone; its files (and its folder) are still to be removed from disk.
     TitleDelete {
         content_id: ContentId,
+        /// The root the title was on.
+        #[serde(default = "first_root")]
+        root: String,
         paths: Vec<String>,
     },
 }
@@ -81,6 +97,46 @@ impl Store {
         Ok(out)
     }
 
+    /// Switches a moving title's rows to the root it was copied to, and marks its intent so,
+    /// in one transaction; answers the intent as it is now.
+    pub fn switch_title_root(&self, intent: &Intent) -> Result<Intent> {
+        let IntentKind::TitleMove {
+            content_id,
+            from,
+            to,
+            paths,
+            ..
+        } = &intent.kind
+        else {
+            return Err(Error::Refused("not a title move"));
+        };
+        let kind = IntentKind::TitleMove {
+            content_id: content_id.clone(),
+            from: from.clone(),
+            to: to.clone(),
+            paths: paths.clone(),
+            switched: true,
+        };
+        self.tx(|tx| {
+            tx.execute(
+                "UPDATE library_files SET root = ?2 WHERE content_id = ?1",
+                params![content_id.as_str(), to],
+            )?;
+            let n = tx.execute(
+                "UPDATE intents SET payload = ?2 WHERE id = ?1",
+                params![intent.id, serde_json::to_string(&kind)?],
+            )?;
+            if n != 1 {
+                return Err(Error::NotFound("intent"));
+            }
+            changes::record(tx, "file_moved", Some(content_id), None)?;
+            Ok(Intent {
+                kind,
+                ..intent.clone()
+            })
+        })
+    }
+
     pub fn drop_intent(&self, id: i64) -> Result<()> {
         self.conn()
             .execute("DELETE FROM intents WHERE id = ?1", [id])?;
@@ -105,7 +161,7 @@ impl Store {
                             )?;
                             changes::record(tx, "file_removed", Some(&old.content_id), None)?;
                             if old.path != file.path {
-                                crate::library_files::delete_path_tx(tx, &old.path)?;
+                                crate::library_files::delete_path_tx(tx, &file.root, &old.path)?;
                                 done.obsolete_paths.push(old.path);
                             }
                         }
@@ -117,13 +173,15 @@ impl Store {
                         params![upload_id.as_str(), now(), file.path],
                     )?;
                 }
-                IntentKind::FileMove { file_id, content_id, label, placeholder_title } => {
+                IntentKind::FileMove { file_id, content_id, label, placeholder_title, .. } => {
                     ensure_title(tx, content_id, placeholder_title)?;
-                    let old: Option<(String, String, i64)> = tx
+                    let old: Option<(String, String, i64, String)> = tx
                         .query_row(
-                            "SELECT content_id, path, size FROM content_files WHERE file_id = ?1",
+                            "SELECT c.content_id, c.path, c.size, coalesce((SELECT l.root FROM
+                                 library_files l WHERE l.path = c.path AND l.kind = 'movie'), '')
+                             FROM content_files c WHERE c.file_id = ?1",
                             [file_id.as_str()],
-                            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
                         )
                         .ok();
                     let n = tx.execute(
@@ -133,14 +191,15 @@ impl Store {
                     if n != 1 {
                         return Err(Error::NotFound("file"));
                     }
-                    if let Some((old_id, old_path, size)) = old {
-                        crate::library_files::delete_path_tx(tx, &old_path)?;
+                    if let Some((old_id, old_path, size, root)) = old {
+                        crate::library_files::delete_path_tx(tx, &root, &old_path)?;
                         crate::library_files::upsert_tx(
                             tx,
                             &crate::NewLibraryFile {
                                 content_id: content_id.clone(),
                                 kind: crate::FileKind::Movie,
                                 label: label.clone(),
+                                root,
                                 path: intent.to_path.clone(),
                                 size: size as u64,
                                 mtime: now(),
@@ -152,10 +211,30 @@ impl Store {
                     }
                     changes::record(tx, "file_added", Some(content_id), None)?;
                 }
-                IntentKind::TitleDelete { .. } => {}
+                IntentKind::TitleDelete { .. } | IntentKind::TitleMove { .. } => {}
             }
             Ok(done)
         })
+    }
+}
+
+fn first_root() -> String {
+    first_root_name()
+}
+
+/// The name of the first library root, for intents written before there were several.
+pub(crate) fn first_root_name() -> String {
+    "1".to_owned()
+}
+
+impl IntentKind {
+    /// The library root the intent's paths are on.
+    pub fn root(&self) -> &str {
+        match self {
+            IntentKind::FileUpload { file, .. } => &file.root,
+            IntentKind::FileMove { root, .. } | IntentKind::TitleDelete { root, .. } => root,
+            IntentKind::TitleMove { from, .. } => from,
+        }
     }
 }
 
@@ -170,6 +249,7 @@ pub(crate) fn insert_intent(
         IntentKind::FileUpload { .. } => "file_upload",
         IntentKind::FileMove { .. } => "file_move",
         IntentKind::TitleDelete { .. } => "title_delete",
+        IntentKind::TitleMove { .. } => "title_move",
     };
     conn.execute(
         "INSERT INTO intents (kind, from_path, to_path, payload, created_at)
@@ -202,6 +282,7 @@ mod tests {
             ext: "mkv".into(),
             mode: "new".into(),
             label: String::new(),
+            root: String::new(),
         })
         .expect("upload");
         let file = NewFile {
@@ -209,6 +290,7 @@ mod tests {
             content_id: cid.clone(),
             label: String::new(),
             path: format!("{cid}/{cid}.{}", &name[name.len() - 3..]),
+            root: String::new(),
             ext: name[name.len() - 3..].into(),
             size: 10,
             original_name: name.into(),

@@ -57,6 +57,8 @@ impl FileKind {
 pub const UPLOADS: &str = ".uploads";
 /// Where the library check puts files it found without a row.
 pub const ORPHANS: &str = ".orphans";
+/// The file at the top of a library root that holds the root's name.
+pub const ROOT_MARKER: &str = ".oott-root";
 /// An upload's part file: its length is the upload's offset.
 pub const PART: &str = "part";
 /// An upload's description.

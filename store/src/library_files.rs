@@ -32,6 +32,8 @@ pub struct NewLibraryFile {
     pub content_id: ContentId,
     pub kind: FileKind,
     pub label: String,
+    /// The library root it is on.
+    pub root: String,
     pub path: String,
     pub size: u64,
     pub mtime: i64,
@@ -61,7 +63,7 @@ fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<LibraryFile> {
 pub(crate) fn upsert_tx(tx: &Transaction<'_>, f: &NewLibraryFile) -> Result<()> {
     tx.execute(
         "INSERT INTO library_files (content_id, kind, label, root, path, size, mtime)
-         VALUES (?1, ?2, ?3, '', ?4, ?5, ?6)
+         VALUES (?1, ?2, ?3, ?7, ?4, ?5, ?6)
          ON CONFLICT (root, path) DO UPDATE SET content_id = excluded.content_id,
              kind = excluded.kind, label = excluded.label, size = excluded.size,
              mtime = excluded.mtime, sha256 = NULL",
@@ -71,16 +73,17 @@ pub(crate) fn upsert_tx(tx: &Transaction<'_>, f: &NewLibraryFile) -> Result<()> 
             f.label,
             f.path,
             f.size,
-            f.mtime
+            f.mtime,
+            f.root
         ],
     )?;
     Ok(())
 }
 
-pub(crate) fn delete_path_tx(tx: &Transaction<'_>, path: &str) -> Result<()> {
+pub(crate) fn delete_path_tx(tx: &Transaction<'_>, root: &str, path: &str) -> Result<()> {
     tx.execute(
-        "DELETE FROM library_files WHERE root = '' AND path = ?1",
-        [path],
+        "DELETE FROM library_files WHERE root = ?1 AND path = ?2",
+        [root, path],
     )?;
     Ok(())
 }
@@ -114,7 +117,7 @@ impl Store {
     /// the title's poster.
     pub fn forget_library_file(&self, f: &LibraryFile) -> Result<()> {
         self.tx(|tx| {
-            delete_path_tx(tx, &f.path)?;
+            delete_path_tx(tx, &f.root, &f.path)?;
             if f.kind == FileKind::Poster {
                 tx.execute(
                     "UPDATE metadata SET poster_file = NULL WHERE content_id = ?1 AND poster_file = ?2",
@@ -126,12 +129,36 @@ impl Store {
     }
 
     /// Corrects the size and modification time a row holds.
-    pub fn set_library_file_size(&self, path: &str, size: u64, mtime: i64) -> Result<()> {
+    pub fn set_library_file_size(&self, f: &LibraryFile, size: u64, mtime: i64) -> Result<()> {
         self.conn().execute(
-            "UPDATE library_files SET size = ?2, mtime = ?3, sha256 = NULL WHERE root = '' AND path = ?1",
-            params![path, size, mtime],
+            "UPDATE library_files SET size = ?3, mtime = ?4, sha256 = NULL
+             WHERE root = ?1 AND path = ?2",
+            params![f.root, f.path, size, mtime],
         )?;
         Ok(())
+    }
+
+    /// The root a title lives on: that of its files, if it has any.
+    pub fn title_root(&self, id: &ContentId) -> Result<Option<String>> {
+        use rusqlite::OptionalExtension;
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT root FROM library_files WHERE content_id = ?1 ORDER BY kind = 'movie' DESC LIMIT 1",
+                [id.as_str()],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    /// Bytes of the library on each root.
+    pub fn bytes_per_root(&self) -> Result<Vec<(String, u64)>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT root, coalesce(sum(size), 0) FROM library_files GROUP BY root ORDER BY root",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     /// A title's files of every kind.
@@ -164,6 +191,7 @@ mod tests {
             content_id: id.clone(),
             kind: FileKind::Trailer,
             label: String::new(),
+            root: String::new(),
             path: layout::trailer(&id, "mp4"),
             size: 10,
             mtime: 1,

@@ -214,9 +214,11 @@ CREATE TABLE invitations (
 "#,
     r#"
 -- A title's deletion is an intent too: its rows go with the intent's row, its files after.
+-- So is moving a title between library roots (copy, switch the rows, remove the old copy).
 CREATE TABLE intents_new (
     id         INTEGER PRIMARY KEY,
-    kind       TEXT NOT NULL CHECK (kind IN ('file_upload', 'file_move', 'title_delete')),
+    kind       TEXT NOT NULL CHECK (kind IN ('file_upload', 'file_move', 'title_delete',
+                                             'title_move')),
     from_path  TEXT NOT NULL,
     to_path    TEXT NOT NULL,
     payload    TEXT NOT NULL,
@@ -228,14 +230,15 @@ ALTER TABLE intents_new RENAME TO intents;
 "#,
     r#"
 -- Every file in the library is a row: movies (their upload details stay in content_files),
--- posters, cards, trailers, subtitles. root is the library root's name ('' for the one root).
+-- posters, cards, trailers, subtitles. root is the library root's name: its place in the list of
+-- roots, from '1'.
 CREATE TABLE library_files (
     id         INTEGER PRIMARY KEY,
     content_id TEXT NOT NULL,
     kind       TEXT NOT NULL CHECK (kind IN ('movie', 'poster', 'card', 'trailer', 'subtitle',
                                              'subtitle_source')),
     label      TEXT NOT NULL DEFAULT '',
-    root       TEXT NOT NULL DEFAULT '',
+    root       TEXT NOT NULL DEFAULT '1',
     path       TEXT NOT NULL,
     size       INTEGER NOT NULL,
     mtime      INTEGER NOT NULL,
@@ -250,5 +253,9 @@ INSERT OR IGNORE INTO library_files (content_id, kind, path, size, mtime)
 INSERT OR IGNORE INTO library_files (content_id, kind, path, size, mtime)
     SELECT content_id, 'card', substr(poster_file, 1, length(poster_file) - 4) || '.card.jpg', 0, updated_at
     FROM metadata WHERE poster_file LIKE '%.jpg';
+"#,
+    r#"
+-- Several library roots: the root an upload is staged on (and will be filed on).
+ALTER TABLE uploads ADD COLUMN root TEXT NOT NULL DEFAULT '1';
 "#,
 ];

@@ -48,6 +48,8 @@ pub struct NewUpload {
     /// `new`, `replace` or `version`.
     pub mode: String,
     pub label: String,
+    /// The library root it is staged on, and will be filed on.
+    pub root: String,
 }
 
 #[derive(Debug, Clone)]
@@ -64,12 +66,14 @@ pub struct Upload {
     pub label: String,
     pub state: UploadState,
     pub created_at: i64,
+    /// The library root it is staged on.
+    pub root: String,
     /// Where the finished file went, relative to the media root.
     pub result_path: Option<String>,
 }
 
 const COLS: &str = "upload_id, user_id, file_id, content_id, name, size, last_modified, ext, mode,
-                    label, state, created_at, result_path";
+                    label, state, created_at, result_path, root";
 
 fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Upload> {
     let bad = |i, e: crate::IdError| {
@@ -89,6 +93,7 @@ fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Upload> {
         state: UploadState::parse(&r.get::<_, String>(10)?),
         created_at: r.get(11)?,
         result_path: r.get(12)?,
+        root: r.get(13)?,
     })
 }
 
@@ -96,8 +101,8 @@ impl Store {
     pub fn insert_upload(&self, u: &NewUpload) -> Result<()> {
         self.conn().execute(
             "INSERT INTO uploads (upload_id, user_id, file_id, content_id, name, size,
-                 last_modified, ext, mode, label, state, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'active', ?11)",
+                 last_modified, ext, mode, label, state, created_at, root)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'active', ?11, ?12)",
             params![
                 u.upload_id.as_str(),
                 u.user_id,
@@ -109,7 +114,8 @@ impl Store {
                 u.ext,
                 u.mode,
                 u.label,
-                now()
+                now(),
+                u.root
             ],
         )?;
         Ok(())

@@ -2,10 +2,10 @@
 //! once to 342 px wide, for the cards of a listing.
 
 use std::io::Cursor;
-use std::path::Path;
 
 use image::ImageFormat;
 use image::codecs::jpeg::JpegEncoder;
+use store::config::Root;
 use store::{ContentId, FileKind, NewLibraryFile, layout};
 
 /// The width of the poster on cards.
@@ -21,7 +21,7 @@ pub enum PosterError {
 
 /// Writes the poster and its card version (atomically) and answers their rows, to record.
 pub fn store_poster(
-    root: &Path,
+    root: &Root,
     id: &ContentId,
     bytes: &[u8],
 ) -> Result<[NewLibraryFile; 2], PosterError> {
@@ -37,13 +37,14 @@ pub fn store_poster(
     } else {
         full.clone()
     };
-    std::fs::create_dir_all(root.join(layout::title_dir(id)))?;
+    std::fs::create_dir_all(root.path.join(layout::title_dir(id)))?;
     let row = |kind, path: String, bytes: &[u8]| -> Result<NewLibraryFile, PosterError> {
-        crate::disk::write_atomic(&root.join(&path), bytes)?;
+        crate::disk::write_atomic(&root.path.join(&path), bytes)?;
         Ok(NewLibraryFile {
             content_id: id.clone(),
             kind,
             label: String::new(),
+            root: root.name.clone(),
             size: bytes.len() as u64,
             mtime: store::now(),
             path,
@@ -75,13 +76,17 @@ mod tests {
         let mut png = Cursor::new(Vec::new());
         img.write_to(&mut png, ImageFormat::Png).expect("png");
         let id = ContentId::parse("tt0133093").expect("id");
-        let [poster, card] = store_poster(dir.path(), &id, png.get_ref()).expect("store");
+        let root = Root {
+            name: "1".into(),
+            path: dir.path().to_path_buf(),
+        };
+        let [poster, card] = store_poster(&root, &id, png.get_ref()).expect("store");
         let rel = poster.path;
         assert_eq!(card.path, layout::card(&id));
         assert_eq!(rel, "tt0133093/tt0133093.jpg");
         let full = image::open(dir.path().join(&rel)).expect("full");
         let card = image::open(dir.path().join(layout::card_of_poster(&rel))).expect("card");
         assert_eq!((full.width(), card.width(), card.height()), (600, 342, 513));
-        assert!(store_poster(dir.path(), &id, b"<html>not an image</html>").is_err());
+        assert!(store_poster(&root, &id, b"<html>not an image</html>").is_err());
     }
 }

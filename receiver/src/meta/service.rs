@@ -3,7 +3,6 @@
 //! fetches what uploads left pending and retries failures with back-off, so an unreachable
 //! IMDb never holds up an upload.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -41,7 +40,8 @@ pub struct MetaService {
     suggest_url: String,
     wikidata_url: Option<String>,
     store: Arc<Store>,
-    root: PathBuf,
+    /// The library roots: a title's poster and trailer go on its own.
+    roots: Vec<store::config::Root>,
     /// The disk reserve and library quota, which a trailer download honours as uploads do.
     reserve: u64,
     quota: Option<u64>,
@@ -78,7 +78,7 @@ impl MetaService {
             suggest_url: trim(&config.imdb_suggest_url),
             wikidata_url: Some(trim(&config.wikidata_url)).filter(|u| !u.is_empty()),
             store,
-            root: config.media_root.clone(),
+            roots: config.roots(),
             reserve: config.disk_reserve,
             quota: config.library_quota,
             max_age: config.metadata_max_age,
@@ -186,10 +186,21 @@ impl MetaService {
 
     /// The poster (and its card version) and a downloadable trailer, into the title's folder.
     async fn bring_media(&self, m: &Metadata) {
+        let id = m.id.clone();
+        let name = self
+            .db(move |s| s.title_root(&id))
+            .await
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| "1".to_owned());
+        let Some(root) = self.roots.iter().find(|r| r.name == name).cloned() else {
+            tracing::warn!(content = %m.id, "its disk {name} is not configured; no poster or trailer");
+            return;
+        };
         if let Some(url) = &m.poster_url {
             let stored = match self.fetcher.get(url, 20 << 20).await {
                 Ok(bytes) => {
-                    let (root, id) = (self.root.clone(), m.id.clone());
+                    let (root, id) = (root.clone(), m.id.clone());
                     tokio::task::spawn_blocking(move || poster::store_poster(&root, &id, &bytes))
                         .await
                         .map_err(|e| e.to_string())
@@ -213,21 +224,22 @@ impl MetaService {
             && let Some(ext) = video_extension(url)
         {
             let rel = store::layout::trailer(&m.id, ext);
-            let dest = self.root.join(&rel);
+            let dest = root.path.join(&rel);
             // The trailer takes only what uploads may take: never the reserve, never space
             // promised to unfinished uploads, never past the quota.
-            let (root, store, reserve, quota) = (
-                self.root.clone(),
+            let (roots, store, reserve, quota) = (
+                self.roots.clone(),
                 self.store.clone(),
                 self.reserve,
                 self.quota,
             );
+            let on = root.name.clone();
             let room = tokio::task::spawn_blocking(move || {
-                crate::space::Space::measure_blocking(&root, reserve, quota, &store).map(|s| {
+                crate::space::Space::measure_blocking(&roots, reserve, quota, &store).map(|s| {
                     let quota_left = s.quota.map_or(u64::MAX, |q| {
                         q.saturating_sub(s.library_bytes.saturating_add(s.pending_bytes))
                     });
-                    s.usable(&[]).min(quota_left)
+                    s.root(&on).map_or(0, |r| r.usable(&[])).min(quota_left)
                 })
             })
             .await;
@@ -244,6 +256,7 @@ impl MetaService {
                             content_id: m.id.clone(),
                             kind: store::FileKind::Trailer,
                             label: String::new(),
+                            root: root.name.clone(),
                             path: rel,
                             size,
                             mtime: store::now(),

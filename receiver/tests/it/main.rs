@@ -15,6 +15,7 @@
 //! - `nginx`: a real nginx in front: nothing without a login, ranges, a 1 GiB upload, restarts, HTTPS
 //! - `install`: `make install` into a temporary prefix
 //! - `check`: every file a row, the library check (`fsck`) and its repairs, subtitles
+//! - `roots`: several library disks: placement, info, nginx, moves killed at each step
 //! - `hardening`: one regression test per finding of an attacker's walk through the service
 
 mod auth;
@@ -30,6 +31,7 @@ mod metadata;
 mod nginx;
 mod protocol;
 mod resume;
+mod roots;
 mod space;
 mod support;
 mod users;

@@ -130,6 +130,7 @@ fn run(seed: u64, steps: usize) {
                         content_id: id,
                         kind,
                         label,
+                        root: String::new(),
                         path: path.clone(),
                         size: 100 + step as u64,
                         mtime: step as i64,

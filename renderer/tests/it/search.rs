@@ -149,6 +149,7 @@ fn serenade(n: u64) -> (store::Metadata, store::NewFile) {
         content_id: id.clone(),
         label: String::new(),
         path: format!("{id}/{id}.mkv"),
+        root: String::new(),
         ext: "mkv".into(),
         size: 1,
         original_name: format!("s{n}.mkv"),

@@ -52,6 +52,7 @@ impl Lib {
                 content_id: m.id.clone(),
                 label: String::new(),
                 path: format!("{id}/{id}.mkv"),
+                root: String::new(),
                 ext: "mkv".into(),
                 size: 1000,
                 original_name: format!("{id}.mkv"),

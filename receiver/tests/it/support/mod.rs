@@ -30,6 +30,10 @@ impl Dirs {
     pub fn media(&self) -> PathBuf {
         self.tmp.path().join("media")
     }
+    /// Another folder of this test's own.
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.tmp.path().join(name)
+    }
     pub fn data(&self) -> PathBuf {
         self.tmp.path().join("data")
     }
@@ -79,6 +83,43 @@ impl Server {
             ))
             .arg(env!("CARGO_BIN_EXE_oott-receiver"));
         Self::spawn(cmd, dirs, env)
+    }
+
+    /// Starts the receiver in a mount namespace of its own with one small file system (a tmpfs
+    /// of the given size, `16m`) on each of `roots`, which become its library roots in that
+    /// order (`OOTT_MEDIA_ROOTS`). The test reaches them through `view()`.
+    pub fn start_on_small_disks(
+        dirs: &Dirs,
+        roots: &[(&Path, &str)],
+        env: &[(&str, &str)],
+    ) -> Self {
+        let mut script = String::new();
+        for (dir, size) in roots {
+            std::fs::create_dir_all(dir).expect("root");
+            script.push_str(&format!(
+                "mount -t tmpfs -o size={size} tmpfs '{}' && ",
+                dir.display()
+            ));
+        }
+        script.push_str("exec \"$0\"");
+        let list = roots
+            .iter()
+            .map(|(d, _)| d.display().to_string())
+            .collect::<Vec<_>>()
+            .join(":");
+        let mut cmd = Command::new("unshare");
+        cmd.args(["-rm", "sh", "-c"])
+            .arg(script)
+            .arg(env!("CARGO_BIN_EXE_oott-receiver"));
+        let mut all: Vec<(&str, &str)> = vec![("OOTT_MEDIA_ROOTS", list.as_str())];
+        all.extend_from_slice(env);
+        Self::spawn(cmd, dirs, &all)
+    }
+
+    /// A path as this server's process sees it (through its own mount namespace).
+    pub fn view(&self, path: &Path) -> PathBuf {
+        PathBuf::from(format!("/proc/{}/root", self.child.id()))
+            .join(path.strip_prefix("/").expect("absolute"))
     }
 
     /// The media root as this server's process sees it (through its own mount namespace).
@@ -255,6 +296,16 @@ impl Api {
             .collect();
         http::try_request(&self.addr, method, path, &auth, b"")
     }
+    /// A JSON request that may meet a stopped server.
+    pub fn try_request_json(&self, method: &str, path: &str, v: &Value) -> std::io::Result<Resp> {
+        let mut all: Vec<(&str, &str)> = self
+            .auth
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        all.push(("Content-Type", "application/json"));
+        http::try_request(&self.addr, method, path, &all, v.to_string().as_bytes())
+    }
     pub fn get(&self, path: &str) -> Resp {
         self.request("GET", path, &[], b"")
     }
@@ -326,7 +377,12 @@ impl Api {
 
     /// `init` that must succeed; answers the upload id.
     pub fn start_upload(&self, f: &FileSpec, content_id: &str) -> String {
-        let r = self.init(f, content_id, "");
+        self.start_upload_with(f, content_id, "")
+    }
+
+    /// `init` with more query (`&mode=version&label=…`) that must succeed.
+    pub fn start_upload_with(&self, f: &FileSpec, content_id: &str, extra: &str) -> String {
+        let r = self.init(f, content_id, extra);
         assert_eq!(r.status, 201, "init: {}", r.text());
         r.json()["upload_id"]
             .as_str()

@@ -1,42 +1,25 @@
 // Accounts in the browser: the invitation page, the account page (settings, password,
 // sessions, API tokens) and the admin's users page. Every change sends the session's CSRF token.
-const esc = (s) => String(s ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+import { api, call, esc, failure, say } from './api.js';
+
 const when = (t) => (t ? new Date(t * 1000).toLocaleString() : 'never');
 
-let csrf = null;
-async function api(method, path, body) {
-  if (method !== 'GET' && csrf === null) {
-    const me = await fetch('/api/auth/me', { credentials: 'same-origin' });
-    csrf = me.ok ? (await me.json()).csrf_token ?? '' : '';
-  }
-  const headers = { 'X-CSRF-Token': csrf ?? '' };
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
-  const r = await fetch(path, { method, headers, credentials: 'same-origin', body: body === undefined ? undefined : JSON.stringify(body) });
-  const data = r.status === 204 ? null : await r.json().catch(() => null);
-  if (!r.ok) throw new Error(data?.error?.message ?? `failed (${r.status})`);
-  return data;
-}
-
-function say(el, text, bad = false) {
-  el.textContent = text;
-  el.classList.toggle('error', bad);
-}
 
 function invitePage() {
   const form = document.getElementById('invite');
   if (!form) return;
   const token = new URLSearchParams(location.search).get('token') ?? '';
   const err = form.querySelector('.error');
-  fetch(`/api/auth/invitation?token=${encodeURIComponent(token)}`).then(async (r) => {
-    if (!r.ok) { err.hidden = false; err.textContent = (await r.json().catch(() => null))?.error?.message ?? 'this link does not work'; form.querySelector('button').disabled = true; }
+  call('GET', `/api/auth/invitation?token=${encodeURIComponent(token)}`).then(({ r, data }) => {
+    if (!r.ok) { err.hidden = false; err.textContent = failure(data, r).message; form.querySelector('button').disabled = true; }
   });
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     const body = { ...Object.fromEntries(new FormData(form)), token };
-    const r = await fetch('/api/auth/invitation', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+    const { r, data } = await call('POST', '/api/auth/invitation', body, { anonymous: true });
     if (r.ok) { location.href = '/'; return; }
     err.hidden = false;
-    err.textContent = (await r.json().catch(() => null))?.error?.message ?? `failed (${r.status})`;
+    err.textContent = failure(data, r).message;
   });
 }
 

@@ -2,17 +2,11 @@
 // endless rows, lists that load their buckets as they come into view, search as you type, the
 // login and first-run setup forms, the person's settings; and the module of the page at hand
 // (upload queue, monitor, own metadata, collections, accounts).
+import { call, esc, failure } from './api.js';
+import { cardHtml } from './card.js';
 import { search } from './search.js';
 
-const esc = (s) => String(s ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-
-export function cardHtml(c) {
-  const img = c.poster
-    ? `<img loading="lazy" src="${esc(c.poster)}" alt="" width="171" height="256">`
-    : `<span class="noposter">${esc(c.title)}</span>`;
-  const year = c.year ? `<span class="y">${esc(c.year)}</span>` : '';
-  return `<a class="card" href="/movie/${esc(c.id)}/">${img}<span class="t">${esc(c.title)}</span>${year}</a>`;
-}
+export { cardHtml };
 
 function enhanceCarousel(track) {
   if (track.dataset.ready) return;
@@ -103,12 +97,11 @@ function authForm(id, url, then) {
   if (!form) return;
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
-    const body = JSON.stringify(Object.fromEntries(new FormData(form)));
-    const r = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body });
+    const { r, data } = await call('POST', url, Object.fromEntries(new FormData(form)), { anonymous: true });
     if (r.ok) { location.href = then; return; }
     const err = form.querySelector('.error');
     err.hidden = false;
-    err.textContent = (await r.json().catch(() => null))?.error?.message ?? `failed (${r.status})`;
+    err.textContent = failure(data, r).message;
   });
 }
 

@@ -1,18 +1,6 @@
 // Collections for those who may edit them (admins, or members granted it): on the collections
 // page, create, rename, reorder and delete collections, and add or remove titles.
-const esc = (s) => String(s ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-let csrf = '';
-
-async function api(method, path, body) {
-  const r = await fetch(path, {
-    method, credentials: 'same-origin',
-    headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': csrf },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const data = r.status === 204 ? null : await r.json().catch(() => null);
-  if (!r.ok) throw new Error(data?.error?.message ?? `failed (${r.status})`);
-  return data;
-}
+import { api, esc, setCsrf } from './api.js';
 
 let titles = new Map();
 
@@ -46,7 +34,7 @@ export async function start() {
   const me = await fetch('/api/auth/me', { credentials: 'same-origin' }).then((r) => (r.ok ? r.json() : null));
   const u = me?.user;
   if (!u || !(u.role === 'admin' || u.can_edit_collections)) return;
-  csrf = me.csrf_token ?? '';
+  setCsrf(me.csrf_token);
   await loadTitles();
   main.insertAdjacentHTML('beforeend', `<section id="collections-admin"><h2>Edit collections</h2>
 <form class="create inline"><input name="name" placeholder="New collection" required aria-label="New collection name"><button>Create</button></form>

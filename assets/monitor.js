@@ -1,7 +1,8 @@
 // The server monitor: disk use with a warning as it fills, library statistics (titles, files,
 // HD against the rest, total size) and the traffic so far, drawn as inline SVG and refreshed
 // every few seconds.
-const esc = (s) => String(s ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+import { esc } from './api.js';
+
 const gib = (n) => `${(n / 1073741824).toFixed(n < 10737418240 ? 2 : 1)} GiB`;
 const WARN_AT = 0.9;
 const history = [];

@@ -1,18 +1,9 @@
 // The movie page for this person: their own values for the metadata laid over the rendered
 // page, and a form to change them (kept per user; a refresh from IMDb never overwrites them).
+import { api } from './api.js';
+
 const FIELDS = [['title', 'Title'], ['tagline', 'Tagline'], ['plot_short', 'Plot'], ['directors', 'Directed by'], ['stars', 'Stars']];
 
-async function api(method, path, body) {
-  const me = await fetch('/api/auth/me', { credentials: 'same-origin' }).then((r) => r.json());
-  const r = await fetch(path, {
-    method, credentials: 'same-origin',
-    headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': me.csrf_token ?? '' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const data = await r.json().catch(() => null);
-  if (!r.ok) throw new Error(data?.error?.message ?? `failed (${r.status})`);
-  return data;
-}
 
 const text = (v) => (Array.isArray(v) ? v.map((x) => x?.name ?? x).join(', ') : v ?? '');
 

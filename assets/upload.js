@@ -5,13 +5,13 @@
 // be paused, resumed, reordered and cancelled. Chunks are Blob slices sized to take about half
 // a second each, so memory stays flat; a dropped connection or a reload resumes from the
 // server's offset.
-const esc = (s) => String(s ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+import { call, esc, failure as fail, setCsrf } from './api.js';
+
 const API = '/api/library/upload/';
 const MIN_CHUNK = 256 * 1024;
 const MAX_CHUNK = 64 * 1024 * 1024;
 const TARGET_SECONDS = 0.5;
 
-let csrf = '';
 const items = [];
 let running = false;
 let paused = false;
@@ -23,21 +23,6 @@ const el = (id) => document.getElementById(id);
 const mib = (n) => `${(n / 1048576).toFixed(n < 10485760 ? 1 : 0)} MiB`;
 const size = (n) => (n >= 1073741824 ? `${(n / 1073741824).toFixed(2)} GiB` : mib(n));
 
-async function call(method, path, body, signal) {
-  const headers = { 'X-CSRF-Token': csrf };
-  let payload = body;
-  if (body !== undefined && !(body instanceof Blob)) {
-    headers['Content-Type'] = 'application/json';
-    payload = JSON.stringify(body);
-  }
-  const r = await fetch(path, { method, headers, body: payload, signal, credentials: 'same-origin' });
-  const data = method === 'HEAD' ? null : await r.json().catch(() => null);
-  return { r, data };
-}
-
-function fail(data, r) {
-  return new Error(data?.error?.message ?? `the server answered ${r.status}`);
-}
 
 // ---- picking -------------------------------------------------------------------------------
 
@@ -195,7 +180,7 @@ async function sendChunks(item) {
     const path = `${API}?type=chunk&offset=${item.offset}&chunkNr=${nr++}&uploadId=${item.uploadId}`;
     let res;
     try {
-      res = await call('POST', path, body, item.abort.signal);
+      res = await call('POST', path, body, { signal: item.abort.signal });
     } catch (e) {
       if (item.state !== 'uploading') return;
       // The connection broke: wait for it, then ask the server where to go on.
@@ -395,7 +380,7 @@ function onQueueSubmit(e) {
 export async function start() {
   const me = await fetch('/api/auth/me', { credentials: 'same-origin' });
   if (!me.ok) { location.href = '/login/'; return; }
-  csrf = (await me.json()).csrf_token ?? '';
+  setCsrf((await me.json()).csrf_token);
   const input = el('files');
   input.addEventListener('change', () => { addFiles(input.files); input.value = ''; });
   const zone = el('drop');

@@ -31,6 +31,8 @@ pub enum Error {
 pub const ASSETS: &[(&str, &str)] = &[
     ("site.css", include_str!("../../assets/site.css")),
     ("app.js", include_str!("../../assets/app.js")),
+    ("api.js", include_str!("../../assets/api.js")),
+    ("card.js", include_str!("../../assets/card.js")),
     ("search.js", include_str!("../../assets/search.js")),
     ("account.js", include_str!("../../assets/account.js")),
     ("upload.js", include_str!("../../assets/upload.js")),

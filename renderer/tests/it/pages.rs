@@ -172,3 +172,89 @@ fn a_long_number_title_and_a_long_genre_render_full_and_incremental() {
     renderer::full(&lib.store, &full).expect("full again");
     assert_eq!(tree(&site), tree(&full), "incremental = full");
 }
+
+/// A card's markup has one source in the scripts (`assets/card.js`, with the one escaping
+/// helper of `assets/api.js`); the renderer draws cards with `templates/card.html`. They must be
+/// the same, byte for byte, for titles with and without a poster or a year and with characters
+/// that need escaping.
+#[test]
+fn the_scripts_draw_a_card_exactly_as_the_renderer_does() {
+    use std::io::Write;
+    let lib = Lib::new();
+    for (i, title) in [
+        "Tom & Jerry: \"The <Movie>\"",
+        "Ocean's Eleven",
+        "Léon",
+        "Plain",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let id = store::ContentId::parse(&format!("tt00009{i:02}")).expect("id");
+        let mut m = store::Metadata::named(id.clone(), (*title).into());
+        m.year = (i % 2 == 0).then_some(1990 + i as i64);
+        lib.add(&m);
+        if i < 2 {
+            lib.store
+                .record_library_file(&store::NewLibraryFile {
+                    content_id: id.clone(),
+                    kind: store::FileKind::Poster,
+                    label: String::new(),
+                    root: "1".into(),
+                    path: store::layout::poster(&id),
+                    size: 1,
+                    mtime: 1,
+                })
+                .expect("poster");
+        }
+    }
+    let site = lib.site("site");
+    renderer::full(&lib.store, &site).expect("full");
+    let row: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(site.join("rows/recent.json")).expect("row"))
+            .expect("json");
+    let cards = row["cards"].clone();
+    assert_eq!(cards.as_array().map(Vec::len), Some(4), "{row}");
+    let script = format!(
+        "import {{ cardHtml }} from '{}';
+         let input = '';
+         for await (const chunk of process.stdin) input += chunk;
+         console.log(JSON.stringify(JSON.parse(input).map(cardHtml)));",
+        url_of(&site.join("assets/card.js"))
+    );
+    let mut child = std::process::Command::new("node")
+        .args(["--input-type=module", "-e", &script])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("node (make test installs it)");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(cards.to_string().as_bytes())
+        .expect("write");
+    let out = child.wait_with_output().expect("node");
+    assert!(out.status.success(), "node failed");
+    let drawn: Vec<String> = serde_json::from_slice(&out.stdout).expect("json");
+    let home = std::fs::read_to_string(site.join("index.html")).expect("home");
+    for card in &drawn {
+        assert!(
+            home.contains(card.as_str()),
+            "the scripts drew\n{card}\nwhich the home page does not hold:\n{home}"
+        );
+    }
+    assert!(
+        drawn
+            .iter()
+            .any(|c| c.contains("Tom &amp; Jerry: &quot;The &lt;Movie&gt;&quot;"))
+    );
+    assert!(
+        drawn.iter().any(|c| c.contains("<img")) && drawn.iter().any(|c| c.contains("noposter"))
+    );
+}
+
+/// A file URL for a path, for Node's `import`.
+fn url_of(path: &std::path::Path) -> String {
+    format!("file://{}", path.display())
+}

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use crate::auth::{Auth, check_password};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Code};
 use crate::extract::JsonBody;
 use crate::state::Shared;
 
@@ -28,8 +28,8 @@ pub async fn change_password(
     let uid = auth.user.id;
     let hash = st.db(move |s| s.user_by_id(uid)).await?.map(|(_, h)| h);
     if !st.passwords.verify(p.current_password, hash).await? {
-        return Err(ApiError::forbidden(
-            "bad_credentials",
+        return Err(ApiError::new(
+            Code::WrongPassword,
             "the current password is wrong",
         ));
     }
@@ -177,14 +177,14 @@ pub async fn put_settings(
     for (k, v) in body {
         let Some(s) = SETTINGS.iter().find(|s| s.key == k) else {
             let known: Vec<&str> = SETTINGS.iter().map(|s| s.key).collect();
-            return Err(ApiError::bad_request(
-                "unknown_setting",
+            return Err(ApiError::new(
+                Code::UnknownSetting,
                 format!("no setting {k:?}; the settings are {}", known.join(", ")),
             ));
         };
         if !(s.valid)(&v) {
-            return Err(ApiError::bad_request(
-                "invalid_setting",
+            return Err(ApiError::new(
+                Code::InvalidSetting,
                 format!("{v} is not a value for {k}"),
             ));
         }

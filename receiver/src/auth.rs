@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 use store::{Origin, Permission, User};
 
 use crate::client::Client;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Code};
 use crate::extract::JsonBody;
 use crate::state::Shared;
 
@@ -40,8 +40,8 @@ impl Auth {
             Permission::Delete => "delete from the library",
             Permission::EditCollections => "edit collections",
         };
-        Err(ApiError::forbidden(
-            "forbidden",
+        Err(ApiError::new(
+            Code::Forbidden,
             format!("only an admin, or a member granted it, may {what}"),
         ))
     }
@@ -61,10 +61,7 @@ impl Auth {
         if self.user.is_admin() {
             Ok(())
         } else {
-            Err(ApiError::forbidden(
-                "forbidden",
-                "only an admin may do this",
-            ))
+            Err(ApiError::new(Code::Forbidden, "only an admin may do this"))
         }
     }
 }
@@ -132,8 +129,8 @@ pub async fn authenticate(headers: &HeaderMap, method: &Method, state: &Shared) 
 }
 
 fn csrf_failed() -> ApiError {
-    ApiError::forbidden(
-        "csrf_failed",
+    ApiError::new(
+        Code::CsrfFailed,
         "this request needs the X-CSRF-Token header of your session",
     )
 }
@@ -185,8 +182,8 @@ pub struct Credentials {
 pub fn check_username(name: &str) -> ApiResult<()> {
     let name = name.trim();
     if name.is_empty() || name.len() > 64 || name.chars().any(char::is_control) {
-        return Err(ApiError::bad_request(
-            "invalid_username",
+        return Err(ApiError::new(
+            Code::InvalidUsername,
             "a user name has 1 to 64 characters",
         ));
     }
@@ -195,8 +192,8 @@ pub fn check_username(name: &str) -> ApiResult<()> {
 
 pub fn check_password(password: &str) -> ApiResult<()> {
     if password.chars().count() < 8 || password.len() > 1024 {
-        return Err(ApiError::bad_request(
-            "weak_password",
+        return Err(ApiError::new(
+            Code::WeakPassword,
             "a password has at least 8 characters",
         ));
     }
@@ -237,7 +234,10 @@ pub async fn setup(
 }
 
 fn already_set_up() -> ApiError {
-    ApiError::conflict("already_set_up", "the server has an admin already; log in")
+    ApiError::new(
+        Code::AlreadySetUp,
+        "the server has an admin already; log in",
+    )
 }
 
 /// `POST /api/auth/login`, limited per account and per address; a failure is logged with the
@@ -259,8 +259,7 @@ pub async fn login(
     if !st.passwords.verify(c.password, hash).await? {
         tracing::warn!(username = %name, address = %client.address, "failed login");
         return Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "bad_credentials",
+            Code::BadCredentials,
             "wrong user name or password",
         ));
     }

@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 use tokio::sync::mpsc;
 
 use crate::auth::Auth;
-use crate::error::{ApiError, ApiResult, is_disk_full};
+use crate::error::{ApiError, ApiResult, Code, is_disk_full};
 use crate::extract::Params;
 use crate::space::Space;
 use crate::staging;
@@ -44,11 +44,10 @@ pub async fn chunk(
     auth.require(store::Permission::Upload)?;
     let u = load(&st, &auth, &p).await?;
     require_active(&u)?;
-    let offset = p.u64(&["offset"], "invalid_offset")?;
+    let offset = p.u64(&["offset"], Code::InvalidOffset)?;
     if let Some(nr) = p.get(&["chunkNr", "chunk_nr"]) {
-        nr.parse::<u64>().map_err(|_| {
-            ApiError::bad_request("invalid_chunk_nr", "chunkNr must be a whole number")
-        })?;
+        nr.parse::<u64>()
+            .map_err(|_| ApiError::new(Code::InvalidChunkNr, "chunkNr must be a whole number"))?;
     }
     let max = st.config.max_chunk_size;
     let declared = content_length(&headers)?;
@@ -66,7 +65,7 @@ pub async fn chunk(
     let u = st
         .db(move |s| s.upload(&uid))
         .await?
-        .ok_or_else(|| ApiError::not_found("unknown_upload", "no such upload"))?;
+        .ok_or_else(|| ApiError::new(Code::UnknownUpload, "no such upload"))?;
     require_active(&u)?;
     let root = st.root_path(&u.root)?;
     let (r2, id2) = (root.clone(), u.upload_id.clone());
@@ -81,14 +80,13 @@ pub async fn chunk(
     .await??;
     let (Some(held), Some(file)) = (held, file) else {
         return Err(ApiError::new(
-            StatusCode::GONE,
-            "upload_expired",
+            Code::UploadExpired,
             "this upload's bytes are gone",
         ));
     };
     if offset != held {
-        return Err(ApiError::conflict(
-            "offset_mismatch",
+        return Err(ApiError::new(
+            Code::OffsetMismatch,
             format!("the server holds {held} bytes; send the chunk at that offset"),
         )
         .with_offset(held));
@@ -160,8 +158,8 @@ pub async fn chunk(
     drop(slot);
     if let Some(e) = write_error {
         return Err(if is_disk_full(&e) {
-            ApiError::storage_full(
-                "disk_full",
+            ApiError::new(
+                Code::DiskFull,
                 "the media disk is full; the chunk was discarded",
             )
         } else {
@@ -177,23 +175,22 @@ pub async fn chunk(
                 "complete": new_offset == u.size});
             return Ok(offset_response(StatusCode::OK, new_offset, body));
         }
-        Outcome::Done => ApiError::bad_request(
-            "digest_mismatch",
+        Outcome::Done => ApiError::new(
+            Code::DigestMismatch,
             "the chunk does not match its Content-Digest; it was discarded",
         ),
-        Outcome::TakenOver => ApiError::conflict(
-            "upload_taken_over",
+        Outcome::TakenOver => ApiError::new(
+            Code::UploadTakenOver,
             "another request for this upload arrived; this chunk was discarded",
         ),
         Outcome::TimedOut => ApiError::new(
-            StatusCode::REQUEST_TIMEOUT,
-            "body_timeout",
+            Code::BodyTimeout,
             "the chunk stopped arriving; resume at the offset",
         ),
         Outcome::Broken(why) => {
             tracing::info!(upload = %u.upload_id, "chunk body broke off: {why}");
-            ApiError::bad_request(
-                "body_incomplete",
+            ApiError::new(
+                Code::BodyIncomplete,
                 "the chunk broke off; resume at the offset",
             )
         }
@@ -257,7 +254,7 @@ fn content_length(headers: &HeaderMap) -> ApiResult<Option<u64>> {
         .get(header::CONTENT_LENGTH)
         .map(|v| {
             v.to_str().ok().and_then(|s| s.parse().ok()).ok_or_else(|| {
-                ApiError::bad_request("invalid_content_length", "Content-Length is not a number")
+                ApiError::new(Code::InvalidContentLength, "Content-Length is not a number")
             })
         })
         .transpose()
@@ -269,8 +266,8 @@ fn content_digest(headers: &HeaderMap) -> ApiResult<Option<[u8; 32]>> {
         return Ok(None);
     };
     let bad = || {
-        ApiError::bad_request(
-            "invalid_digest",
+        ApiError::new(
+            Code::InvalidDigest,
             "Content-Digest must be sha-256=:<base64>:",
         )
     };
@@ -294,24 +291,22 @@ fn content_digest(headers: &HeaderMap) -> ApiResult<Option<[u8; 32]>> {
             .map(Some)
             .map_err(|_| bad());
     }
-    Err(ApiError::bad_request(
-        "unsupported_digest",
+    Err(ApiError::new(
+        Code::UnsupportedDigest,
         "Content-Digest needs a sha-256 value",
     ))
 }
 
 fn chunk_too_large(max: u64) -> ApiError {
     ApiError::new(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        "chunk_too_large",
+        Code::ChunkTooLarge,
         format!("a chunk may carry at most {max} bytes"),
     )
 }
 
 fn overrun(size: u64) -> ApiError {
     ApiError::new(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        "size_exceeded",
+        Code::SizeExceeded,
         format!("the chunk goes past the {size} bytes declared at init"),
     )
 }
@@ -342,15 +337,15 @@ mod tests {
         );
         assert_eq!(
             digest_of("sha-256=abc").err().map(|e| e.code),
-            Some("invalid_digest")
+            Some(Code::InvalidDigest)
         );
         assert_eq!(
             digest_of("sha-256=:AAAA:").err().map(|e| e.code),
-            Some("invalid_digest")
+            Some(Code::InvalidDigest)
         );
         assert_eq!(
             digest_of("md5=:AAAA:").err().map(|e| e.code),
-            Some("unsupported_digest")
+            Some(Code::UnsupportedDigest)
         );
         assert!(content_digest(&HeaderMap::new()).ok().flatten().is_none());
     }

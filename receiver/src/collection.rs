@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use store::{Collection, CollectionKind, CollectionPatch, ContentId};
 
 use crate::auth::Auth;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Code};
 use crate::extract::{JsonBody, parse_content_id};
 use crate::state::Shared;
 
@@ -29,8 +29,8 @@ impl Body {
             .as_ref()
             .is_some_and(|n| n.is_empty() || n.chars().count() > 200)
         {
-            return Err(ApiError::bad_request(
-                "invalid_name",
+            return Err(ApiError::new(
+                Code::InvalidName,
                 "a collection name has 1 to 200 characters",
             ));
         }
@@ -40,8 +40,8 @@ impl Body {
                 "franchise" => Ok(CollectionKind::Franchise),
                 "sequel" => Ok(CollectionKind::Sequel),
                 "custom" => Ok(CollectionKind::Custom),
-                _ => Err(ApiError::bad_request(
-                    "invalid_type",
+                _ => Err(ApiError::new(
+                    Code::InvalidType,
                     "type must be franchise, sequel or custom",
                 )),
             })
@@ -55,8 +55,8 @@ impl Body {
             })
             .transpose()?;
         if content.as_ref().is_some_and(|c| c.len() > 10_000) {
-            return Err(ApiError::bad_request(
-                "too_many_titles",
+            return Err(ApiError::new(
+                Code::TooManyTitles,
                 "a collection holds at most 10,000 titles",
             ));
         }
@@ -70,12 +70,12 @@ impl Body {
 
 fn parse_id(id: &str) -> ApiResult<i64> {
     id.parse()
-        .map_err(|_| ApiError::bad_request("invalid_id", "a collection id is a number"))
+        .map_err(|_| ApiError::new(Code::InvalidId, "a collection id is a number"))
 }
 
 fn not_found(e: ApiError) -> ApiError {
     if e.status == StatusCode::NOT_FOUND {
-        ApiError::not_found("not_found", "no such collection")
+        ApiError::new(Code::NotFound, "no such collection")
     } else {
         e
     }
@@ -94,7 +94,7 @@ pub async fn get(
     let id = parse_id(&id)?;
     let c = st.db(move |s| s.collection(id)).await?;
     c.map(Json)
-        .ok_or_else(|| ApiError::not_found("not_found", "no such collection"))
+        .ok_or_else(|| ApiError::new(Code::NotFound, "no such collection"))
 }
 
 /// `POST`: `name` and `type` are required.
@@ -106,8 +106,8 @@ pub async fn create(
     auth.require(store::Permission::EditCollections)?;
     let p = body.into_patch()?;
     let (Some(name), Some(kind)) = (p.name, p.kind) else {
-        return Err(ApiError::bad_request(
-            "missing_field",
+        return Err(ApiError::new(
+            Code::MissingField,
             "name and type are required",
         ));
     };
@@ -131,10 +131,7 @@ pub async fn update(
     let mut p = body.0.into_patch()?;
     if full {
         if p.name.is_none() || p.kind.is_none() {
-            return Err(ApiError::bad_request(
-                "missing_field",
-                "PUT needs name and type",
-            ));
+            return Err(ApiError::new(Code::MissingField, "PUT needs name and type"));
         }
         p.content.get_or_insert_with(Vec::new);
     }

@@ -8,7 +8,7 @@ use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 use store::ContentId;
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Code};
 
 /// A JSON body; a malformed one is a 400 `invalid_json`.
 pub struct JsonBody<T>(pub T);
@@ -29,19 +29,14 @@ fn json_rejection(e: JsonRejection) -> ApiError {
     use axum::http::StatusCode;
     match e {
         JsonRejection::MissingJsonContentType(_) => ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
+            Code::UnsupportedMediaType,
             "send the body as application/json",
         ),
         JsonRejection::BytesRejection(b) if b.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "body_too_large",
-                "the request body is too large",
-            )
+            ApiError::new(Code::BodyTooLarge, "the request body is too large")
         }
-        JsonRejection::BytesRejection(b) => ApiError::bad_request("body_incomplete", b.body_text()),
-        other => ApiError::bad_request("invalid_json", other.body_text()),
+        JsonRejection::BytesRejection(b) => ApiError::new(Code::BodyIncomplete, b.body_text()),
+        other => ApiError::new(Code::InvalidJson, other.body_text()),
     }
 }
 
@@ -55,7 +50,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Params {
         Query::<HashMap<String, String>>::from_request_parts(parts, state)
             .await
             .map(|q| Params(q.0))
-            .map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))
+            .map_err(|e| ApiError::new(Code::InvalidQuery, e.body_text()))
     }
 }
 
@@ -78,34 +73,33 @@ impl Params {
             .map(String::as_str)
     }
 
-    pub fn require(&self, names: &[&str], code: &'static str) -> ApiResult<&str> {
+    pub fn require(&self, names: &[&str], code: Code) -> ApiResult<&str> {
         self.get(names)
-            .ok_or_else(|| ApiError::bad_request(code, format!("{} is required", names[0])))
+            .ok_or_else(|| ApiError::new(code, format!("{} is required", names[0])))
     }
 
-    pub fn u64(&self, names: &[&str], code: &'static str) -> ApiResult<u64> {
+    pub fn u64(&self, names: &[&str], code: Code) -> ApiResult<u64> {
         let v = self.require(names, code)?;
         v.parse().map_err(|_| {
-            ApiError::bad_request(
+            ApiError::new(
                 code,
                 format!("{} must be a whole number of bytes, not {v:?}", names[0]),
             )
         })
     }
 
-    pub fn i64(&self, names: &[&str], code: &'static str) -> ApiResult<i64> {
+    pub fn i64(&self, names: &[&str], code: Code) -> ApiResult<i64> {
         let v = self.require(names, code)?;
-        v.parse().map_err(|_| {
-            ApiError::bad_request(code, format!("{} must be a whole number", names[0]))
-        })
+        v.parse()
+            .map_err(|_| ApiError::new(code, format!("{} must be a whole number", names[0])))
     }
 
     pub fn content_id(&self, names: &[&str]) -> ApiResult<ContentId> {
-        let v = self.require(names, "invalid_content_id")?;
+        let v = self.require(names, Code::InvalidContentId)?;
         parse_content_id(v)
     }
 }
 
 pub fn parse_content_id(v: &str) -> ApiResult<ContentId> {
-    ContentId::parse(v).map_err(|e| ApiError::bad_request("invalid_content_id", e.to_string()))
+    ContentId::parse(v).map_err(|e| ApiError::new(Code::InvalidContentId, e.to_string()))
 }

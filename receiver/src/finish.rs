@@ -13,7 +13,7 @@ use store::{ContentId, FileId, Intent, IntentKind, NewFile, Upload, UploadState}
 
 use crate::auth::Auth;
 use crate::disk::{remove_file_if_exists, sync_dir};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Code};
 use crate::extract::Params;
 use crate::names::placeholder_title;
 use crate::staging;
@@ -30,7 +30,7 @@ pub async fn end(st: Shared, auth: Auth, p: Params) -> ApiResult<Response> {
     let u = st
         .db(move |s| s.upload(&uid))
         .await?
-        .ok_or_else(|| ApiError::not_found("unknown_upload", "no such upload"))?;
+        .ok_or_else(|| ApiError::new(Code::UnknownUpload, "no such upload"))?;
     if u.state == UploadState::Complete {
         return Ok(offset_response(
             StatusCode::OK,
@@ -44,8 +44,8 @@ pub async fn end(st: Shared, auth: Auth, p: Params) -> ApiResult<Response> {
         .await??
         .unwrap_or(0);
     if held != u.size {
-        return Err(ApiError::conflict(
-            "incomplete_upload",
+        return Err(ApiError::new(
+            Code::IncompleteUpload,
             format!(
                 "the server holds {held} of {} bytes; send the rest first",
                 u.size
@@ -55,16 +55,16 @@ pub async fn end(st: Shared, auth: Auth, p: Params) -> ApiResult<Response> {
     }
 
     let _library = st.library_lock.lock().await;
-    let mode = u.mode.as_str();
+    let mode = u.mode;
     check_identity(&st, &auth.user, &u.content_id, &u.file_id, mode, &u.label).await?;
     // A title lives on one root. Another upload of the same title may have been filed first,
     // on another disk (both started before the title had a file).
     if let Some(other) = st.title_root(&u.content_id).await?
         && other != u.root
-        && mode != "replace"
+        && mode != store::UploadMode::Replace
     {
-        return Err(ApiError::conflict(
-            "other_root",
+        return Err(ApiError::new(
+            Code::OtherRoot,
             format!(
                 "{} now lives on disk {other}, this upload on disk {}: start it again with init",
                 u.content_id, u.root
@@ -87,7 +87,7 @@ pub async fn end(st: Shared, auth: Auth, p: Params) -> ApiResult<Response> {
             uploaded_by: Some(u.user_id),
             placeholder_title: placeholder_title(&u.name),
         },
-        replace: mode == "replace",
+        replace: mode == store::UploadMode::Replace,
     };
     let from = staging::part_rel(&u.upload_id);
     move_with_intent(&st, &u.root, "end", &from, &path, kind).await?;
@@ -126,10 +126,10 @@ pub async fn move_file(
     let file = st
         .db(move |s| s.file(&fid))
         .await?
-        .ok_or_else(|| ApiError::not_found("not_found", "no such file"))?;
+        .ok_or_else(|| ApiError::new(Code::NotFound, "no such file"))?;
     if file.uploaded_by != Some(user.id) && !user.may(store::Permission::Delete) {
-        return Err(ApiError::forbidden(
-            "forbidden",
+        return Err(ApiError::new(
+            Code::Forbidden,
             "refiling takes a file from its title; a file someone else uploaded needs the delete grant",
         ));
     }
@@ -142,8 +142,8 @@ pub async fn move_file(
         && other != root
         && &file.content_id != to
     {
-        return Err(ApiError::conflict(
-            "other_root",
+        return Err(ApiError::new(
+            Code::OtherRoot,
             format!(
                 "{to} lives on disk {other} and this file on disk {root}: move one title first"
             ),
@@ -158,8 +158,8 @@ pub async fn move_file(
         .iter()
         .any(|f| f.label == label && f.file_id != file.file_id)
     {
-        return Err(ApiError::conflict(
-            "title_has_file",
+        return Err(ApiError::new(
+            Code::TitleHasFile,
             format!("{to} already has a file with that label; delete it or pick a label"),
         ));
     }

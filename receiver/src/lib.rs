@@ -163,7 +163,7 @@ pub async fn prepare(st: &Shared) -> anyhow::Result<()> {
     let (roots, store) = (c.roots(), st.store.clone());
     let n = tokio::task::spawn_blocking(move || finish::recover(&roots, &store)).await??;
     let seeded = st
-        .db(|s| s.seed_collections(renderer::BUILTIN_COLLECTIONS))
+        .db(|s| s.seed_collections(store::builtin::BUILTIN_COLLECTIONS))
         .await
         .map_err(|e| anyhow::anyhow!(e.message))?;
     if seeded > 0 {

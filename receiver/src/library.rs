@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use store::FileId;
 
 use crate::auth::Auth;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Code};
 use crate::extract::{JsonBody, Params, parse_content_id};
 use crate::finish::move_file;
 use crate::state::Shared;
@@ -17,13 +17,13 @@ use crate::state::Shared;
 pub async fn list(State(st): State<Shared>, _auth: Auth, p: Params) -> ApiResult<Json<Value>> {
     let page = p
         .get(&["page"])
-        .map(|_| p.u64(&["page"], "invalid_page"))
+        .map(|_| p.u64(&["page"], Code::InvalidPage))
         .transpose()?
         .unwrap_or(1)
         .max(1);
     let per_page = p
         .get(&["per_page"])
-        .map(|_| p.u64(&["per_page"], "invalid_page"))
+        .map(|_| p.u64(&["per_page"], Code::InvalidPage))
         .transpose()?
         .unwrap_or(50)
         .clamp(1, 500);
@@ -48,9 +48,8 @@ pub async fn get(
         let (movie, rec, own) = st
             .db(move |s| Ok((s.movie(&cid)?, s.metadata(&cid)?, s.overrides(uid, &cid)?)))
             .await?;
-        let movie = movie.ok_or_else(|| {
-            ApiError::not_found("not_found", format!("{id} is not in the library"))
-        })?;
+        let movie = movie
+            .ok_or_else(|| ApiError::new(Code::NotFound, format!("{id} is not in the library")))?;
         let has_file = !movie.files.is_empty();
         let mut v = serde_json::to_value(movie).map_err(|e| ApiError::internal(e.to_string()))?;
         v["has_file"] = json!(has_file);
@@ -63,13 +62,13 @@ pub async fn get(
         return Ok(Json(v));
     }
     let fid = FileId::parse(&id).map_err(|_| {
-        ApiError::bad_request(
-            "invalid_id",
+        ApiError::new(
+            Code::InvalidId,
             "expected a content id (tt…) or a file id (64 hex digits)",
         )
     })?;
     let file = st.db(move |s| s.file(&fid)).await?;
-    let file = file.ok_or_else(|| ApiError::not_found("not_found", "no such file"))?;
+    let file = file.ok_or_else(|| ApiError::new(Code::NotFound, "no such file"))?;
     Ok(Json(json!({"file": file, "content_id": file.content_id})))
 }
 
@@ -89,8 +88,8 @@ pub async fn refile(
     JsonBody(body): JsonBody<Refile>,
 ) -> ApiResult<Json<Value>> {
     auth.require(store::Permission::Upload)?;
-    let fid = FileId::parse(&id)
-        .map_err(|_| ApiError::bad_request("invalid_id", "expected a file id"))?;
+    let fid =
+        FileId::parse(&id).map_err(|_| ApiError::new(Code::InvalidId, "expected a file id"))?;
     let to = parse_content_id(&body.content_id)?;
     let label = body
         .label
@@ -116,7 +115,7 @@ pub async fn delete(State(st): State<Shared>, auth: Auth, p: Params) -> ApiResul
         .await
         .map_err(|e| {
             if e.status == axum::http::StatusCode::NOT_FOUND {
-                ApiError::not_found("not_found", format!("{cid} has no file in the library"))
+                ApiError::new(Code::NotFound, format!("{cid} has no file in the library"))
             } else {
                 e
             }

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Code};
 
 /// Failures counted per key in one window.
 pub struct LoginLimiter {
@@ -56,8 +56,8 @@ impl LoginLimiter {
                 && *n >= limit
             {
                 let wait = self.window.saturating_sub(now.duration_since(*start));
-                return Err(ApiError::too_many(
-                    "too_many_attempts",
+                return Err(ApiError::new(
+                    Code::TooManyAttempts,
                     format!(
                         "too many failed logins; try again in {} s",
                         wait.as_secs().max(1)

@@ -18,7 +18,7 @@ use store::{Intent, IntentKind, Store, layout};
 
 use crate::auth::Auth;
 use crate::disk::sync_dir;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Code};
 use crate::extract::{JsonBody, parse_content_id};
 use crate::space::Space;
 use crate::state::Shared;
@@ -40,8 +40,8 @@ pub async fn move_title(
     let cid = parse_content_id(&id)?;
     let roots = st.config.roots();
     let Some(target) = roots.iter().find(|r| r.name == to.root).cloned() else {
-        return Err(ApiError::bad_request(
-            "unknown_root",
+        return Err(ApiError::new(
+            Code::UnknownRoot,
             format!(
                 "there is no disk {:?}; the disks are {}",
                 to.root,
@@ -57,8 +57,8 @@ pub async fn move_title(
     let c2 = cid.clone();
     let files = st.db(move |s| s.library_files_of(&c2)).await?;
     let Some(from) = files.first().map(|f| f.root.clone()) else {
-        return Err(ApiError::not_found(
-            "not_found",
+        return Err(ApiError::new(
+            Code::NotFound,
             format!("{cid} has no file in the library"),
         ));
     };

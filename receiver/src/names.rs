@@ -1,6 +1,6 @@
 //! What a client may call a file or a version, and where a file goes in the library.
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Code};
 
 /// Containers the library accepts.
 const VIDEO_EXTENSIONS: &[&str] = &[
@@ -10,7 +10,7 @@ const VIDEO_EXTENSIONS: &[&str] = &[
 
 /// Checks a client's file name (a base name, no path) and answers its lowercase extension.
 pub fn check_name(name: &str) -> ApiResult<String> {
-    let bad = |why: &str| ApiError::bad_request("invalid_name", format!("file name {why}"));
+    let bad = |why: &str| ApiError::new(Code::InvalidName, format!("file name {why}"));
     if name.is_empty() {
         return Err(bad("is empty"));
     }
@@ -32,8 +32,7 @@ pub fn check_name(name: &str) -> ApiResult<String> {
     };
     if !VIDEO_EXTENSIONS.contains(&ext.as_str()) {
         return Err(ApiError::new(
-            axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_type",
+            Code::UnsupportedType,
             format!(".{ext} is not a video container the library accepts"),
         ));
     }
@@ -46,8 +45,8 @@ pub fn check_label(label: &str) -> ApiResult<String> {
     if store::layout::is_label(&label) {
         Ok(label)
     } else {
-        Err(ApiError::bad_request(
-            "invalid_label",
+        Err(ApiError::new(
+            Code::InvalidLabel,
             "a version label has 1 to 32 of a-z, 0-9, - and _",
         ))
     }
@@ -86,13 +85,13 @@ mod tests {
             "noext",
             ".mkv",
         ] {
-            assert_eq!(code(bad), Some("invalid_name"), "{bad:?}");
+            assert_eq!(code(bad), Some(Code::InvalidName), "{bad:?}");
         }
         assert_eq!(
             code(&format!("{}.mkv", "a".repeat(300))),
-            Some("invalid_name")
+            Some(Code::InvalidName)
         );
-        assert_eq!(code("setup.exe"), Some("unsupported_type"));
+        assert_eq!(code("setup.exe"), Some(Code::UnsupportedType));
     }
 
     #[test]

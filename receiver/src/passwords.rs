@@ -11,7 +11,7 @@ use base64::Engine;
 use tokio::sync::Semaphore;
 
 use crate::auth::fill_random;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Code};
 
 /// Hashes at once: one per core of a small home server.
 const HASHERS: usize = 2;
@@ -156,12 +156,7 @@ fn argon2_of(params: &Params, alg: Algorithm) -> ApiResult<Argon2<'static>> {
 }
 
 fn busy() -> ApiError {
-    ApiError::new(
-        axum::http::StatusCode::SERVICE_UNAVAILABLE,
-        "busy",
-        "too many logins at once; try again in a moment",
-    )
-    .retry_after(1)
+    ApiError::new(Code::Busy, "too many logins at once; try again in a moment").retry_after(1)
 }
 
 impl From<argon2::Error> for ApiError {

@@ -8,7 +8,7 @@ use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 
 use crate::auth::authenticate;
-use crate::error::ApiError;
+use crate::error::{ApiError, Code};
 use crate::state::Shared;
 
 /// The headers every answer carries, from nginx or from the receiver's own serving alike.
@@ -57,31 +57,33 @@ pub async fn shape(req: Request, next: Next) -> Response {
             .map(|b| String::from_utf8_lossy(&b).trim().to_owned())
             .unwrap_or_default();
         let (code, default) = match status.as_u16() {
-            400 => ("bad_request", "the request could not be read"),
-            401 => ("unauthorized", "log in or send an API token"),
-            403 => ("forbidden", "not allowed"),
-            404 => ("not_found", "no such page or resource"),
+            400 => (Code::BadRequest, "the request could not be read"),
+            401 => (Code::Unauthorized, "log in or send an API token"),
+            403 => (Code::Forbidden, "not allowed"),
+            404 => (Code::NotFound, "no such page or resource"),
             405 => (
-                "method_not_allowed",
+                Code::MethodNotAllowed,
                 "this address does not take that method",
             ),
-            408 => ("request_timeout", "the request took too long"),
-            413 => ("body_too_large", "the request body is too large"),
+            408 => (Code::RequestTimeout, "the request took too long"),
+            413 => (Code::BodyTooLarge, "the request body is too large"),
             415 => (
-                "unsupported_media_type",
+                Code::UnsupportedMediaType,
                 "the body is not of a type this takes",
             ),
-            422 => ("invalid_request", "the request could not be understood"),
-            429 => ("too_many_requests", "too many requests; slow down"),
-            _ if status.is_server_error() => ("internal", "the server failed; see its log"),
-            _ => ("error", "the request failed"),
+            422 => (Code::InvalidRequest, "the request could not be understood"),
+            429 => (Code::TooManyRequests, "too many requests; slow down"),
+            _ if status.is_server_error() => (Code::Internal, "the server failed; see its log"),
+            _ => (Code::Error, "the request failed"),
         };
         let message = if text.is_empty() {
             default.to_owned()
         } else {
             text
         };
-        let mut fresh = ApiError::new(status, code, message).into_response();
+        let mut fresh = ApiError::new(code, message)
+            .with_status(status)
+            .into_response();
         for name in [header::ALLOW, header::RETRY_AFTER, header::WWW_AUTHENTICATE] {
             if let Some(v) = parts.headers.get(&name) {
                 fresh.headers_mut().insert(name, v.clone());
@@ -114,7 +116,7 @@ pub async fn guard(State(st): State<Shared>, req: Request, next: Next) -> Respon
         .split('/')
         .any(|seg| seg.starts_with('.') || seg.starts_with("%2e") || seg.starts_with("%2E"))
     {
-        return ApiError::not_found("not_found", "no such page").into_response();
+        return ApiError::new(Code::NotFound, "no such page").into_response();
     }
     let public = PUBLIC_PAGES.iter().chain(PUBLIC_FILES);
     if path.starts_with("/api/") || public.into_iter().any(|p| path.starts_with(p)) {
@@ -162,7 +164,7 @@ pub async fn media(
             }
         }
     }
-    ApiError::not_found("not_found", "no such file in the library").into_response()
+    ApiError::new(Code::NotFound, "no such file in the library").into_response()
 }
 
 /// The home page before the renderer has written one.

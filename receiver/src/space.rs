@@ -7,7 +7,7 @@ use store::config::Root;
 use store::{UploadId, UploadState};
 
 use crate::disk;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Code};
 use crate::staging;
 use crate::state::Shared;
 
@@ -138,8 +138,8 @@ impl Space {
             .fold(0u64, |a, (_, size, _)| a.saturating_add(*size));
         let used = self.library_bytes.saturating_add(declared);
         if used.saturating_add(more) > quota {
-            return Err(ApiError::storage_full(
-                "quota_exceeded",
+            return Err(ApiError::new(
+                Code::QuotaExceeded,
                 format!(
                     "{more} bytes do not fit in the library quota: {used} of {quota} bytes are used"
                 ),
@@ -166,8 +166,8 @@ impl Space {
                 Some(name) => format!("on disk {name}, where this title is"),
                 None => "on any disk".to_owned(),
             };
-            return Err(ApiError::storage_full(
-                "disk_full",
+            return Err(ApiError::new(
+                Code::DiskFull,
                 format!(
                     "{more} bytes do not fit: {room} bytes are free {place} after the {} byte reserve and unfinished uploads",
                     self.reserve
@@ -189,8 +189,8 @@ impl Space {
                 break;
             };
             if room[i] < size {
-                return Err(ApiError::storage_full(
-                    "disk_full",
+                return Err(ApiError::new(
+                    Code::DiskFull,
                     format!(
                         "the selection does not fit: a file of {size} bytes finds no disk with room for it after the {} byte reserve and what the other files and unfinished uploads take",
                         self.reserve

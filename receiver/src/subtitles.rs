@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use store::{FileKind, NewLibraryFile, layout};
 
 use crate::auth::Auth;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Code};
 use crate::extract::parse_content_id;
 use crate::state::Shared;
 
@@ -28,15 +28,14 @@ pub async fn put(
     let cid = parse_content_id(&id)?;
     let lang = lang.trim().to_ascii_lowercase();
     if !layout::is_label(&lang) {
-        return Err(ApiError::bad_request(
-            "invalid_language",
+        return Err(ApiError::new(
+            Code::InvalidLanguage,
             "a subtitle language is 1 to 32 of a-z, 0-9, - and _ (en, pt-br)",
         ));
     }
     if body.len() > MAX_BYTES {
         return Err(ApiError::new(
-            axum::http::StatusCode::PAYLOAD_TOO_LARGE,
-            "body_too_large",
+            Code::BodyTooLarge,
             format!("a subtitle file has at most {MAX_BYTES} bytes"),
         ));
     }
@@ -47,15 +46,14 @@ pub async fn put(
         (srt_to_vtt(&text), Some(body.clone()))
     } else {
         return Err(ApiError::new(
-            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_subtitle",
+            Code::InvalidSubtitle,
             "the body is neither SRT nor WebVTT",
         ));
     };
     let c2 = cid.clone();
     if st.db(move |s| s.files_of(&c2)).await?.is_empty() {
-        return Err(ApiError::not_found(
-            "not_found",
+        return Err(ApiError::new(
+            Code::NotFound,
             format!("{cid} is not in the library"),
         ));
     }

@@ -8,10 +8,12 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use store::{ContentId, FileId, NewUpload, Permission, Upload, UploadId, UploadState, User};
+use store::{
+    ContentId, FileId, NewUpload, Permission, Upload, UploadId, UploadMode, UploadState, User,
+};
 
 use crate::auth::{Auth, fill_random};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Code};
 use crate::extract::{JsonBody, Params};
 use crate::names::{check_label, check_name};
 use crate::space::Space;
@@ -58,7 +60,10 @@ pub async fn head(State(st): State<Shared>, auth: Auth, p: Params) -> ApiResult<
 }
 
 fn bad_type() -> ApiError {
-    ApiError::bad_request("invalid_type", "type must be one of info, init, chunk, end")
+    ApiError::new(
+        Code::InvalidType,
+        "type must be one of info, init, chunk, end",
+    )
 }
 
 /// An answer that carries the offset: JSON `offset`, header `Upload-Offset`, never cached.
@@ -97,8 +102,8 @@ pub async fn info_list(
         InfoRequest::List(f) | InfoRequest::Wrapped { files: f } => f,
     };
     if files.len() > 10_000 {
-        return Err(ApiError::bad_request(
-            "too_many_files",
+        return Err(ApiError::new(
+            Code::TooManyFiles,
             "ask about at most 10,000 files at once",
         ));
     }
@@ -113,9 +118,12 @@ pub async fn info_list(
 
 async fn info_one(st: Shared, auth: Auth, p: Params) -> ApiResult<Response> {
     let f = FileDesc {
-        name: p.require(&["name"], "invalid_name")?.to_owned(),
-        size: p.u64(&["size"], "invalid_size")?,
-        last_modified: p.i64(&["last_modified", "lastModified"], "invalid_last_modified")?,
+        name: p.require(&["name"], Code::InvalidName)?.to_owned(),
+        size: p.u64(&["size"], Code::InvalidSize)?,
+        last_modified: p.i64(
+            &["last_modified", "lastModified"],
+            Code::InvalidLastModified,
+        )?,
     };
     check_name(&f.name)?;
     let mut v = info(&st, &auth, vec![f]).await?;
@@ -194,36 +202,37 @@ async fn info(st: &Shared, auth: &Auth, files: Vec<FileDesc>) -> ApiResult<Value
 /// unfinished upload of the same file, and creates a new upload.
 async fn init(st: Shared, auth: Auth, p: Params) -> ApiResult<Response> {
     auth.require(store::Permission::Upload)?;
-    let name = p.require(&["name"], "invalid_name")?.to_owned();
+    let name = p.require(&["name"], Code::InvalidName)?.to_owned();
     let ext = check_name(&name)?;
-    let size = p.u64(&["size"], "invalid_size")?;
+    let size = p.u64(&["size"], Code::InvalidSize)?;
     if size == 0 {
-        return Err(ApiError::bad_request(
-            "invalid_size",
+        return Err(ApiError::new(
+            Code::InvalidSize,
             "an empty file is not a movie",
         ));
     }
-    let last_modified = p.i64(&["last_modified", "lastModified"], "invalid_last_modified")?;
+    let last_modified = p.i64(
+        &["last_modified", "lastModified"],
+        Code::InvalidLastModified,
+    )?;
     let content_id = p.content_id(&["id", "content_id"])?;
-    let (mode, label) = match p.get(&["mode"]).unwrap_or("new") {
-        "new" => ("new", String::new()),
-        "replace" => ("replace", String::new()),
-        "version" => (
-            "version",
-            check_label(p.require(&["label"], "invalid_label")?)?,
+    let mode_text = p.get(&["mode"]).unwrap_or("new");
+    let (mode, label) = match UploadMode::parse(mode_text) {
+        Some(m @ (UploadMode::New | UploadMode::Replace)) => (m, String::new()),
+        Some(UploadMode::Version) => (
+            UploadMode::Version,
+            check_label(p.require(&["label"], Code::InvalidLabel)?)?,
         ),
-        other => {
-            return Err(ApiError::bad_request(
-                "invalid_mode",
+        None => {
+            let other = mode_text;
+            return Err(ApiError::new(
+                Code::InvalidMode,
                 format!("mode must be new, replace or version, not {other:?}"),
             ));
         }
     };
     if size > i64::MAX as u64 {
-        return Err(ApiError::bad_request(
-            "invalid_size",
-            "no file is that large",
-        ));
+        return Err(ApiError::new(Code::InvalidSize, "no file is that large"));
     }
     let file_id = FileId::of(&name, size, last_modified);
     // From the identity check to the upload's row, one init at a time: the space it is
@@ -256,7 +265,7 @@ async fn init(st: Shared, auth: Auth, p: Params) -> ApiResult<Response> {
         size,
         last_modified,
         ext,
-        mode: mode.to_owned(),
+        mode,
         label,
         root: root_name.clone(),
     };
@@ -290,7 +299,7 @@ pub async fn check_identity(
     user: &User,
     content_id: &ContentId,
     file_id: &FileId,
-    mode: &str,
+    mode: UploadMode,
     label: &str,
 ) -> ApiResult<()> {
     let (cid, fid) = (content_id.clone(), file_id.clone());
@@ -298,33 +307,33 @@ pub async fn check_identity(
         .db(move |s| Ok((s.files_of(&cid)?, s.file(&fid)?)))
         .await?;
     if let Some(f) = same
-        && !(mode == "replace" && &f.content_id == content_id)
+        && !(mode == UploadMode::Replace && &f.content_id == content_id)
     {
-        return Err(ApiError::conflict(
-            "file_exists",
+        return Err(ApiError::new(
+            Code::FileExists,
             format!("this file is already in the library as {}", f.content_id),
         ));
     }
-    if mode == "replace"
+    if mode == UploadMode::Replace
         && !user.may(Permission::Delete)
         && files.iter().any(|f| f.uploaded_by != Some(user.id))
     {
-        return Err(ApiError::forbidden(
-            "forbidden",
+        return Err(ApiError::new(
+            Code::Forbidden,
             format!(
                 "replacing removes {content_id}'s files, and some were uploaded by someone else: that needs the delete grant; add a version instead"
             ),
         ));
     }
     match mode {
-        "new" if !files.is_empty() => Err(ApiError::conflict(
-            "title_has_file",
+        UploadMode::New if !files.is_empty() => Err(ApiError::new(
+            Code::TitleHasFile,
             format!(
                 "{content_id} already has a file: replace it (mode=replace) or add a version (mode=version&label=…)"
             ),
         )),
-        "version" if files.iter().any(|f| f.label == label) => Err(ApiError::conflict(
-            "version_exists",
+        UploadMode::Version if files.iter().any(|f| f.label == label) => Err(ApiError::new(
+            Code::VersionExists,
             format!("{content_id} already has a version labelled {label:?}"),
         )),
         _ => Ok(()),
@@ -344,13 +353,13 @@ pub async fn cancel(st: &Shared, u: &Upload) -> ApiResult<()> {
 
 /// The caller's upload named by `uploadId`, in any state.
 pub async fn load(st: &Shared, auth: &Auth, p: &Params) -> ApiResult<Upload> {
-    let raw = p.require(&["uploadId", "upload_id"], "invalid_upload_id")?;
-    let id = UploadId::parse(raw)
-        .map_err(|e| ApiError::bad_request("invalid_upload_id", e.to_string()))?;
+    let raw = p.require(&["uploadId", "upload_id"], Code::InvalidUploadId)?;
+    let id =
+        UploadId::parse(raw).map_err(|e| ApiError::new(Code::InvalidUploadId, e.to_string()))?;
     let found = st.db(move |s| s.upload(&id)).await?;
     match found {
         Some(u) if u.user_id == auth.user.id => Ok(u),
-        _ => Err(ApiError::not_found("unknown_upload", "no such upload")),
+        _ => Err(ApiError::new(Code::UnknownUpload, "no such upload")),
     }
 }
 
@@ -358,19 +367,15 @@ pub async fn load(st: &Shared, auth: &Auth, p: &Params) -> ApiResult<Upload> {
 pub fn require_active(u: &Upload) -> ApiResult<()> {
     match u.state {
         UploadState::Active => Ok(()),
-        UploadState::Complete => Err(ApiError::conflict(
-            "upload_complete",
-            "this upload is finished",
-        )
-        .with_offset(u.size)),
+        UploadState::Complete => {
+            Err(ApiError::new(Code::UploadComplete, "this upload is finished").with_offset(u.size))
+        }
         UploadState::Expired => Err(ApiError::new(
-            StatusCode::GONE,
-            "upload_expired",
+            Code::UploadExpired,
             "this upload expired; start it again with init",
         )),
         UploadState::Cancelled => Err(ApiError::new(
-            StatusCode::GONE,
-            "upload_cancelled",
+            Code::UploadCancelled,
             "this upload was restarted or cancelled; start it again with init",
         )),
     }
@@ -385,13 +390,7 @@ async fn offset(st: Shared, auth: Auth, p: Params) -> ApiResult<Response> {
             let (root, id) = (st.root_path(&u.root)?, u.upload_id.clone());
             tokio::task::spawn_blocking(move || staging::held(&root, &id))
                 .await??
-                .ok_or_else(|| {
-                    ApiError::new(
-                        StatusCode::GONE,
-                        "upload_expired",
-                        "this upload's bytes are gone",
-                    )
-                })?
+                .ok_or_else(|| ApiError::new(Code::UploadExpired, "this upload's bytes are gone"))?
         }
     };
     let mut resp = offset_response(
@@ -421,7 +420,7 @@ mod tests {
         }
         assert!(
             Params::from_pairs(&[("size", "-1")])
-                .u64(&["size"], "invalid_size")
+                .u64(&["size"], Code::InvalidSize)
                 .is_err()
         );
     }

@@ -14,7 +14,7 @@ use crate::auth::{
     Admin, check_password, check_username, hash_secret, random_token, start_session,
 };
 use crate::client::Client;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Code};
 use crate::extract::JsonBody;
 use crate::state::Shared;
 
@@ -35,8 +35,8 @@ pub struct NewUser {
 }
 
 fn taken(e: ApiError) -> ApiError {
-    if e.code == "conflict" {
-        ApiError::conflict("username_taken", "that user name is taken")
+    if e.code == Code::Conflict {
+        ApiError::new(Code::UsernameTaken, "that user name is taken")
     } else {
         e
     }
@@ -158,8 +158,8 @@ pub async fn withdraw(
 }
 
 fn no_invitation() -> ApiError {
-    ApiError::not_found(
-        "invalid_invitation",
+    ApiError::new(
+        Code::InvalidInvitation,
         "this invitation link is unknown, used or expired; ask for a new one",
     )
 }

@@ -1,74 +1,11 @@
-//! How text becomes search tokens: lowercase, accents and punctuation folded away, so
-//! "Spider-Man" is `spider man` (and `spiderman`), "Léon" is `leon`. `assets/search.js` folds
-//! queries by the same rules; the search tests run both over the same strings.
+//! How text becomes search tokens: folded (`store::text::fold`), so "Spider-Man" is
+//! `spider man` (and `spiderman`), "Léon" is `leon`, then split into words and shards.
+//! `assets/search.js` does the same to queries; the search tests run both over the same strings.
 
 /// Words too common to search by.
 pub const STOPWORDS: &[&str] = &["the", "a", "an", "of", "and"];
 
-/// Accented letters and what they fold to (the same table is in `assets/search.js`).
-pub const ACCENTS: &[(char, &str)] = &[
-    ('à', "a"),
-    ('á', "a"),
-    ('â', "a"),
-    ('ã', "a"),
-    ('ä', "a"),
-    ('å', "a"),
-    ('æ', "ae"),
-    ('ç', "c"),
-    ('è', "e"),
-    ('é', "e"),
-    ('ê', "e"),
-    ('ë', "e"),
-    ('ì', "i"),
-    ('í', "i"),
-    ('î', "i"),
-    ('ï', "i"),
-    ('ñ', "n"),
-    ('ò', "o"),
-    ('ó', "o"),
-    ('ô', "o"),
-    ('õ', "o"),
-    ('ö', "o"),
-    ('ø', "o"),
-    ('œ', "oe"),
-    ('ù', "u"),
-    ('ú', "u"),
-    ('û', "u"),
-    ('ü', "u"),
-    ('ý', "y"),
-    ('ÿ', "y"),
-    ('ß', "ss"),
-    ('ł', "l"),
-    ('ś', "s"),
-    ('š', "s"),
-    ('ž', "z"),
-    ('ź', "z"),
-    ('ż', "z"),
-    ('č', "c"),
-    ('ć', "c"),
-    ('ř', "r"),
-    ('ğ', "g"),
-    ('ı', "i"),
-    ('ş', "s"),
-];
-
-/// Lowercase, accents folded, every other non-alphanumeric character a space, apostrophes
-/// dropped ("Ocean's" is `oceans`).
-pub fn fold(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars().flat_map(char::to_lowercase) {
-        if let Some((_, to)) = ACCENTS.iter().find(|(from, _)| *from == c) {
-            out.push_str(to);
-        } else if c.is_alphanumeric() {
-            out.push(c);
-        } else if c == '\'' || c == '’' {
-            // dropped
-        } else {
-            out.push(' ');
-        }
-    }
-    out
-}
+pub use store::text::{ACCENTS, fold};
 
 /// The search tokens of a text: its folded words without stopwords, and hyphenated or dotted
 /// words joined as well (`spider-man` → `spider`, `man`, `spiderman`).

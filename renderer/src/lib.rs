@@ -3,7 +3,6 @@
 //! index, and the pages the browser scripts bring to life. Incremental after each change;
 //! `oott-render` (or `make rebuild`) renders everything from scratch.
 
-mod builtin;
 pub mod fold;
 mod model;
 mod pages;
@@ -11,7 +10,6 @@ mod site;
 mod target;
 mod write;
 
-pub use builtin::BUILTIN_COLLECTIONS;
 pub use site::{Report, full, incremental, index_path};
 
 /// What can go wrong in a render.

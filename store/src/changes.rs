@@ -6,14 +6,53 @@ use rusqlite::{Transaction, params};
 use crate::error::Result;
 use crate::{ContentId, Store, now};
 
+/// What a change did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChangeKind {
+    /// A file of a title arrived (a movie, a poster, a trailer, a subtitle).
+    FileAdded,
+    FileRemoved,
+    /// A title's files moved to another library root.
+    FileMoved,
+    TitleDeleted,
+    MetadataChanged,
+    CollectionChanged,
+    CollectionDeleted,
+}
+
+impl ChangeKind {
+    const ALL: [ChangeKind; 7] = [
+        ChangeKind::FileAdded,
+        ChangeKind::FileRemoved,
+        ChangeKind::FileMoved,
+        ChangeKind::TitleDeleted,
+        ChangeKind::MetadataChanged,
+        ChangeKind::CollectionChanged,
+        ChangeKind::CollectionDeleted,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChangeKind::FileAdded => "file_added",
+            ChangeKind::FileRemoved => "file_removed",
+            ChangeKind::FileMoved => "file_moved",
+            ChangeKind::TitleDeleted => "title_deleted",
+            ChangeKind::MetadataChanged => "metadata_changed",
+            ChangeKind::CollectionChanged => "collection_changed",
+            ChangeKind::CollectionDeleted => "collection_deleted",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
 /// One entry of the change log.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Change {
     pub seq: i64,
     pub at: i64,
-    /// What happened: `file_added`, `file_removed`, `file_moved`, `title_deleted`,
-    /// `metadata_changed`, `collection_changed`, `collection_deleted`.
-    pub kind: String,
+    pub kind: ChangeKind,
     pub content_id: Option<String>,
     pub collection_id: Option<i64>,
 }
@@ -21,13 +60,18 @@ pub struct Change {
 /// Records a change inside the transaction that makes it.
 pub(crate) fn record(
     tx: &Transaction<'_>,
-    kind: &str,
+    kind: ChangeKind,
     content_id: Option<&ContentId>,
     collection_id: Option<i64>,
 ) -> Result<()> {
     tx.execute(
         "INSERT INTO changes (at, kind, content_id, collection_id) VALUES (?1, ?2, ?3, ?4)",
-        params![now(), kind, content_id.map(|c| c.as_str()), collection_id],
+        params![
+            now(),
+            kind.as_str(),
+            content_id.map(|c| c.as_str()),
+            collection_id
+        ],
     )?;
     Ok(())
 }
@@ -44,7 +88,16 @@ impl Store {
             Ok(Change {
                 seq: r.get(0)?,
                 at: r.get(1)?,
-                kind: r.get(2)?,
+                kind: {
+                    let k: String = r.get(2)?;
+                    ChangeKind::parse(&k).ok_or_else(|| {
+                        rusqlite::Error::FromSqlConversionFailure(
+                            2,
+                            rusqlite::types::Type::Text,
+                            format!("unknown change kind {k}").into(),
+                        )
+                    })?
+                },
                 content_id: r.get(3)?,
                 collection_id: r.get(4)?,
             })

@@ -122,7 +122,7 @@ impl Store {
             )?;
             let id = tx.last_insert_rowid();
             set_items(tx, id, content)?;
-            changes::record(tx, "collection_changed", None, Some(id))?;
+            changes::record(tx, changes::ChangeKind::CollectionChanged, None, Some(id))?;
             load(tx, id)?.ok_or(Error::NotFound("collection"))
         })
     }
@@ -151,7 +151,7 @@ impl Store {
                 "UPDATE collections SET updated_at = ?2 WHERE id = ?1",
                 params![id, now()],
             )?;
-            changes::record(tx, "collection_changed", None, Some(id))?;
+            changes::record(tx, changes::ChangeKind::CollectionChanged, None, Some(id))?;
             load(tx, id)?.ok_or(Error::NotFound("collection"))
         })
     }
@@ -161,7 +161,7 @@ impl Store {
             if tx.execute("DELETE FROM collections WHERE id = ?1", [id])? != 1 {
                 return Err(Error::NotFound("collection"));
             }
-            changes::record(tx, "collection_deleted", None, Some(id))
+            changes::record(tx, changes::ChangeKind::CollectionDeleted, None, Some(id))
         })
     }
 }
@@ -195,11 +195,11 @@ mod tests {
         s.delete_collection(c.id).expect("delete");
         assert!(s.collection(c.id).expect("get").is_none());
         assert!(matches!(s.delete_collection(c.id), Err(Error::NotFound(_))));
-        let kinds: Vec<String> = s
+        let kinds: Vec<&str> = s
             .changes_since(0, 10)
             .expect("log")
             .into_iter()
-            .map(|c| c.kind)
+            .map(|c| c.kind.as_str())
             .collect();
         assert_eq!(
             kinds,

@@ -132,7 +132,12 @@ pub(crate) fn insert_tx(tx: &Transaction<'_>, f: &NewFile) -> Result<()> {
                     mtime: now(),
                 },
             )?;
-            changes::record(tx, "file_added", Some(&f.content_id), None)
+            changes::record(
+                tx,
+                changes::ChangeKind::FileAdded,
+                Some(&f.content_id),
+                None,
+            )
         }
     }
 }
@@ -184,7 +189,12 @@ impl Store {
                 "UPDATE metadata SET poster_file = NULL WHERE content_id = ?1",
                 [content_id.as_str()],
             )?;
-            changes::record(tx, "title_deleted", Some(content_id), None)?;
+            changes::record(
+                tx,
+                changes::ChangeKind::TitleDeleted,
+                Some(content_id),
+                None,
+            )?;
             let kind = crate::intents::IntentKind::TitleDelete {
                 content_id: content_id.clone(),
                 root: root.clone(),

@@ -129,7 +129,7 @@ impl Store {
             if n != 1 {
                 return Err(Error::NotFound("intent"));
             }
-            changes::record(tx, "file_moved", Some(content_id), None)?;
+            changes::record(tx, changes::ChangeKind::FileMoved, Some(content_id), None)?;
             Ok(Intent {
                 kind,
                 ..intent.clone()
@@ -159,7 +159,7 @@ impl Store {
                                 "DELETE FROM content_files WHERE file_id = ?1",
                                 [old.file_id.as_str()],
                             )?;
-                            changes::record(tx, "file_removed", Some(&old.content_id), None)?;
+                            changes::record(tx, changes::ChangeKind::FileRemoved, Some(&old.content_id), None)?;
                             if old.path != file.path {
                                 crate::library_files::delete_path_tx(tx, &file.root, &old.path)?;
                                 done.obsolete_paths.push(old.path);
@@ -206,10 +206,10 @@ impl Store {
                             },
                         )?;
                         if let Ok(old_id) = ContentId::parse(&old_id) {
-                            changes::record(tx, "file_removed", Some(&old_id), None)?;
+                            changes::record(tx, changes::ChangeKind::FileRemoved, Some(&old_id), None)?;
                         }
                     }
-                    changes::record(tx, "file_added", Some(content_id), None)?;
+                    changes::record(tx, changes::ChangeKind::FileAdded, Some(content_id), None)?;
                 }
                 IntentKind::TitleDelete { .. } | IntentKind::TitleMove { .. } => {}
             }
@@ -280,7 +280,7 @@ mod tests {
             size: 10,
             last_modified: 1,
             ext: "mkv".into(),
-            mode: "new".into(),
+            mode: crate::UploadMode::New,
             label: String::new(),
             root: String::new(),
         })
@@ -327,11 +327,11 @@ mod tests {
             Some(UploadState::Complete)
         );
         assert_eq!(s.files_of(&cid).expect("files").len(), 1);
-        let kinds: Vec<String> = s
+        let kinds: Vec<&str> = s
             .changes_since(0, 9)
             .expect("log")
             .into_iter()
-            .map(|c| c.kind)
+            .map(|c| c.kind.as_str())
             .collect();
         assert_eq!(kinds, ["file_added"]);
     }

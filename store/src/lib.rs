@@ -1,6 +1,7 @@
 //! The one place that runs SQL: the schema and its migrations, the queries, and the domain types
 //! (`ContentId`, `FileId`, `UploadId`) that every other crate passes around.
 
+pub mod builtin;
 mod catalog;
 mod changes;
 mod collections;
@@ -17,11 +18,12 @@ mod metadata;
 mod render_index;
 mod schema;
 mod sessions;
+pub mod text;
 mod uploads;
 mod users;
 
 pub use catalog::{Category, Title};
-pub use changes::Change;
+pub use changes::{Change, ChangeKind};
 pub use collections::{Collection, CollectionKind, CollectionPatch};
 pub use db::Store;
 pub use error::{Error, Result};
@@ -34,7 +36,7 @@ pub use library_files::{LibraryFile, NewLibraryFile};
 pub use metadata::{Duration, Metadata, MetadataRecord, Rating, URL_FIELDS, is_web_url};
 pub use render_index::{CARD_BUCKETS, CardRow, IndexTx, ListRow, RenderIndex, card_bucket};
 pub use sessions::{Origin, Session, SessionInfo, TokenInfo};
-pub use uploads::{NewUpload, Upload, UploadState};
+pub use uploads::{NewUpload, Upload, UploadMode, UploadState};
 pub use users::{Grants, Invitation, Permission, Role, User, UserListing, UserPatch};
 
 /// Seconds since the Unix epoch, the one clock the store records.

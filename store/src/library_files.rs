@@ -109,7 +109,12 @@ impl Store {
                     params![f.content_id.as_str(), f.path],
                 )?;
             }
-            changes::record(tx, "file_added", Some(&f.content_id), None)
+            changes::record(
+                tx,
+                changes::ChangeKind::FileAdded,
+                Some(&f.content_id),
+                None,
+            )
         })
     }
 
@@ -124,7 +129,7 @@ impl Store {
                     params![f.content_id.as_str(), f.path],
                 )?;
             }
-            changes::record(tx, "file_removed", Some(&f.content_id), None)
+            changes::record(tx, changes::ChangeKind::FileRemoved, Some(&f.content_id), None)
         })
     }
 

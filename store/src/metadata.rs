@@ -231,7 +231,7 @@ impl Store {
                 "UPDATE metadata SET poster_file = ?2 WHERE content_id = ?1",
                 params![id.as_str(), path],
             )?;
-            changes::record(tx, "metadata_changed", Some(id), None)
+            changes::record(tx, changes::ChangeKind::MetadataChanged, Some(id), None)
         })
     }
 
@@ -407,7 +407,7 @@ pub(crate) fn save_tx(tx: &rusqlite::Transaction<'_>, m: &Metadata, fetched_at: 
             now(),
         ],
     )?;
-    changes::record(tx, "metadata_changed", Some(&m.id), None)
+    changes::record(tx, changes::ChangeKind::MetadataChanged, Some(&m.id), None)
 }
 
 #[cfg(test)]

@@ -34,6 +34,33 @@ impl UploadState {
     }
 }
 
+/// What an upload does to its title when it is filed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UploadMode {
+    /// The title's first file.
+    New,
+    /// Takes the place of the title's files.
+    Replace,
+    /// Another version beside them, under a label.
+    Version,
+}
+
+impl UploadMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UploadMode::New => "new",
+            UploadMode::Replace => "replace",
+            UploadMode::Version => "version",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        [UploadMode::New, UploadMode::Replace, UploadMode::Version]
+            .into_iter()
+            .find(|m| m.as_str() == s)
+    }
+}
+
 /// What `init` records.
 #[derive(Debug, Clone)]
 pub struct NewUpload {
@@ -45,8 +72,7 @@ pub struct NewUpload {
     pub size: u64,
     pub last_modified: i64,
     pub ext: String,
-    /// `new`, `replace` or `version`.
-    pub mode: String,
+    pub mode: UploadMode,
     pub label: String,
     /// The library root it is staged on, and will be filed on.
     pub root: String,
@@ -62,7 +88,7 @@ pub struct Upload {
     pub size: u64,
     pub last_modified: i64,
     pub ext: String,
-    pub mode: String,
+    pub mode: UploadMode,
     pub label: String,
     pub state: UploadState,
     pub created_at: i64,
@@ -88,7 +114,7 @@ fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Upload> {
         size: r.get(5)?,
         last_modified: r.get(6)?,
         ext: r.get(7)?,
-        mode: r.get(8)?,
+        mode: UploadMode::parse(&r.get::<_, String>(8)?).unwrap_or(UploadMode::New),
         label: r.get(9)?,
         state: UploadState::parse(&r.get::<_, String>(10)?),
         created_at: r.get(11)?,
@@ -112,7 +138,7 @@ impl Store {
                 u.size,
                 u.last_modified,
                 u.ext,
-                u.mode,
+                u.mode.as_str(),
                 u.label,
                 now(),
                 u.root

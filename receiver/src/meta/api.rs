@@ -3,7 +3,6 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use store::{ContentId, Metadata, MetadataRecord};
@@ -11,7 +10,7 @@ use store::{ContentId, Metadata, MetadataRecord};
 use super::filename;
 use super::service::MetaError;
 use crate::auth::Auth;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Code};
 use crate::extract::{JsonBody, Params, parse_content_id};
 use crate::state::Shared;
 
@@ -19,14 +18,10 @@ impl From<MetaError> for ApiError {
     fn from(e: MetaError) -> Self {
         match e {
             MetaError::NoSuchTitle(id) => {
-                ApiError::not_found("no_such_title", format!("IMDb has no title {id}"))
+                ApiError::new(Code::NoSuchTitle, format!("IMDb has no title {id}"))
             }
             MetaError::Store(e) => e.into(),
-            other => ApiError::new(
-                StatusCode::BAD_GATEWAY,
-                "metadata_unavailable",
-                other.to_string(),
-            ),
+            other => ApiError::new(Code::MetadataUnavailable, other.to_string()),
         }
     }
 }
@@ -81,10 +76,10 @@ pub async fn refresh(
 
 /// `GET /api/metadata/search?q=`.
 pub async fn search(State(st): State<Shared>, _auth: Auth, p: Params) -> ApiResult<Json<Value>> {
-    let q = p.require(&["q"], "invalid_query")?.trim().to_owned();
+    let q = p.require(&["q"], Code::InvalidQuery)?.trim().to_owned();
     if q.chars().count() > 200 {
-        return Err(ApiError::bad_request(
-            "invalid_query",
+        return Err(ApiError::new(
+            Code::InvalidQuery,
             "a search has at most 200 characters",
         ));
     }
@@ -99,8 +94,8 @@ pub struct Names {
 
 fn check_names(n: &Names) -> ApiResult<()> {
     if n.names.len() > 1000 || n.names.iter().any(|s| s.len() > 4096) {
-        return Err(ApiError::bad_request(
-            "too_many_names",
+        return Err(ApiError::new(
+            Code::TooManyNames,
             "at most 1,000 names of at most 4 KiB each",
         ));
     }
@@ -122,8 +117,8 @@ pub async fn guess(
 ) -> ApiResult<Json<Value>> {
     check_names(&n)?;
     if n.names.len() > 100 {
-        return Err(ApiError::bad_request(
-            "too_many_names",
+        return Err(ApiError::new(
+            Code::TooManyNames,
             "guess at most 100 names at once",
         ));
     }
@@ -179,14 +174,11 @@ pub async fn put_own(
 ) -> ApiResult<Json<Value>> {
     let id = parse_content_id(&id)?;
     if body.is_empty() {
-        return Err(ApiError::bad_request(
-            "invalid_field",
-            "name at least one field",
-        ));
+        return Err(ApiError::new(Code::InvalidField, "name at least one field"));
     }
     if let Some(bad) = body.keys().find(|k| !EDITABLE.contains(&k.as_str())) {
-        return Err(ApiError::bad_request(
-            "invalid_field",
+        return Err(ApiError::new(
+            Code::InvalidField,
             format!("{bad:?} is not a metadata field one can set"),
         ));
     }
@@ -194,8 +186,8 @@ pub async fn put_own(
         body.get(**k)
             .is_some_and(|v| !v.is_null() && !v.as_str().is_some_and(store::is_web_url))
     }) {
-        return Err(ApiError::bad_request(
-            "invalid_value",
+        return Err(ApiError::new(
+            Code::InvalidValue,
             format!("{bad} must be an http or https address"),
         ));
     }
@@ -207,7 +199,10 @@ pub async fn put_own(
         probe[k] = v.clone();
     }
     serde_json::from_value::<Metadata>(probe).map_err(|e| {
-        ApiError::bad_request("invalid_value", format!("a value has the wrong type: {e}"))
+        ApiError::new(
+            Code::InvalidValue,
+            format!("a value has the wrong type: {e}"),
+        )
     })?;
     let (uid, i) = (auth.user.id, id.clone());
     let own = st

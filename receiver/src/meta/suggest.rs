@@ -65,7 +65,7 @@ pub fn query_for(p: &Parsed) -> String {
 
 /// Lowercase words without punctuation or accents (the catalogue search's folding).
 pub fn fold(s: &str) -> Vec<String> {
-    renderer::fold::fold(s)
+    store::text::fold(s)
         .split_whitespace()
         .map(str::to_owned)
         .collect()

@@ -275,7 +275,7 @@ fn collections_as_the_notes_give_them() {
         names.contains(&"Star Wars") && names.contains(&"The Lord of the Rings"),
         "the built-in collections are there: {names:?}"
     );
-    assert_eq!(names.len(), renderer::BUILTIN_COLLECTIONS.len() + 1);
+    assert_eq!(names.len(), store::builtin::BUILTIN_COLLECTIONS.len() + 1);
     assert_eq!(api.delete(&path).status, 204);
     assert_error(&api.get(&path), 404, "not_found");
     assert_error(&api.delete(&path), 404, "not_found");

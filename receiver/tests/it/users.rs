@@ -251,7 +251,7 @@ fn members_change_their_own_password_and_keep_their_session() {
             &json!({"current_password": current, "new_password": "omar's new password"}),
         )
     };
-    assert_error(&change("wrong password"), 403, "bad_credentials");
+    assert_error(&change("wrong password"), 403, "wrong_password");
     assert_eq!(change("member password").status, 204);
     assert_eq!(
         member.get("/api/auth/check").status,

@@ -1,7 +1,7 @@
 //! The collections a new library starts with: well-known franchises and sequels, by IMDb id.
 //! They are ordinary collections afterwards, editable through the collections API.
 
-use store::CollectionKind::{self, Franchise, Sequel};
+use crate::CollectionKind::{self, Franchise, Sequel};
 
 pub const BUILTIN_COLLECTIONS: &[(&str, CollectionKind, &[&str])] = &[
     (

@@ -1,0 +1,69 @@
+//! Text folding, the one rule every part of Open OTT compares text by (search, title
+//! matching, sorting): lowercase, accents folded, punctuation a space, apostrophes dropped.
+//! "Spider-Man" is `spider man`, "Léon" is `leon`, "Ocean's" is `oceans`. `assets/search.js`
+//! folds queries by the same rules; the renderer's search tests run both over the same strings.
+
+/// Accented letters and what they fold to (the same table is in `assets/search.js`).
+pub const ACCENTS: &[(char, &str)] = &[
+    ('à', "a"),
+    ('á', "a"),
+    ('â', "a"),
+    ('ã', "a"),
+    ('ä', "a"),
+    ('å', "a"),
+    ('æ', "ae"),
+    ('ç', "c"),
+    ('è', "e"),
+    ('é', "e"),
+    ('ê', "e"),
+    ('ë', "e"),
+    ('ì', "i"),
+    ('í', "i"),
+    ('î', "i"),
+    ('ï', "i"),
+    ('ñ', "n"),
+    ('ò', "o"),
+    ('ó', "o"),
+    ('ô', "o"),
+    ('õ', "o"),
+    ('ö', "o"),
+    ('ø', "o"),
+    ('œ', "oe"),
+    ('ù', "u"),
+    ('ú', "u"),
+    ('û', "u"),
+    ('ü', "u"),
+    ('ý', "y"),
+    ('ÿ', "y"),
+    ('ß', "ss"),
+    ('ł', "l"),
+    ('ś', "s"),
+    ('š', "s"),
+    ('ž', "z"),
+    ('ź', "z"),
+    ('ż', "z"),
+    ('č', "c"),
+    ('ć', "c"),
+    ('ř', "r"),
+    ('ğ', "g"),
+    ('ı', "i"),
+    ('ş', "s"),
+];
+
+/// Lowercase, accents folded, every other non-alphanumeric character a space, apostrophes
+/// dropped ("Ocean's" is `oceans`).
+pub fn fold(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars().flat_map(char::to_lowercase) {
+        if let Some((_, to)) = ACCENTS.iter().find(|(from, _)| *from == c) {
+            out.push_str(to);
+        } else if c.is_alphanumeric() {
+            out.push(c);
+        } else if c == '\'' || c == '’' {
+            // dropped
+        } else {
+            out.push(' ');
+        }
+    }
+    out
+}

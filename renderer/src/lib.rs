@@ -4,6 +4,7 @@
 //! `oott-render` (or `make rebuild`) renders everything from scratch.
 
 pub mod fold;
+mod key;
 mod model;
 mod pages;
 mod site;

@@ -5,6 +5,7 @@
 use store::{CardRow, Title};
 
 use crate::fold::{az_bucket, slug, sort_title, tokens};
+use crate::key::ListKey;
 
 /// Search fields, in the postings' low bits.
 pub const FIELD_TITLE: i64 = 0;
@@ -62,16 +63,25 @@ pub fn memberships(t: &Title) -> Vec<Membership> {
     let mut add = |key: String, label: String| out.push(Membership { key, label });
     for g in &m.genres {
         let s = slug(g);
-        add(format!("genre/{s}"), g.clone());
-        add(format!("genre/{s}/{year}"), format!("{g} · {year}"));
+        add(ListKey::Genre(s.clone()).to_string(), g.clone());
+        add(
+            ListKey::GenreYear(s, year.clone()).to_string(),
+            format!("{g} · {year}"),
+        );
     }
     if let Some(y) = m.year {
         let d = decade(y);
-        add(format!("decade/{d}"), d.clone());
-        add(format!("decade/{d}/{y}"), y.to_string());
+        add(ListKey::Decade(d.clone()).to_string(), d.clone());
+        add(
+            ListKey::DecadeYear(d, y.to_string()).to_string(),
+            y.to_string(),
+        );
     }
     let bucket = az_bucket(&sort_title(&m.title));
-    add(format!("az/{bucket}"), bucket.to_uppercase());
+    add(
+        ListKey::Az(bucket.clone()).to_string(),
+        bucket.to_uppercase(),
+    );
     out
 }
 
@@ -81,7 +91,10 @@ pub fn related(t: &Title) -> Vec<(String, String, i64)> {
     m.suggestions
         .iter()
         .enumerate()
-        .map(|(i, s)| (format!("related/{}", m.id), s.clone(), i as i64))
+        .map(|(i, s)| {
+            let key = ListKey::Related(m.id.to_string()).to_string();
+            (key, s.clone(), i as i64)
+        })
         .collect()
 }
 

@@ -10,6 +10,7 @@ use tinytemplate::TinyTemplate;
 
 use crate::Error;
 use crate::fold::{SPLIT_AT, is_number, slug};
+use crate::key::ListKey;
 use crate::model::{decade, doc_shards};
 use crate::target::{STATIC_PAGES, Target, row_file};
 
@@ -158,7 +159,7 @@ impl Pages {
         let Some(list) = c.idx.list(key)? else {
             return Ok(None);
         };
-        let kind = key.split('/').next().unwrap_or("");
+        let kind = ListKey::parse(key).map_or("", |k| k.kind());
         let (shown, sections, count) = if matches!(kind, "genre" | "decade") {
             let mut buckets = c.idx.lists(&format!("{key}/"))?;
             buckets.sort_by(|a, b| b.key.cmp(&a.key));
@@ -252,18 +253,17 @@ impl Pages {
             }
         };
         let m = &t.record.metadata;
-        let related_ids = c.idx.members(&format!("related/{id}"))?;
+        let related_ids = c
+            .idx
+            .members(&ListKey::Related(id.to_owned()).to_string())?;
         let related = cards(&c.idx.cards(&related_ids)?);
         let mut collections = Vec::new();
-        for key in c
-            .idx
-            .keys_of(id)?
-            .into_iter()
-            .filter(|k| k.starts_with("collection/"))
-        {
+        for key in c.idx.keys_of(id)?.into_iter() {
+            let Some(ListKey::Collection(cid)) = ListKey::parse(&key) else {
+                continue;
+            };
             if let Some(l) = c.idx.list(&key)? {
-                collections
-                    .push(json!({"id": key.trim_start_matches("collection/"), "name": l.label}));
+                collections.push(json!({"id": cid.to_string(), "name": l.label}));
             }
         }
         let versions: Vec<Value> = t
@@ -462,7 +462,7 @@ fn row(name: &str, c: &Ctx<'_, '_>) -> Result<Option<Row>, Error> {
             let Some(list) = c.idx.list(key)? else {
                 return Ok(None);
             };
-            let own_order = key.starts_with("collection/") || key.starts_with("category/");
+            let own_order = ListKey::parse(key).is_some_and(|k| k.own_order());
             (
                 list.label,
                 Some(format!("/{key}/")),

@@ -8,6 +8,7 @@ use std::path::Path;
 
 use store::{ContentId, IndexTx, RenderIndex, Store, Title};
 
+use crate::key::ListKey;
 use crate::model::{card, doc_shards, memberships, related, search_tokens};
 use crate::pages::{Ctx, Pages};
 use crate::target::{INDEXES, STATIC_PAGES, Target, always, for_key, shards_of};
@@ -117,7 +118,7 @@ fn full_with(store: &Store, out: &Path, idx: &mut RenderIndex) -> Result<Report,
     }
     tx.index_after_bulk()?;
     for cat in store.categories()? {
-        let key = format!("category/{}", cat.slug);
+        let key = ListKey::Category(cat.slug.clone()).to_string();
         for (i, id) in cat.content.iter().enumerate() {
             tx.add_member(&key, &cat.name, id.as_str(), &key, 0, i as i64)?;
         }
@@ -235,7 +236,7 @@ fn reindex_collection(
     id: i64,
     affected: Option<&mut BTreeSet<Target>>,
 ) -> Result<(), Error> {
-    let key = format!("collection/{id}");
+    let key = ListKey::Collection(id).to_string();
     let old = tx.members(&key)?;
     tx.drop_owned(&key)?;
     let mut new = Vec::new();
@@ -283,7 +284,7 @@ fn write_targets(
     if !new_movies.is_empty() {
         for t in &ordered {
             if let Target::Movie(id) = t {
-                let related = tx.members(&format!("related/{id}"))?;
+                let related = tx.members(&ListKey::Related(id.to_string()).to_string())?;
                 linked_new.extend(
                     related
                         .into_iter()

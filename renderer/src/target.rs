@@ -2,6 +2,8 @@
 //! (leaves before the lists that link to them, the home page last), and which files a list's
 //! change reaches.
 
+use crate::key::ListKey;
+
 /// One output file.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Target {
@@ -70,37 +72,37 @@ pub fn row_file(name: &str) -> String {
 
 /// The files a change to list `key` can change.
 pub fn for_key(key: &str) -> Vec<Target> {
-    let parts: Vec<&str> = key.split('/').collect();
-    match (parts.first().copied(), parts.len()) {
-        (Some(kind @ ("genre" | "decade")), 2) => vec![
+    let Some(parsed) = ListKey::parse(key) else {
+        return vec![];
+    };
+    match &parsed {
+        ListKey::Genre(_) | ListKey::Decade(_) => vec![
             Target::ListPage(key.to_owned()),
             Target::Row(key.to_owned()),
-            Target::Index(if kind == "genre" { "genre" } else { "decade" }),
+            Target::Index(parsed.kind()),
             Target::RowsIndex,
             Target::Home,
         ],
-        (Some("genre" | "decade"), 3) => {
-            vec![
-                Target::Bucket(key.to_owned()),
-                Target::ListPage(parts[..2].join("/")),
-            ]
+        ListKey::GenreYear(..) | ListKey::DecadeYear(..) => {
+            let mut v = vec![Target::Bucket(key.to_owned())];
+            v.extend(parsed.parent().map(|p| Target::ListPage(p.to_string())));
+            v
         }
-        (Some("az"), 2) => vec![Target::Bucket(key.to_owned()), Target::Index("az")],
-        (Some("collection"), 2) => vec![
+        ListKey::Az(_) => vec![Target::Bucket(key.to_owned()), Target::Index("az")],
+        ListKey::Collection(_) => vec![
             Target::ListPage(key.to_owned()),
             Target::Row(key.to_owned()),
             Target::Index("collection"),
             Target::RowsIndex,
             Target::Home,
         ],
-        (Some("category"), 2) => vec![
+        ListKey::Category(_) => vec![
             Target::ListPage(key.to_owned()),
             Target::Row(key.to_owned()),
             Target::RowsIndex,
             Target::Home,
         ],
-        (Some("related"), 2) => vec![Target::Movie(parts[1].to_owned())],
-        _ => vec![],
+        ListKey::Related(id) => vec![Target::Movie(id.clone())],
     }
 }
 

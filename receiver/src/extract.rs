@@ -103,3 +103,28 @@ impl Params {
 pub fn parse_content_id(v: &str) -> ApiResult<ContentId> {
     ContentId::parse(v).map_err(|e| ApiError::new(Code::InvalidContentId, e.to_string()))
 }
+
+/// Checks a version label: 1 to 32 of `a-z 0-9 - _`.
+pub fn check_label(label: &str) -> ApiResult<String> {
+    let label = label.trim().to_ascii_lowercase();
+    if store::layout::is_label(&label) {
+        Ok(label)
+    } else {
+        Err(ApiError::new(
+            Code::InvalidLabel,
+            "a version label has 1 to 32 of a-z, 0-9, - and _",
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels() {
+        assert_eq!(check_label(" 4K ").ok().as_deref(), Some("4k"));
+        assert!(check_label("../x").is_err());
+        assert!(check_label("").is_err());
+    }
+}

@@ -2,34 +2,21 @@
 //! answers the library, collection, monitor and auth APIs. It is the only writer of the database
 //! and the library.
 
-mod account;
 pub mod auth;
-pub mod check;
-mod chunk;
-mod client;
-mod collection;
 pub use store::config;
 mod disk;
 pub mod error;
 mod extract;
-mod finish;
-mod library;
-mod limiter;
-mod listen;
+pub mod library;
 pub mod meta;
 mod monitor;
-mod moving;
-mod names;
-pub mod nginx;
-mod passwords;
 pub mod serve;
-mod slots;
 mod space;
-mod staging;
 pub mod state;
-mod subtitles;
 mod upload;
-mod users;
+
+pub use library::check;
+pub use serve::nginx;
 
 use std::future::Future;
 
@@ -47,64 +34,73 @@ pub fn app(st: Shared) -> Router {
     let site = ServeDir::new(st.config.site_dir());
     let upload = get(upload::get).head(upload::head).post(upload::post);
     Router::new()
-        .route("/api/auth/setup", get(auth::setup_status).post(auth::setup))
-        .route("/api/auth/login", post(auth::login))
-        .route("/api/auth/logout", post(auth::logout))
-        .route("/api/auth/check", get(auth::check))
-        .route("/api/auth/me", get(auth::me))
+        .route(
+            "/api/auth/setup",
+            get(auth::login::setup_status).post(auth::login::setup),
+        )
+        .route("/api/auth/login", post(auth::login::login))
+        .route("/api/auth/logout", post(auth::login::logout))
+        .route("/api/auth/check", get(auth::login::check))
+        .route("/api/auth/me", get(auth::login::me))
         .route(
             "/api/auth/tokens",
-            get(account::tokens).post(auth::create_token),
+            get(auth::account::tokens).post(auth::login::create_token),
         )
         .route(
             "/api/auth/tokens/{id}",
-            axum::routing::delete(account::revoke_token),
+            axum::routing::delete(auth::account::revoke_token),
         )
-        .route("/api/auth/sessions", get(account::sessions))
+        .route("/api/auth/sessions", get(auth::account::sessions))
         .route(
             "/api/auth/sessions/{id}",
-            axum::routing::delete(account::revoke_session),
+            axum::routing::delete(auth::account::revoke_session),
         )
         .route(
             "/api/auth/invitation",
-            get(users::invitation).post(users::accept),
+            get(auth::users::invitation).post(auth::users::accept),
         )
-        .route("/api/users", get(users::list).post(users::create))
+        .route(
+            "/api/users",
+            get(auth::users::list).post(auth::users::create),
+        )
         .route(
             "/api/users/invitations",
-            get(users::invitations).post(users::invite),
+            get(auth::users::invitations).post(auth::users::invite),
         )
         .route(
             "/api/users/invitations/{id}",
-            axum::routing::delete(users::withdraw),
+            axum::routing::delete(auth::users::withdraw),
         )
         .route(
             "/api/users/{id}",
-            axum::routing::patch(users::update).delete(users::delete),
+            axum::routing::patch(auth::users::update).delete(auth::users::delete),
         )
         .route(
             "/api/users/me/password",
-            axum::routing::put(account::change_password),
+            axum::routing::put(auth::account::change_password),
         )
         .route(
             "/api/users/me/settings",
-            get(account::get_settings).put(account::put_settings),
+            get(auth::account::get_settings).put(auth::account::put_settings),
         )
         .route("/api/library/upload/", upload.clone())
         .route("/api/library/upload", upload)
-        .route("/api/library/upload/info", post(upload::info_list))
+        .route("/api/library/upload/info", post(upload::info::info_list))
         .route("/api/library/movies/", get(library::list))
         .route("/api/library/movies", get(library::list))
         .route(
             "/api/library/movies/{id}",
             get(library::get).patch(library::refile),
         )
-        .route("/api/library/movies/{id}/move", post(moving::move_title))
+        .route(
+            "/api/library/movies/{id}/move",
+            post(library::moving::move_title),
+        )
         .route(
             "/api/library/movies/{id}/subtitles/{lang}",
-            axum::routing::put(subtitles::put).layer(axum::extract::DefaultBodyLimit::max(
-                subtitles::MAX_BYTES + 1,
-            )),
+            axum::routing::put(library::subtitles::put).layer(
+                axum::extract::DefaultBodyLimit::max(library::subtitles::MAX_BYTES + 1),
+            ),
         )
         .route(
             "/api/library/delete/",
@@ -116,18 +112,18 @@ pub fn app(st: Shared) -> Router {
         )
         .route(
             "/api/library/collection/",
-            get(collection::list).post(collection::create),
+            get(library::collection::list).post(library::collection::create),
         )
         .route(
             "/api/library/collection",
-            get(collection::list).post(collection::create),
+            get(library::collection::list).post(library::collection::create),
         )
         .route(
             "/api/library/collection/{id}",
-            get(collection::get)
-                .put(collection::put)
-                .patch(collection::patch)
-                .delete(collection::delete),
+            get(library::collection::get)
+                .put(library::collection::put)
+                .patch(library::collection::patch)
+                .delete(library::collection::delete),
         )
         .route("/api/monitor", get(monitor::monitor))
         .route("/api/metadata/search", get(meta::api::search))
@@ -161,7 +157,7 @@ pub async fn prepare(st: &Shared) -> anyhow::Result<()> {
         prepare_root(&root)?;
     }
     let (roots, store) = (c.roots(), st.store.clone());
-    let n = tokio::task::spawn_blocking(move || finish::recover(&roots, &store)).await??;
+    let n = tokio::task::spawn_blocking(move || library::filing::recover(&roots, &store)).await??;
     let seeded = st
         .db(|s| s.seed_collections(store::builtin::BUILTIN_COLLECTIONS))
         .await
@@ -227,11 +223,11 @@ pub async fn run(
     let sweeper = tokio::spawn(sweep_forever(st.clone()));
     let fetcher = tokio::spawn(st.meta.clone().run_worker());
     let render = tokio::spawn(render_forever(st.clone()));
-    let limits = listen::Limits {
+    let limits = serve::listen::Limits {
         header_timeout: st.config.header_timeout,
         max_connections: st.config.max_connections as usize,
     };
-    let r = listen::serve(listener, app(st), limits, shutdown).await;
+    let r = serve::listen::serve(listener, app(st), limits, shutdown).await;
     sweeper.abort();
     fetcher.abort();
     render.abort();
@@ -241,10 +237,17 @@ pub async fn run(
 async fn sweep_forever(st: Shared) {
     loop {
         let (roots, store, expiry) = (st.config.roots(), st.store.clone(), st.config.upload_expiry);
-        match tokio::task::spawn_blocking(move || finish::sweep(&roots, &store, expiry)).await {
+        match tokio::task::spawn_blocking(move || upload::expiry::sweep(&roots, &store, expiry))
+            .await
+        {
             Ok(Ok(n)) if n > 0 => tracing::info!("swept {n} expired or orphaned uploads"),
             Ok(Err(e)) => tracing::warn!("sweeping uploads: {e}"),
             _ => {}
+        }
+        let store = st.store.clone();
+        if let Ok(Err(e)) = tokio::task::spawn_blocking(move || auth::sweep_sessions(&store)).await
+        {
+            tracing::warn!("sweeping sessions: {e}");
         }
         tokio::time::sleep(st.config.sweep_interval).await;
     }

@@ -8,7 +8,6 @@ use store::{UploadId, UploadState};
 
 use crate::disk;
 use crate::error::{ApiError, ApiResult, Code};
-use crate::staging;
 use crate::state::Shared;
 
 /// One root's figures.
@@ -85,7 +84,8 @@ impl Space {
             let mut pending = Vec::new();
             for u in uploads.iter().filter(|u| u.root == root.name) {
                 debug_assert_eq!(u.state, UploadState::Active);
-                let held = staging::held(&root.path, &u.upload_id)?.unwrap_or(0);
+                let part = root.path.join(store::layout::upload_part(&u.upload_id));
+                let held = disk::file_len(&part)?.unwrap_or(0);
                 pending.push((u.upload_id.clone(), u.size, held));
             }
             let pending_bytes = pending.iter().fold(0u64, |a, (_, size, held)| {

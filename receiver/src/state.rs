@@ -5,12 +5,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use store::Store;
 
+use crate::auth::limiter::LoginLimiter;
+use crate::auth::passwords::Passwords;
 use crate::config::Config;
 use crate::error::ApiResult;
-use crate::limiter::LoginLimiter;
 use crate::meta::service::MetaService;
-use crate::passwords::Passwords;
-use crate::slots::Slots;
+use crate::upload::slots::Slots;
 
 pub type Shared = Arc<AppState>;
 
@@ -48,7 +48,7 @@ impl AppState {
             config.login_attempts_per_address,
             config.login_window,
         );
-        let proxy_secret = crate::nginx::proxy_secret(&config).unwrap_or_else(|e| {
+        let proxy_secret = crate::serve::nginx::proxy_secret(&config).unwrap_or_else(|e| {
             tracing::warn!("the proxy secret: {e}; addresses forwarded by nginx are not believed");
             String::new()
         });

@@ -67,3 +67,25 @@ pub fn fold(s: &str) -> String {
     }
     out
 }
+
+/// A title to show until the metadata arrives: the name without extension and separators.
+pub fn placeholder_title(name: &str) -> String {
+    let stem = name.rsplit_once('.').map(|(s, _)| s).unwrap_or(name);
+    let t: String = stem
+        .chars()
+        .map(|c| if matches!(c, '.' | '_') { ' ' } else { c })
+        .collect();
+    let t = t.split_whitespace().collect::<Vec<_>>().join(" ");
+    if t.is_empty() { name.to_owned() } else { t }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders() {
+        assert_eq!(placeholder_title("The.Matrix_1999.mkv"), "The Matrix 1999");
+        assert_eq!(fold("Léon: The Professional"), "leon  the professional");
+    }
+}

@@ -101,7 +101,10 @@ fn is_junk(title: &str) -> bool {
 
 /// Lowercase words without punctuation or accents, for comparing titles.
 fn words(s: &str) -> String {
-    super::suggest::fold(s).join(" ")
+    store::text::fold(s)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Splits on `/` and `\`, except inside parentheses (`Title (unknown / 2014)` is one name).

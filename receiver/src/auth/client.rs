@@ -8,8 +8,8 @@ use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::header;
 use axum::http::request::Parts;
 
+use crate::auth::secret::constant_time_eq;
 use crate::error::ApiError;
-use crate::passwords::constant_time_eq;
 use crate::state::Shared;
 
 #[derive(Debug, Clone)]

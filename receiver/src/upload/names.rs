@@ -39,30 +39,6 @@ pub fn check_name(name: &str) -> ApiResult<String> {
     Ok(ext)
 }
 
-/// Checks a version label: 1 to 32 of `a-z 0-9 - _`.
-pub fn check_label(label: &str) -> ApiResult<String> {
-    let label = label.trim().to_ascii_lowercase();
-    if store::layout::is_label(&label) {
-        Ok(label)
-    } else {
-        Err(ApiError::new(
-            Code::InvalidLabel,
-            "a version label has 1 to 32 of a-z, 0-9, - and _",
-        ))
-    }
-}
-
-/// A title to show until the metadata arrives: the name without extension and separators.
-pub fn placeholder_title(name: &str) -> String {
-    let stem = name.rsplit_once('.').map(|(s, _)| s).unwrap_or(name);
-    let t: String = stem
-        .chars()
-        .map(|c| if matches!(c, '.' | '_') { ' ' } else { c })
-        .collect();
-    let t = t.split_whitespace().collect::<Vec<_>>().join(" ");
-    if t.is_empty() { name.to_owned() } else { t }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -92,13 +68,5 @@ mod tests {
             Some(Code::InvalidName)
         );
         assert_eq!(code("setup.exe"), Some(Code::UnsupportedType));
-    }
-
-    #[test]
-    fn labels_and_placeholders() {
-        assert_eq!(check_label(" 4K ").ok().as_deref(), Some("4k"));
-        assert!(check_label("../x").is_err());
-        assert!(check_label("").is_err());
-        assert_eq!(placeholder_title("The.Matrix_1999.mkv"), "The Matrix 1999");
     }
 }

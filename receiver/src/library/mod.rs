@@ -1,6 +1,12 @@
 //! The library API: listing titles, one title or file, deleting a title, filing a file under
 //! another title.
 
+pub mod check;
+pub mod collection;
+pub mod filing;
+pub mod moving;
+pub mod subtitles;
+
 use axum::Json;
 use axum::extract::{Path, State};
 use serde::Deserialize;
@@ -10,7 +16,7 @@ use store::FileId;
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult, Code};
 use crate::extract::{JsonBody, Params, parse_content_id};
-use crate::finish::move_file;
+use crate::library::filing::move_file;
 use crate::state::Shared;
 
 /// `GET /api/library/movies/?page=&per_page=`: cards only (id, title, year, poster, stars).
@@ -97,7 +103,7 @@ pub async fn refile(
             if l.is_empty() {
                 Ok(l)
             } else {
-                crate::names::check_label(&l)
+                crate::extract::check_label(&l)
             }
         })
         .transpose()?;
@@ -124,28 +130,10 @@ pub async fn delete(State(st): State<Shared>, auth: Auth, p: Params) -> ApiResul
     let (root, store) = (st.root_path(&root)?, st.store.clone());
     let (c3, n) = (cid.clone(), paths.len());
     tokio::task::spawn_blocking(move || {
-        remove_title(&root, &c3, &paths);
+        filing::remove_title(&root, &c3, &paths);
         store.drop_intent(intent)
     })
     .await??;
     tracing::info!(content = %cid, files = n, "deleted");
     Ok(Json(json!({"deleted": cid, "files": n})))
-}
-
-/// Removes a deleted title's files and its folder (posters, trailers and all). Run after the
-/// rows are gone, under the delete's intent, so a crash part-way is finished at start-up.
-pub fn remove_title(root: &std::path::Path, content_id: &store::ContentId, paths: &[String]) {
-    for p in paths {
-        if let Err(e) = crate::disk::remove_file_if_exists(&root.join(p)) {
-            tracing::warn!("deleting {p}: {e}");
-        }
-    }
-    // The title's folder goes too, with its side files.
-    let dir = root.join(content_id.as_str());
-    if let Err(e) = std::fs::remove_dir_all(&dir)
-        && e.kind() != std::io::ErrorKind::NotFound
-    {
-        tracing::warn!("deleting {}: {e}", dir.display());
-    }
-    let _ = crate::disk::sync_dir(root);
 }

@@ -20,9 +20,9 @@ use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult, Code, is_disk_full};
 use crate::extract::Params;
 use crate::space::Space;
-use crate::staging;
 use crate::state::Shared;
-use crate::upload::{load, offset_response, require_active};
+use crate::upload::common::{load, offset_response, require_active};
+use crate::upload::staging;
 
 /// How a chunk's body ended.
 enum Outcome {

@@ -50,11 +50,7 @@ pub fn create(root: &Path, u: &NewUpload) -> io::Result<()> {
 
 /// Bytes held: the part file's length, or `None` when the upload's files are gone.
 pub fn held(root: &Path, id: &UploadId) -> io::Result<Option<u64>> {
-    match fs::metadata(part(root, id)) {
-        Ok(m) => Ok(Some(m.len())),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(e),
-    }
+    crate::disk::file_len(&part(root, id))
 }
 
 /// Opens the part file for appending.
@@ -64,8 +60,5 @@ pub fn open_part(root: &Path, id: &UploadId) -> io::Result<File> {
 
 /// Removes an upload's directory; one already gone counts as removed.
 pub fn remove(root: &Path, id: &UploadId) -> io::Result<()> {
-    match fs::remove_dir_all(dir(root, id)) {
-        Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
-        _ => Ok(()),
-    }
+    crate::disk::remove_dir_if_exists(&dir(root, id))
 }

@@ -13,7 +13,7 @@ use tinytemplate::TinyTemplate;
 use crate::config::Config;
 use crate::serve::{PUBLIC_PAGES, SECURITY_HEADERS};
 
-const TEMPLATE: &str = include_str!("../../templates/nginx.conf");
+const TEMPLATE: &str = include_str!("../../../templates/nginx.conf");
 
 /// How long nginx keeps the receiver's yes to a session or token.
 pub const AUTH_CACHE_SECS: u64 = 3;

@@ -3,6 +3,7 @@
 //! hash allocated per request (19 MiB each) was never given back to the system, and 120
 //! concurrent requests took the receiver from 31 MiB to 3.7 GiB.
 
+use crate::auth::secret::constant_time_eq;
 use std::sync::Mutex;
 
 use argon2::password_hash::{PasswordHash, SaltString};
@@ -10,7 +11,7 @@ use argon2::{Algorithm, Argon2, Block, Params, Version};
 use base64::Engine;
 use tokio::sync::Semaphore;
 
-use crate::auth::fill_random;
+use crate::auth::secret::fill_random;
 use crate::error::{ApiError, ApiResult, Code};
 
 /// Hashes at once: one per core of a small home server.
@@ -163,10 +164,6 @@ impl From<argon2::Error> for ApiError {
     fn from(e: argon2::Error) -> Self {
         ApiError::internal(format!("password hashing: {e}"))
     }
-}
-
-pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 #[cfg(test)]

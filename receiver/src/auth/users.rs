@@ -10,10 +10,9 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use store::{Grants, Role, UserPatch};
 
-use crate::auth::{
-    Admin, check_password, check_username, hash_secret, random_token, start_session,
-};
-use crate::client::Client;
+use crate::auth::client::Client;
+use crate::auth::login::start_session;
+use crate::auth::{Admin, check_password, check_username, hash_secret, random_token};
 use crate::error::{ApiError, ApiResult, Code};
 use crate::extract::JsonBody;
 use crate::state::Shared;

@@ -2,6 +2,9 @@
 //! Range requests, no dot-paths (upload staging, temporary files), and nothing without a login
 //! but the login and setup pages and their assets.
 
+pub mod listen;
+pub mod nginx;
+
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;

@@ -25,7 +25,10 @@ OOTT_* environment variables, then flags. See oott.example.toml for every key.";
 fn main() -> anyhow::Result<()> {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
     if args.iter().any(|a| a == "--help" || a == "-h") {
-        println!("{HELP}");
+        println!("{HELP}\n\nSettings (flag, environment variable):");
+        for (_, flag, var) in Config::settings() {
+            println!("  {flag:<30} {var}");
+        }
         return Ok(());
     }
     let print_nginx = args.first().is_some_and(|a| a == "nginx-config");

@@ -17,7 +17,10 @@ Without flags it renders the changes since the last render into the site directo
 fn main() -> anyhow::Result<()> {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
     if args.iter().any(|a| a == "--help" || a == "-h") {
-        println!("{HELP}");
+        println!("{HELP}\n\nSettings (flag, environment variable):");
+        for (_, flag, var) in Config::settings() {
+            println!("  {flag:<30} {var}");
+        }
         return Ok(());
     }
     let full_flag = take_flag(&mut args, "--full");

@@ -157,64 +157,124 @@ pub enum ConfigError {
     Toml(#[from] toml::de::Error),
     #[error("{name}: {message}")]
     Value { name: String, message: String },
-    #[error("unknown flag {0} (see --help)")]
-    UnknownFlag(String),
+    #[error("{0}")]
+    Flags(String),
 }
 
-/// The `OOTT_*` environment variables and the TOML key each one sets.
-const ENV_KEYS: &[(&str, &str)] = &[
-    ("OOTT_HOST", "host"),
-    ("OOTT_PORT", "port"),
-    ("OOTT_MEDIA_ROOT", "media_root"),
-    ("OOTT_MEDIA_ROOTS", "media_roots"),
-    ("OOTT_DATA_DIR", "data_dir"),
-    ("OOTT_SITE_DIR", "site_dir"),
-    ("OOTT_DISK_RESERVE", "disk_reserve"),
-    ("OOTT_LIBRARY_QUOTA", "library_quota"),
-    ("OOTT_UPLOAD_EXPIRY", "upload_expiry"),
-    ("OOTT_MAX_CHUNK_SIZE", "max_chunk_size"),
-    ("OOTT_CHUNK_SIZE_HINT", "chunk_size_hint"),
-    ("OOTT_BODY_TIMEOUT", "body_timeout"),
-    ("OOTT_SESSION_TTL", "session_ttl"),
-    ("OOTT_SWEEP_INTERVAL", "sweep_interval"),
-    ("OOTT_IMDB_URL", "imdb_url"),
-    ("OOTT_IMDB_SUGGEST_URL", "imdb_suggest_url"),
-    ("OOTT_WIKIDATA_URL", "wikidata_url"),
-    ("OOTT_METADATA_MAX_AGE", "metadata_max_age"),
-    ("OOTT_METADATA_RETRY", "metadata_retry"),
-    ("OOTT_FETCH_TIMEOUT", "fetch_timeout"),
-    ("OOTT_FETCH_GAP_MS", "fetch_gap_ms"),
-    ("OOTT_FETCH_RETRIES", "fetch_retries"),
-    (
-        "OOTT_LOGIN_ATTEMPTS_PER_ACCOUNT",
-        "login_attempts_per_account",
-    ),
-    (
-        "OOTT_LOGIN_ATTEMPTS_PER_ADDRESS",
-        "login_attempts_per_address",
-    ),
-    ("OOTT_LOGIN_WINDOW", "login_window"),
-    ("OOTT_INVITATION_TTL", "invitation_ttl"),
-    ("OOTT_NGINX", "nginx"),
-    ("OOTT_NGINX_PORT", "nginx_port"),
-    ("OOTT_NGINX_TLS_PORT", "nginx_tls_port"),
-    ("OOTT_TLS_CERT", "tls_cert"),
-    ("OOTT_TLS_KEY", "tls_key"),
-    ("OOTT_HEADER_TIMEOUT", "header_timeout"),
-    ("OOTT_MAX_CONNECTIONS", "max_connections"),
-    ("OOTT_MEDIA_HOSTS", "media_hosts"),
-];
-
-/// Flags that set a key, as `--flag VALUE`.
-const FLAG_KEYS: &[(&str, &str)] = &[
-    ("--host", "host"),
-    ("--port", "port"),
-    ("--media-root", "media_root"),
-    ("--data-dir", "data_dir"),
-    ("--site-dir", "site_dir"),
-    ("--nginx", "nginx"),
-    ("--nginx-port", "nginx_port"),
-];
+/// The settings as flags and `OOTT_*` variables, declared once here: each names its TOML key
+/// (the field), its flag (`--media-root`) and its variable (`OOTT_MEDIA_ROOT`). What is given
+/// is laid over the TOML file as the same key, so every value is read by the one `Config`.
+#[derive(Debug, Default, clap::Parser, serde::Serialize)]
+#[command(name = "oott", args_override_self = true, disable_help_flag = true)]
+struct Overrides {
+    /// The TOML file with the settings.
+    #[arg(long, env = "OOTT_CONFIG")]
+    #[serde(skip)]
+    config: Option<PathBuf>,
+    #[arg(long, env = "OOTT_HOST")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    host: Option<String>,
+    #[arg(long, env = "OOTT_PORT")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    port: Option<u16>,
+    #[arg(long, env = "OOTT_MEDIA_ROOT")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    media_root: Option<PathBuf>,
+    /// Several disks, `:` between them.
+    #[arg(long, env = "OOTT_MEDIA_ROOTS")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    media_roots: Option<String>,
+    #[arg(long, env = "OOTT_DATA_DIR")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    data_dir: Option<PathBuf>,
+    #[arg(long, env = "OOTT_SITE_DIR")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    site_dir: Option<PathBuf>,
+    #[arg(long, env = "OOTT_DISK_RESERVE")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    disk_reserve: Option<String>,
+    #[arg(long, env = "OOTT_LIBRARY_QUOTA")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    library_quota: Option<String>,
+    #[arg(long, env = "OOTT_UPLOAD_EXPIRY")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    upload_expiry: Option<String>,
+    #[arg(long, env = "OOTT_MAX_CHUNK_SIZE")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_chunk_size: Option<String>,
+    #[arg(long, env = "OOTT_CHUNK_SIZE_HINT")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    chunk_size_hint: Option<String>,
+    #[arg(long, env = "OOTT_BODY_TIMEOUT")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    body_timeout: Option<String>,
+    #[arg(long, env = "OOTT_SESSION_TTL")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    session_ttl: Option<String>,
+    #[arg(long, env = "OOTT_SWEEP_INTERVAL")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sweep_interval: Option<String>,
+    #[arg(long, env = "OOTT_IMDB_URL")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    imdb_url: Option<String>,
+    #[arg(long, env = "OOTT_IMDB_SUGGEST_URL")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    imdb_suggest_url: Option<String>,
+    #[arg(long, env = "OOTT_WIKIDATA_URL")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    wikidata_url: Option<String>,
+    #[arg(long, env = "OOTT_METADATA_MAX_AGE")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    metadata_max_age: Option<String>,
+    #[arg(long, env = "OOTT_METADATA_RETRY")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    metadata_retry: Option<String>,
+    #[arg(long, env = "OOTT_FETCH_TIMEOUT")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fetch_timeout: Option<String>,
+    #[arg(long, env = "OOTT_FETCH_GAP_MS")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fetch_gap_ms: Option<u64>,
+    #[arg(long, env = "OOTT_FETCH_RETRIES")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fetch_retries: Option<u32>,
+    #[arg(long, env = "OOTT_LOGIN_ATTEMPTS_PER_ACCOUNT")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    login_attempts_per_account: Option<u32>,
+    #[arg(long, env = "OOTT_LOGIN_ATTEMPTS_PER_ADDRESS")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    login_attempts_per_address: Option<u32>,
+    #[arg(long, env = "OOTT_LOGIN_WINDOW")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    login_window: Option<String>,
+    #[arg(long, env = "OOTT_INVITATION_TTL")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    invitation_ttl: Option<String>,
+    #[arg(long, env = "OOTT_NGINX")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    nginx: Option<String>,
+    #[arg(long, env = "OOTT_NGINX_PORT")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    nginx_port: Option<u16>,
+    #[arg(long, env = "OOTT_NGINX_TLS_PORT")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    nginx_tls_port: Option<u16>,
+    #[arg(long, env = "OOTT_TLS_CERT")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tls_cert: Option<String>,
+    #[arg(long, env = "OOTT_TLS_KEY")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tls_key: Option<String>,
+    #[arg(long, env = "OOTT_HEADER_TIMEOUT")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    header_timeout: Option<String>,
+    #[arg(long, env = "OOTT_MAX_CONNECTIONS")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_connections: Option<u32>,
+    #[arg(long, env = "OOTT_MEDIA_HOSTS")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    media_hosts: Option<String>,
+}
 
 impl Config {
     /// Parses a TOML document over the defaults.
@@ -230,45 +290,80 @@ impl Config {
         args: &[String],
         env: impl Fn(&str) -> Option<String>,
     ) -> Result<Self, ConfigError> {
+        use clap::{CommandFactory, FromArgMatches};
+        // The variables are read through `env` (the process's, or a test's): each becomes its
+        // flag, given before the real flags, which therefore win.
+        let mut cmd = Overrides::command();
+        let mut given: Vec<String> = vec!["oott".into()];
+        let names: Vec<(String, Option<String>)> = cmd
+            .get_arguments()
+            .map(|a| {
+                let var = a.get_env().map(|v| v.to_string_lossy().into_owned());
+                (a.get_id().to_string(), var)
+            })
+            .collect();
+        let mut from_env = Vec::new();
+        for (id, var) in &names {
+            cmd = cmd.mut_arg(id, |a| a.env(None));
+            if let Some((var, v)) = var.as_deref().and_then(|n| env(n).map(|v| (n, v))) {
+                let flag = format!("--{}", id.replace('_', "-"));
+                given.push(flag.clone());
+                given.push(v);
+                from_env.push((flag, var.to_owned()));
+            }
+        }
+        given.extend(args.iter().cloned());
+        let matches = cmd.try_get_matches_from(given).map_err(|e| {
+            let text = e.render().to_string();
+            let first = text.lines().next().unwrap_or_default();
+            let by_env = from_env
+                .iter()
+                .find(|(flag, _)| first.contains(&format!("'{flag} ")))
+                .map(|(_, var)| format!(", as {var} sets it"))
+                .unwrap_or_default();
+            ConfigError::Flags(format!(
+                "{}{by_env} (see --help)",
+                first.trim_start_matches("error: ")
+            ))
+        })?;
+        let over =
+            Overrides::from_arg_matches(&matches).map_err(|e| ConfigError::Flags(e.to_string()))?;
         let mut table = toml::Table::new();
-        let file = flag_value(args, "--config").or_else(|| env("OOTT_CONFIG"));
-        if let Some(path) = file {
-            let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read {
-                path: path.clone().into(),
+        if let Some(path) = &over.config {
+            let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                path: path.clone(),
                 source,
             })?;
             table = text.parse::<toml::Table>()?;
         }
-        for (var, key) in ENV_KEYS {
-            if let Some(v) = env(var) {
-                table.insert((*key).into(), typed(key, v));
-            }
-        }
-        let mut i = 0;
-        while i < args.len() {
-            let arg = &args[i];
-            if arg == "--config" {
-                i += 2;
-                continue;
-            }
-            let Some((_, key)) = FLAG_KEYS.iter().find(|(f, _)| f == arg) else {
-                return Err(ConfigError::UnknownFlag(arg.clone()));
-            };
-            let v = args.get(i + 1).ok_or_else(|| ConfigError::Value {
-                name: arg.clone(),
-                message: "needs a value".into(),
-            })?;
-            table.insert((*key).into(), typed(key, v.clone()));
-            i += 2;
-        }
+        let laid = toml::Table::try_from(&over).map_err(|e| ConfigError::Flags(e.to_string()))?;
+        table.extend(laid);
         let mut c: Config = table.try_into()?;
         c.expand_home();
         Ok(c)
     }
 
+    /// Every setting's flag and variable, as `(key, --flag, OOTT_VAR)`.
+    pub fn settings() -> Vec<(String, String, String)> {
+        use clap::CommandFactory;
+        Overrides::command()
+            .get_arguments()
+            .filter(|a| a.get_id() != "config")
+            .map(|a| {
+                let id = a.get_id().to_string();
+                let var = a
+                    .get_env()
+                    .map(|v| v.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                (id.clone(), format!("--{}", id.replace('_', "-")), var)
+            })
+            .collect()
+    }
+
     pub fn site_dir(&self) -> PathBuf {
         self.site_dir
             .clone()
+            .filter(|p| !p.as_os_str().is_empty())
             .unwrap_or_else(|| self.data_dir.join("site"))
     }
 
@@ -313,39 +408,6 @@ impl Config {
         if let Some(p) = &mut self.site_dir {
             *p = expand(p);
         }
-    }
-}
-
-fn flag_value(args: &[String], flag: &str) -> Option<String> {
-    args.iter()
-        .position(|a| a == flag)
-        .and_then(|i| args.get(i + 1))
-        .cloned()
-}
-
-/// Environment values are strings; these keys want numbers (or a list of paths, `:` between).
-fn typed(key: &str, v: String) -> toml::Value {
-    if key == "media_roots" {
-        return toml::Value::Array(
-            v.split(':')
-                .filter(|p| !p.trim().is_empty())
-                .map(|p| toml::Value::String(p.trim().to_owned()))
-                .collect(),
-        );
-    }
-    match (key, v.parse::<i64>()) {
-        (
-            "port"
-            | "fetch_gap_ms"
-            | "fetch_retries"
-            | "login_attempts_per_account"
-            | "login_attempts_per_address"
-            | "nginx_port"
-            | "nginx_tls_port"
-            | "max_connections",
-            Ok(n),
-        ) => toml::Value::Integer(n),
-        _ => toml::Value::String(v),
     }
 }
 
@@ -514,8 +576,21 @@ mod tests {
         let text = include_str!("../../oott.example.toml");
         let c = Config::parse(text).expect("example parses");
         assert_eq!(c.port, Config::default().port);
-        for (_, key) in ENV_KEYS {
-            assert!(text.contains(&format!("{key} =")), "example lacks {key}");
+        let keys: toml::Table = text.parse().expect("toml");
+        let settings = Config::settings();
+        for (key, _, var) in &settings {
+            assert!(keys.contains_key(key), "the example lacks {key}");
+            assert_eq!(
+                var,
+                &format!("OOTT_{}", key.to_uppercase()),
+                "{key}'s variable"
+            );
+        }
+        for key in keys.keys() {
+            assert!(
+                settings.iter().any(|(k, ..)| k == key),
+                "{key} has no flag or variable"
+            );
         }
     }
 }

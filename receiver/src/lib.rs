@@ -97,10 +97,12 @@ pub fn app(st: Shared) -> Router {
             post(library::moving::move_title),
         )
         .route(
-            "/api/library/movies/{id}/subtitles/{lang}",
-            axum::routing::put(library::subtitles::put).layer(
-                axum::extract::DefaultBodyLimit::max(library::subtitles::MAX_BYTES + 1),
-            ),
+            "/api/library/subtitles/{id}",
+            post(library::subtitles::post)
+                .delete(library::subtitles::delete)
+                .layer(axum::extract::DefaultBodyLimit::max(
+                    library::subtitles::MAX_BYTES + 1,
+                )),
         )
         .route(
             "/api/library/delete/",

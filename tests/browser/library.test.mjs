@@ -20,7 +20,7 @@ before(async () => {
   await api.upload('Alien.1979.mp4', readFileSync(movie(files, 'alien.mp4', 3)), 'tt0078748');
   // A subtitle (SRT, served as WebVTT), then a second version: the page renders again with both.
   const srt = new TextEncoder().encode('1\n00:00:00,000 --> 00:00:05,000\nWake up, Neo.\n');
-  const sub = await api.call('PUT', '/api/library/movies/tt0133093/subtitles/en', srt);
+  const sub = await api.call('POST', '/api/library/subtitles/tt0133093?lang=en', srt);
   assert.equal(sub.status, 200, sub.text);
   await api.upload('The.Matrix.1999.720p.mp4', readFileSync(movie(files, 'matrix720.mp4', 3, '640x360')), 'tt0133093', '&mode=version&label=720p');
   // More titles, known only by their ids, so the home page has rows beyond the first ones.

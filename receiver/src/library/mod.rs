@@ -5,6 +5,7 @@ pub mod check;
 pub mod collection;
 pub mod filing;
 pub mod moving;
+pub mod srt;
 pub mod subtitles;
 
 use axum::Json;
@@ -51,14 +52,22 @@ pub async fn get(
     if id.starts_with("tt") {
         let cid = parse_content_id(&id)?;
         let uid = auth.user.id;
-        let (movie, rec, own) = st
-            .db(move |s| Ok((s.movie(&cid)?, s.metadata(&cid)?, s.overrides(uid, &cid)?)))
+        let (movie, rec, own, files) = st
+            .db(move |s| {
+                Ok((
+                    s.movie(&cid)?,
+                    s.metadata(&cid)?,
+                    s.overrides(uid, &cid)?,
+                    s.library_files_of(&cid)?,
+                ))
+            })
             .await?;
         let movie = movie
             .ok_or_else(|| ApiError::new(Code::NotFound, format!("{id} is not in the library")))?;
         let has_file = !movie.files.is_empty();
         let mut v = serde_json::to_value(movie).map_err(|e| ApiError::internal(e.to_string()))?;
         v["has_file"] = json!(has_file);
+        v["subtitles"] = json!(subtitles::listed(&files));
         if let Some(rec) = rec {
             let merged = crate::meta::api::merged(&rec, &own);
             v["user_fields"] = merged["user_fields"].clone();

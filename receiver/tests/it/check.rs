@@ -110,8 +110,8 @@ fn subtitles_are_stored_as_webvtt_rows_and_shown_on_the_page() {
     // SRT in Windows-1252: "Olá" with curly quotes.
     let srt = b"1\r\n00:00:01,000 --> 00:00:02,500\r\nOl\xe1 \x93mundo\x94\r\n";
     let r = api.request(
-        "PUT",
-        "/api/library/movies/tt0000710/subtitles/PT-BR",
+        "POST",
+        "/api/library/subtitles/tt0000710?lang=PT-BR",
         &[],
         srt,
     );
@@ -133,43 +133,42 @@ fn subtitles_are_stored_as_webvtt_rows_and_shown_on_the_page() {
             .ok()
             .filter(|p| p.contains("/media/tt0000710/tt0000710.pt-br.vtt"))
     });
-    assert_error(
-        &api.request(
-            "PUT",
-            "/api/library/movies/tt0000710/subtitles/../x",
-            &[],
-            srt,
-        ),
-        404,
-        "not_found",
+    let listed = api.get("/api/library/movies/tt0000710").json()["subtitles"].clone();
+    assert_eq!(
+        listed,
+        json!([{"lang": "pt-br", "label": "pt-br", "source": "uploaded",
+                "url": "/media/tt0000710/tt0000710.pt-br.vtt"}])
     );
+    let post = |path: &str, body: &[u8]| api.request("POST", path, &[], body);
     assert_error(
-        &api.request(
-            "PUT",
-            "/api/library/movies/tt0000710/subtitles/e%20n",
-            &[],
-            srt,
-        ),
+        &post("/api/library/subtitles/tt0000710?lang=e%20n", srt),
         400,
         "invalid_language",
     );
     assert_error(
-        &api.request(
-            "PUT",
-            "/api/library/movies/tt0000710/subtitles/en",
-            &[],
+        &post(
+            "/api/library/subtitles/tt0000710?lang=en",
             b"not a subtitle",
         ),
         422,
         "invalid_subtitle",
     );
     assert_error(
-        &api.request(
-            "PUT",
-            "/api/library/movies/tt0000711/subtitles/en",
-            &[],
-            srt,
-        ),
+        &post("/api/library/subtitles/tt0000711?lang=en", srt),
+        404,
+        "not_found",
+    );
+    // One language goes; then the title, with the rest.
+    assert_eq!(
+        post("/api/library/subtitles/tt0000710?lang=en", srt).status,
+        200
+    );
+    let r = api.delete("/api/library/subtitles/tt0000710?lang=pt-br");
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(!dirs.media().join("tt0000710/tt0000710.pt-br.vtt").exists());
+    assert!(!dirs.media().join("tt0000710/tt0000710.pt-br.srt").exists());
+    assert_error(
+        &api.delete("/api/library/subtitles/tt0000710?lang=pt-br"),
         404,
         "not_found",
     );

@@ -179,3 +179,71 @@ fn imdb_suggestions_on_the_real_answers() {
         }
     }
 }
+
+/// Every SRT file of the shared fixtures becomes WebVTT whose cues are in order, with times that
+/// parse and only the tags WebVTT knows; the styled example gives its expected output exactly.
+#[test]
+fn every_shared_srt_file_becomes_webvtt() {
+    use receiver::library::srt::convert;
+    let Some(dir) = shared() else { return };
+    let mut converted = Vec::new();
+    for sub in ["pysrt", "go-astisub"] {
+        let mut names: Vec<PathBuf> = std::fs::read_dir(dir.join("srt").join(sub))
+            .expect("srt fixtures")
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|e| e == "srt"))
+            .collect();
+        names.sort();
+        for path in names {
+            let bytes = std::fs::read(&path).expect("read");
+            let vtt = convert(&bytes).unwrap_or_else(|| panic!("{} gave no cue", path.display()));
+            assert!(vtt.starts_with("WEBVTT\n\n"), "{}", path.display());
+            let mut last = String::new();
+            for line in vtt.lines().filter(|l| l.contains(" --> ")) {
+                let start = line.split(" --> ").next().expect("start").to_owned();
+                assert!(
+                    start.len() == 12 && start >= last,
+                    "{}: {line}",
+                    path.display()
+                );
+                last = start;
+            }
+            for tag in vtt.match_indices('<').map(|(i, _)| &vtt[i..]) {
+                let ok = ["<b>", "</b>", "<i>", "</i>", "<u>", "</u>", "<c.", "</c>"];
+                assert!(
+                    ok.iter().any(|t| tag.starts_with(t)),
+                    "{}: {}",
+                    path.display(),
+                    &tag[..tag.len().min(20)]
+                );
+            }
+            converted.push((path, vtt));
+        }
+    }
+    assert!(converted.len() >= 15, "{} files", converted.len());
+    let text = |name: &str| {
+        converted
+            .iter()
+            .find(|(p, _)| p.ends_with(name))
+            .map(|(_, v)| v.clone())
+            .unwrap_or_else(|| panic!("{name} converted"))
+    };
+    let want = std::fs::read_to_string(dir.join("srt/go-astisub/example-out-styled.vtt"))
+        .expect("expected output")
+        .replace("\r\n", "\n");
+    assert_eq!(
+        text("go-astisub/example-in-styled.srt").trim_end(),
+        want.trim_end()
+    );
+    assert!(
+        text("pysrt/windows-1252.srt").contains('é')
+            || text("pysrt/windows-1252.srt").contains('è')
+    );
+    assert!(
+        text("go-astisub/example-in-html-entities.srt").contains("&amp; the gunslinger followed.")
+    );
+    assert!(text("go-astisub/example-in-html-entities.srt").contains("other &lt; worlds"));
+    assert!(text("pysrt/bom-utf-16-le.srt").contains(" --> "));
+    assert!(text("go-astisub/missing-sequence-in.srt").contains("00:01:39.000 --> 00:01:41.040"));
+}

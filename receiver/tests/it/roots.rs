@@ -149,8 +149,8 @@ fn a_move_between_disks_killed_at_each_step_leaves_the_title_whole_and_served() 
         let f = FileSpec::new("Mover.mkv", 3 * MIB, seed);
         api.upload(&f, "tt0000810");
         let sub = api.request(
-            "PUT",
-            "/api/library/movies/tt0000810/subtitles/en",
+            "POST",
+            "/api/library/subtitles/tt0000810?lang=en",
             &[],
             b"WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nHello\n",
         );

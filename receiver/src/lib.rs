@@ -8,6 +8,7 @@ mod disk;
 pub mod error;
 mod extract;
 pub mod library;
+pub mod media;
 pub mod meta;
 mod monitor;
 pub mod serve;
@@ -225,6 +226,7 @@ pub async fn run(
     let sweeper = tokio::spawn(sweep_forever(st.clone()));
     let fetcher = tokio::spawn(st.meta.clone().run_worker());
     let render = tokio::spawn(render_forever(st.clone()));
+    let prober = tokio::spawn(media::probe_forever(st.clone()));
     let limits = serve::listen::Limits {
         header_timeout: st.config.header_timeout,
         max_connections: st.config.max_connections as usize,
@@ -233,6 +235,7 @@ pub async fn run(
     sweeper.abort();
     fetcher.abort();
     render.abort();
+    prober.abort();
     r
 }
 

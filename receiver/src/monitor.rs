@@ -35,6 +35,7 @@ pub async fn monitor(State(st): State<Shared>, _auth: Auth) -> ApiResult<Json<Va
             "titles": stats.titles,
             "files": stats.files,
             "hd_files": stats.hd_files,
+            "play_time_s": stats.play_time_s,
             "quota": space.quota,
         },
         "uploads": {"active": active, "pending_bytes": space.pending_bytes},

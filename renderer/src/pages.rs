@@ -275,8 +275,8 @@ impl Pages {
                 } else {
                     f.label.clone()
                 };
-                if let Some(h) = f.height {
-                    label.push_str(&format!(" · {h}p"));
+                if let Some(t) = &f.technical {
+                    label.push_str(&technical_label(t));
                 }
                 json!({"src": format!("/media/{}", f.path), "label": label})
             })
@@ -385,6 +385,38 @@ fn thousands(n: i64) -> String {
 
 /// Subtitles (`<id>.<lang>.vtt`) and a downloaded trailer (`<id>_preview.<ext>`) beside the
 /// movie in the library.
+/// What a version is, as a person reads it: ` · 1080p · HDR10 · AAC 5.1`, and ` · needs
+/// converting` when browsers cannot play it as it is.
+fn technical_label(t: &store::Technical) -> String {
+    let mut out = String::new();
+    if let Some(h) = t.height {
+        let quality = match h {
+            2000.. => "4K",
+            1000.. => "1080p",
+            700.. => "720p",
+            _ => "SD",
+        };
+        out.push_str(&format!(" · {quality}"));
+    }
+    if let Some(hdr) = &t.hdr {
+        out.push_str(&format!(" · {hdr}"));
+    }
+    if let Some(a) = t.audio.first() {
+        let channels = match a.channels {
+            Some(1) => " mono",
+            Some(2) => " stereo",
+            Some(6) => " 5.1",
+            Some(8) => " 7.1",
+            _ => "",
+        };
+        out.push_str(&format!(" · {}{channels}", a.codec.to_uppercase()));
+    }
+    if t.playable == "transcode" {
+        out.push_str(" · needs converting");
+    }
+    out
+}
+
 /// A title's subtitles and trailer, as its file rows name them.
 fn side_files(side: &[store::LibraryFile]) -> (Vec<Value>, Option<String>) {
     let mut subs = Vec::new();

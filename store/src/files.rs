@@ -42,13 +42,17 @@ pub struct ContentFile {
     pub height: Option<i64>,
     pub video_codec: Option<String>,
     pub audio_codec: Option<String>,
+    /// What ffprobe read of it, once it has (`None` before, or when it could not).
+    pub technical: Option<Technical>,
     /// Who uploaded it (none for files filed otherwise, or whose uploader was removed).
     #[serde(skip)]
     pub uploaded_by: Option<i64>,
 }
 
 const COLS: &str = "file_id, content_id, label, path, ext, size, original_name, last_modified,
-                    created_at, duration_ms, width, height, video_codec, audio_codec, uploaded_by";
+                    created_at, duration_ms, width, height, video_codec, audio_codec, uploaded_by,
+                    container, bit_rate, video_profile, bit_depth, hdr, audio_tracks,
+                    subtitle_tracks, playable";
 
 fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ContentFile> {
     let bad = |i, e: crate::IdError| {
@@ -70,7 +74,70 @@ fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ContentFile> {
         video_codec: r.get(12)?,
         audio_codec: r.get(13)?,
         uploaded_by: r.get(14)?,
+        technical: technical_from_row(r)?,
     })
+}
+
+/// What ffprobe read of a movie file.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Technical {
+    /// `mp4`, `matroska`, `webm`, `avi`, `mov`, …
+    pub container: String,
+    pub duration_ms: Option<i64>,
+    pub bit_rate: Option<i64>,
+    pub width: Option<i64>,
+    pub height: Option<i64>,
+    pub video_codec: Option<String>,
+    pub video_profile: Option<String>,
+    pub bit_depth: Option<i64>,
+    /// `HDR10` (PQ) or `HLG`, when the video is HDR.
+    pub hdr: Option<String>,
+    pub audio: Vec<AudioTrack>,
+    pub subtitles: Vec<SubtitleTrack>,
+    /// How a browser plays it: `direct`, `remux` (another container, no re-encoding) or
+    /// `transcode`.
+    pub playable: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct AudioTrack {
+    pub codec: String,
+    pub channels: Option<i64>,
+    pub language: Option<String>,
+    pub title: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SubtitleTrack {
+    pub codec: String,
+    pub language: Option<String>,
+    /// Text (extractable to WebVTT) rather than pictures (PGS, VobSub).
+    pub text: bool,
+}
+
+fn technical_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Option<Technical>> {
+    let Some(playable) = r.get::<_, Option<String>>(22)? else {
+        return Ok(None);
+    };
+    let json = |i: usize| -> rusqlite::Result<Option<String>> { r.get(i) };
+    Ok(Some(Technical {
+        container: r.get::<_, Option<String>>(15)?.unwrap_or_default(),
+        duration_ms: r.get(9)?,
+        bit_rate: r.get(16)?,
+        width: r.get(10)?,
+        height: r.get(11)?,
+        video_codec: r.get(12)?,
+        video_profile: r.get(17)?,
+        bit_depth: r.get(18)?,
+        hdr: r.get(19)?,
+        audio: json(20)?
+            .and_then(|s| serde_json::from_str(&s).ok())
+            .unwrap_or_default(),
+        subtitles: json(21)?
+            .and_then(|s| serde_json::from_str(&s).ok())
+            .unwrap_or_default(),
+        playable,
+    }))
 }
 
 pub(crate) fn files_of_tx(
@@ -203,6 +270,57 @@ impl Store {
             let id = crate::intents::insert_intent(tx, "", content_id.as_str(), &kind)?;
             Ok((id, root, paths))
         })
+    }
+
+    /// Records what ffprobe read of a file, with a change so that its page shows it.
+    pub fn set_technical(&self, file_id: &FileId, t: &Technical) -> Result<()> {
+        self.tx(|tx| {
+            let content: Option<String> = tx
+                .query_row(
+                    "SELECT content_id FROM content_files WHERE file_id = ?1",
+                    [file_id.as_str()],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let Some(content) = content.and_then(|c| ContentId::parse(&c).ok()) else {
+                return Err(Error::NotFound("file"));
+            };
+            tx.execute(
+                "UPDATE content_files SET duration_ms = ?2, width = ?3, height = ?4,
+                     video_codec = ?5, audio_codec = ?6, container = ?7, bit_rate = ?8,
+                     video_profile = ?9, bit_depth = ?10, hdr = ?11, audio_tracks = ?12,
+                     subtitle_tracks = ?13, playable = ?14
+                 WHERE file_id = ?1",
+                params![
+                    file_id.as_str(),
+                    t.duration_ms,
+                    t.width,
+                    t.height,
+                    t.video_codec,
+                    t.audio.first().map(|a| a.codec.clone()),
+                    t.container,
+                    t.bit_rate,
+                    t.video_profile,
+                    t.bit_depth,
+                    t.hdr,
+                    serde_json::to_string(&t.audio)?,
+                    serde_json::to_string(&t.subtitles)?,
+                    t.playable,
+                ],
+            )?;
+            changes::record(tx, changes::ChangeKind::FileAdded, Some(&content), None)
+        })
+    }
+
+    /// Movie files ffprobe has not read yet, for the background pass that reads them.
+    pub fn files_without_technical(&self, limit: i64) -> Result<Vec<ContentFile>> {
+        let sql = format!(
+            "SELECT {COLS} FROM content_files WHERE playable IS NULL ORDER BY created_at LIMIT ?1"
+        );
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map([limit], from_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     /// Files a file directly (no upload), as a restore or an import would.

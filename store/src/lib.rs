@@ -27,7 +27,7 @@ pub use changes::{Change, ChangeKind};
 pub use collections::{Collection, CollectionKind, CollectionPatch};
 pub use db::Store;
 pub use error::{Error, Result};
-pub use files::{ContentFile, NewFile};
+pub use files::{AudioTrack, ContentFile, NewFile, SubtitleTrack, Technical};
 pub use ids::{ContentId, FileId, IdError, UploadId, hex};
 pub use intents::{Completed, Intent, IntentKind};
 pub use layout::FileKind;

@@ -32,7 +32,10 @@ pub struct LibraryStats {
     pub titles: i64,
     pub files: i64,
     pub bytes: i64,
+    /// Files at least 720 lines high, as ffprobe read them.
     pub hd_files: i64,
+    /// The play time of every file ffprobe has read, in seconds.
+    pub play_time_s: i64,
 }
 
 const CARD_COLS: &str = "m.content_id, m.title, m.year, m.poster_file, m.stars";
@@ -100,7 +103,8 @@ impl Store {
         Ok(self.conn().query_row(
             "SELECT count(DISTINCT content_id), count(*),
                     (SELECT coalesce(sum(size), 0) FROM library_files),
-                    count(CASE WHEN height >= 720 THEN 1 END)
+                    count(CASE WHEN height >= 720 THEN 1 END),
+                    coalesce(sum(duration_ms), 0) / 1000
              FROM content_files",
             [],
             |r| {
@@ -109,6 +113,7 @@ impl Store {
                     files: r.get(1)?,
                     bytes: r.get(2)?,
                     hd_files: r.get(3)?,
+                    play_time_s: r.get(4)?,
                 })
             },
         )?)

@@ -258,4 +258,14 @@ INSERT OR IGNORE INTO library_files (content_id, kind, path, size, mtime)
 -- Several library roots: the root an upload is staged on (and will be filed on).
 ALTER TABLE uploads ADD COLUMN root TEXT NOT NULL DEFAULT '1';
 "#,
+    r#"
+-- What ffprobe reads of a movie file (container, duration, bit rate, size and codecs have their
+-- columns from the first schema), and whether browsers play it as it is.
+ALTER TABLE content_files ADD COLUMN video_profile TEXT;
+ALTER TABLE content_files ADD COLUMN bit_depth INTEGER;
+ALTER TABLE content_files ADD COLUMN hdr TEXT;
+ALTER TABLE content_files ADD COLUMN audio_tracks TEXT;
+ALTER TABLE content_files ADD COLUMN subtitle_tracks TEXT;
+ALTER TABLE content_files ADD COLUMN playable TEXT;
+"#,
 ];

@@ -65,8 +65,10 @@ pub async fn get(
         let movie = movie
             .ok_or_else(|| ApiError::new(Code::NotFound, format!("{id} is not in the library")))?;
         let has_file = !movie.files.is_empty();
+        let listed: Vec<Value> = movie.files.iter().map(file_json).collect();
         let mut v = serde_json::to_value(movie).map_err(|e| ApiError::internal(e.to_string()))?;
         v["has_file"] = json!(has_file);
+        v["files"] = json!(listed);
         v["subtitles"] = json!(subtitles::listed(&files));
         if let Some(rec) = rec {
             let merged = crate::meta::api::merged(&rec, &own);
@@ -145,4 +147,25 @@ pub async fn delete(State(st): State<Shared>, auth: Auth, p: Params) -> ApiResul
     .await??;
     tracing::info!(content = %cid, files = n, "deleted");
     Ok(Json(json!({"deleted": cid, "files": n})))
+}
+
+/// A file as the API lists it: its row, and what ffprobe read of it (null until it has).
+fn file_json(f: &store::ContentFile) -> Value {
+    let mut v = serde_json::to_value(f).unwrap_or_default();
+    let t = f.technical.as_ref();
+    v["container"] = json!(t.map(|t| &t.container));
+    v["duration_s"] = json!(t.and_then(|t| t.duration_ms).map(|ms| ms as f64 / 1000.0));
+    v["bit_rate"] = json!(t.and_then(|t| t.bit_rate));
+    v["video_profile"] = json!(t.and_then(|t| t.video_profile.as_ref()));
+    v["bit_depth"] = json!(t.and_then(|t| t.bit_depth));
+    v["hdr"] = json!(t.and_then(|t| t.hdr.as_ref()));
+    v["audio_codecs"] =
+        json!(t.map(|t| t.audio.iter().map(|a| a.codec.clone()).collect::<Vec<_>>()));
+    v["audio"] = json!(t.map(|t| &t.audio));
+    v["subtitle_tracks"] = json!(t.map(|t| &t.subtitles));
+    v["playable"] = json!(t.map(|t| &t.playable));
+    if let Some(o) = v.as_object_mut() {
+        o.remove("technical");
+    }
+    v
 }

@@ -16,6 +16,7 @@
 //! - `install`: `make install` into a temporary prefix
 //! - `check`: every file a row, the library check (`fsck`) and its repairs, subtitles
 //! - `roots`: several library disks: placement, info, nginx, moves killed at each step
+//! - `probe`: what ffprobe reads of ffmpeg-made files, and the verdict for browsers
 //! - `hardening`: one regression test per finding of an attacker's walk through the service
 
 mod auth;
@@ -29,6 +30,7 @@ mod library;
 mod media;
 mod metadata;
 mod nginx;
+mod probe;
 mod protocol;
 mod resume;
 mod roots;

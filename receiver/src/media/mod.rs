@@ -1,0 +1,73 @@
+//! Media handling: what each movie file holds (`probe`, by ffprobe) and whether browsers play it
+//! as it is. Files are read in the background, newly filed ones and those already in the
+//! library alike, so an upload never waits for it.
+
+pub mod probe;
+
+use std::time::Duration;
+
+use store::Technical;
+
+use crate::state::Shared;
+
+/// What is recorded of a file ffprobe could not read as a video.
+fn unreadable() -> Technical {
+    Technical {
+        container: String::new(),
+        duration_ms: None,
+        bit_rate: None,
+        width: None,
+        height: None,
+        video_codec: None,
+        video_profile: None,
+        bit_depth: None,
+        hdr: None,
+        audio: Vec::new(),
+        subtitles: Vec::new(),
+        playable: "unknown".to_owned(),
+    }
+}
+
+/// Reads every movie file that has not been read yet, until the process ends; a pass every
+/// two seconds. Without ffprobe it says so once and stops.
+pub async fn probe_forever(st: Shared) {
+    loop {
+        let pending = st.db(|s| s.files_without_technical(16)).await;
+        let files = match pending {
+            Ok(f) => f,
+            Err(e) => {
+                tracing::warn!("files to read: {}", e.message);
+                Vec::new()
+            }
+        };
+        for f in files {
+            let Ok(root) = st
+                .title_root(&f.content_id)
+                .await
+                .map(|r| r.unwrap_or_else(|| "1".to_owned()))
+                .and_then(|r| st.root_path(&r))
+            else {
+                continue;
+            };
+            let (path, ext) = (root.join(&f.path), f.ext.clone());
+            let read = tokio::task::spawn_blocking(move || probe::probe(&path, &ext)).await;
+            let technical = match read {
+                Ok(Ok(t)) => t,
+                Ok(Err(probe::ProbeError::Missing)) => {
+                    tracing::warn!("ffprobe is not installed: files' technical data stays unknown");
+                    return;
+                }
+                Ok(Err(e)) => {
+                    tracing::info!(file = %f.path, "not read as a video: {e}");
+                    unreadable()
+                }
+                Err(_) => continue,
+            };
+            let id = f.file_id.clone();
+            if let Err(e) = st.db(move |s| s.set_technical(&id, &technical)).await {
+                tracing::warn!(file = %f.path, "recording what ffprobe read: {}", e.message);
+            }
+        }
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
+}

@@ -227,6 +227,7 @@ pub async fn run(
     let fetcher = tokio::spawn(st.meta.clone().run_worker());
     let render = tokio::spawn(render_forever(st.clone()));
     let prober = tokio::spawn(media::probe_forever(st.clone()));
+    let remuxer = tokio::spawn(media::remux::remux_forever(st.clone()));
     let limits = serve::listen::Limits {
         header_timeout: st.config.header_timeout,
         max_connections: st.config.max_connections as usize,
@@ -236,6 +237,7 @@ pub async fn run(
     fetcher.abort();
     render.abort();
     prober.abort();
+    remuxer.abort();
     r
 }
 

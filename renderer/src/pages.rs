@@ -278,7 +278,13 @@ impl Pages {
                 if let Some(t) = &f.technical {
                     label.push_str(&technical_label(t));
                 }
-                json!({"src": format!("/media/{}", f.path), "label": label})
+                // A version browsers cannot play in its own container plays from its MP4 copy.
+                let src = t
+                    .side
+                    .iter()
+                    .find(|s| s.kind == store::FileKind::Remux && s.label == f.label)
+                    .map_or(&f.path, |s| &s.path);
+                json!({"src": format!("/media/{src}"), "label": label})
             })
             .collect();
         let (subtitles, trailer) = side_files(&t.side);

@@ -323,6 +323,20 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    /// Movie files whose container browsers do not play, and that have no remuxed copy yet.
+    pub fn files_to_remux(&self, limit: i64) -> Result<Vec<ContentFile>> {
+        let sql = format!(
+            "SELECT {COLS} FROM content_files c WHERE c.playable = 'remux' AND NOT EXISTS
+                 (SELECT 1 FROM library_files l WHERE l.content_id = c.content_id
+                      AND l.kind = 'remux' AND l.label = c.label)
+             ORDER BY created_at LIMIT ?1"
+        );
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map([limit], from_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     /// Files a file directly (no upload), as a restore or an import would.
     pub fn insert_file(&self, f: &NewFile) -> Result<()> {
         self.tx(|tx| insert_tx(tx, f))

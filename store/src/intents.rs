@@ -164,6 +164,11 @@ impl Store {
                                 crate::library_files::delete_path_tx(tx, &file.root, &old.path)?;
                                 done.obsolete_paths.push(old.path);
                             }
+                            done.obsolete_paths.extend(crate::library_files::drop_remux_tx(
+                                tx,
+                                &old.content_id,
+                                &old.label,
+                            )?);
                         }
                     }
                     insert_tx(tx, file)?;
@@ -175,13 +180,14 @@ impl Store {
                 }
                 IntentKind::FileMove { file_id, content_id, label, placeholder_title, .. } => {
                     ensure_title(tx, content_id, placeholder_title)?;
-                    let old: Option<(String, String, i64, String)> = tx
+                    let old: Option<(String, String, i64, String, String)> = tx
                         .query_row(
                             "SELECT c.content_id, c.path, c.size, coalesce((SELECT l.root FROM
-                                 library_files l WHERE l.path = c.path AND l.kind = 'movie'), '')
+                                 library_files l WHERE l.path = c.path AND l.kind = 'movie'), ''),
+                                 c.label
                              FROM content_files c WHERE c.file_id = ?1",
                             [file_id.as_str()],
-                            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+                            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
                         )
                         .ok();
                     let n = tx.execute(
@@ -191,8 +197,12 @@ impl Store {
                     if n != 1 {
                         return Err(Error::NotFound("file"));
                     }
-                    if let Some((old_id, old_path, size, root)) = old {
+                    if let Some((old_id, old_path, size, root, old_label)) = old {
                         crate::library_files::delete_path_tx(tx, &root, &old_path)?;
+                        if let Ok(id) = ContentId::parse(&old_id) {
+                            done.obsolete_paths
+                                .extend(crate::library_files::drop_remux_tx(tx, &id, &old_label)?);
+                        }
                         crate::library_files::upsert_tx(
                             tx,
                             &crate::NewLibraryFile {

@@ -5,6 +5,7 @@
 //! - `<id>/<id>.jpg` the poster, `<id>/<id>.card.jpg` its card-sized copy
 //! - `<id>/<id>_preview.<ext>` the trailer
 //! - `<id>/<id>.<lang>.vtt` a subtitle as the player takes it, `<id>/<id>.<lang>.srt` its source
+//! - `<id>/<id>[.<label>].remux.mp4` a movie file remuxed to MP4 for browsers
 //! - `.uploads/<upload_id>/part` and `info.json` an upload in progress
 //! - `.orphans/…` files the library check found without a row
 //! - `.<name>.tmp-<pid>` beside its target: a file being written, renamed into place when whole
@@ -25,16 +26,19 @@ pub enum FileKind {
     Subtitle,
     /// The subtitle as it was given (SRT).
     SubtitleSource,
+    /// A movie file remuxed to MP4 (the same streams, another container) so browsers play it.
+    Remux,
 }
 
 impl FileKind {
-    pub const ALL: [FileKind; 6] = [
+    pub const ALL: [FileKind; 7] = [
         FileKind::Movie,
         FileKind::Poster,
         FileKind::Card,
         FileKind::Trailer,
         FileKind::Subtitle,
         FileKind::SubtitleSource,
+        FileKind::Remux,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -45,6 +49,7 @@ impl FileKind {
             FileKind::Trailer => "trailer",
             FileKind::Subtitle => "subtitle",
             FileKind::SubtitleSource => "subtitle_source",
+            FileKind::Remux => "remux",
         }
     }
 
@@ -88,6 +93,15 @@ pub fn card(id: &ContentId) -> String {
 
 pub fn trailer(id: &ContentId, ext: &str) -> String {
     format!("{id}/{id}_preview.{ext}")
+}
+
+/// The browser-playable MP4 of a movie file whose container browsers do not play.
+pub fn remux(id: &ContentId, label: &str) -> String {
+    if label.is_empty() {
+        format!("{id}/{id}.remux.mp4")
+    } else {
+        format!("{id}/{id}.{label}.remux.mp4")
+    }
 }
 
 pub fn subtitle(id: &ContentId, lang: &str) -> String {
@@ -177,6 +191,8 @@ pub fn parse(rel: &str) -> Option<Parsed> {
     match rest.split('.').collect::<Vec<_>>().as_slice() {
         ["jpg"] => parsed(FileKind::Poster, "", "jpg"),
         ["card", "jpg"] => parsed(FileKind::Card, "", "jpg"),
+        ["remux", "mp4"] => parsed(FileKind::Remux, "", "mp4"),
+        [label, "remux", "mp4"] if is_label(label) => parsed(FileKind::Remux, label, "mp4"),
         [lang, "vtt"] if is_label(lang) => parsed(FileKind::Subtitle, lang, "vtt"),
         [lang, "srt"] if is_label(lang) => parsed(FileKind::SubtitleSource, lang, "srt"),
         [ext] if is_ext(ext) => parsed(FileKind::Movie, "", ext),
@@ -210,6 +226,8 @@ mod tests {
                 FileKind::SubtitleSource,
                 "pt-br",
             ),
+            (remux(&id, ""), FileKind::Remux, ""),
+            (remux(&id, "4k"), FileKind::Remux, "4k"),
         ] {
             let p = parse(&path).unwrap_or_else(|| panic!("{path} parses"));
             assert_eq!(

@@ -88,6 +88,31 @@ pub(crate) fn delete_path_tx(tx: &Transaction<'_>, root: &str, path: &str) -> Re
     Ok(())
 }
 
+/// Removes the remuxed copy of a title's version, when there is one; answers its path, for
+/// the caller to delete from disk after the commit (its movie file is going or changing).
+pub(crate) fn drop_remux_tx(
+    tx: &Transaction<'_>,
+    id: &ContentId,
+    label: &str,
+) -> Result<Option<String>> {
+    let path: Option<String> = {
+        use rusqlite::OptionalExtension;
+        tx.query_row(
+            "SELECT path FROM library_files WHERE content_id = ?1 AND kind = 'remux' AND label = ?2",
+            params![id.as_str(), label],
+            |r| r.get(0),
+        )
+        .optional()?
+    };
+    if path.is_some() {
+        tx.execute(
+            "DELETE FROM library_files WHERE content_id = ?1 AND kind = 'remux' AND label = ?2",
+            params![id.as_str(), label],
+        )?;
+    }
+    Ok(path)
+}
+
 /// A title's files of every kind, ordered by kind and path.
 pub(crate) fn files_of_title_tx(tx: &Transaction<'_>, id: &ContentId) -> Result<Vec<LibraryFile>> {
     let mut stmt = tx.prepare_cached(&format!(

@@ -3,6 +3,7 @@
 //! library alike, so an upload never waits for it.
 
 pub mod probe;
+pub mod remux;
 
 use std::time::Duration;
 

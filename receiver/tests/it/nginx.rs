@@ -565,7 +565,10 @@ fn the_receiver_starts_nginx_in_front_when_it_is_installed_and_says_so() {
         line.contains("the receiver serves the site and the media itself"),
         "{line}"
     );
-    assert_eq!(server.anon().get("/login/").status, 200);
+    // The site is rendered in the background after the start.
+    wait_for(20, "the login page from the receiver", || {
+        (server.anon().get("/login/").status == 200).then_some(())
+    });
 }
 
 /// Regression: nginx keyed its 3 s auth cache by `$cookie_oott_session`, which it matches

@@ -97,6 +97,7 @@ codes! {
     TooManyNames = "too_many_names", BAD_REQUEST, "too many file names in one request";
     TooManyTitles = "too_many_titles", BAD_REQUEST, "too many titles in one collection";
     InvalidLanguage = "invalid_language", BAD_REQUEST, "a subtitle language has 1 to 32 of a-z, 0-9, - and _";
+    NotAVideo = "not_a_video", UNPROCESSABLE_ENTITY, "ffprobe cannot read the upload as a video; it stays an upload, not filed";
     InvalidSubtitle = "invalid_subtitle", UNPROCESSABLE_ENTITY, "the body is neither SRT nor WebVTT";
     UnknownRoot = "unknown_root", BAD_REQUEST, "there is no such disk";
     Internal = "internal", INTERNAL_SERVER_ERROR, "the server failed; its log says why";

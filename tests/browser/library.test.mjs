@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Api, browser, loggedIn, movie, rendered, server, shots, until } from './support.mjs';
+import { Api, browser, loggedIn, movie, rendered, server, shots, until, videoBytes } from './support.mjs';
 
 const b = await browser();
 const files = mkdtempSync(path.join(os.tmpdir(), 'oott-lib-'));
@@ -25,7 +25,7 @@ before(async () => {
   await api.upload('The.Matrix.1999.720p.mp4', readFileSync(movie(files, 'matrix720.mp4', 3, '640x360')), 'tt0133093', '&mode=version&label=720p');
   // More titles, known only by their ids, so the home page has rows beyond the first ones.
   for (let i = 0; i < 12; i++) {
-    await api.upload(`Extra ${i}.mp4`, new Uint8Array(2000 + i).fill(i), `tt90000${String(i).padStart(2, '0')}`);
+    await api.upload(`Extra ${i}.mp4`, videoBytes(2000 + i, i), `tt90000${String(i).padStart(2, '0')}`);
   }
   await rendered(s, ['tt0133093', 'tt0078748']);
   await until('the metadata', async () => (await api.call('GET', '/api/library/movies/tt0133093')).json?.metadata?.title === 'The Matrix');

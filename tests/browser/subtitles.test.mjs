@@ -7,7 +7,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import parserModule from 'webvtt-parser';
-import { Api, server } from './support.mjs';
+import { Api, server, videoBytes } from './support.mjs';
 
 const { WebVTTParser } = parserModule;
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -24,7 +24,7 @@ after(async () => { await s?.stop(); });
 test('every shared SRT file is served as WebVTT a strict parser accepts', { skip: !existsSync(fixtures) }, async () => {
   s = await server();
   const api = await Api.admin(s.url);
-  await api.upload('Subtitled.mp4', new Uint8Array(3000).fill(7), 'tt0000720');
+  await api.upload('Subtitled.mp4', videoBytes(3000), 'tt0000720');
   const files = ['pysrt', 'go-astisub'].flatMap((d) => readdirSync(path.join(fixtures, d))
     .filter((f) => f.endsWith('.srt')).map((f) => path.join(fixtures, d, f)));
   assert.ok(files.length >= 15, `${files.length} fixtures`);

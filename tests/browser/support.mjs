@@ -186,12 +186,25 @@ export function movie(dir, name, seconds = 4, size = '320x240') {
   return out;
 }
 
-/// A file of `size` pseudo-random bytes.
+/// The head of a one-frame YUV4MPEG2 video (51 bytes): ffprobe reads a file that starts with it
+/// as a video whatever follows, and the receiver files only videos.
+export const VIDEO_HEAD = Buffer.concat([Buffer.from('YUV4MPEG2 W2 H2 F25:1 Ip A1:1 C420jpeg\nFRAME\n'),
+  Buffer.from([16, 16, 16, 16, 128, 128])]);
+
+/// `size` bytes of a video: the video head, then bytes all `fill`.
+export function videoBytes(size, fill = 7) {
+  const buf = Buffer.alloc(size, fill);
+  VIDEO_HEAD.copy(buf, 0);
+  return new Uint8Array(buf);
+}
+
+/// A video file of `size` bytes: the video head, then pseudo-random bytes.
 export function randomFile(dir, name, size) {
   const out = path.join(dir, name);
   const buf = Buffer.alloc(size);
   let x = 0x2545f491 ^ size;
   for (let i = 0; i + 4 <= size; i += 4) { x ^= x << 13; x ^= x >>> 17; x ^= x << 5; buf.writeInt32LE(x | 0, i); }
+  VIDEO_HEAD.copy(buf, 0);
   writeFileSync(out, buf);
   return out;
 }

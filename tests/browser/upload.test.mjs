@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, existsSync, readdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Api, browser, loggedIn, movie, randomFile, server, sha256, until } from './support.mjs';
+import { Api, VIDEO_HEAD, browser, loggedIn, movie, randomFile, server, sha256, until } from './support.mjs';
 
 const b = await browser();
 const files = mkdtempSync(path.join(os.tmpdir(), 'oott-files-'));
@@ -75,13 +75,15 @@ test('dropped files can be searched for, or given a pasted IMDb link', async () 
   const { s, page } = await uploadPage();
   try {
     // A drop of a file made in the page.
-    await page.evaluate(() => {
+    await page.evaluate((head) => {
       const dt = new DataTransfer();
-      dt.items.add(new File([new Uint8Array(300000).fill(7)], 'holiday video final.mkv', { type: 'video/x-matroska', lastModified: 1700000000000 }));
+      const bytes = new Uint8Array(300000).fill(7);
+      bytes.set(head);
+      dt.items.add(new File([bytes], 'holiday video final.mkv', { type: 'video/x-matroska', lastModified: 1700000000000 }));
       const zone = document.getElementById('drop');
       zone.dispatchEvent(new DragEvent('dragover', { dataTransfer: dt, bubbles: true, cancelable: true }));
       zone.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
-    });
+    }, [...VIDEO_HEAD]);
     const it = item(page, 'holiday video final');
     await it.locator('.find input').waitFor();
     await it.locator('.find input').fill('alien');

@@ -1,6 +1,7 @@
 //! `end`: files a complete upload in the library (a rename under an intent).
 
 use crate::library::filing::move_with_intent;
+use crate::media::probe::{ProbeError, probe};
 
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -49,6 +50,25 @@ pub async fn end(st: Shared, auth: Auth, p: Params) -> ApiResult<Response> {
         .with_offset(held));
     }
 
+    // Only a video is filed: what ffprobe cannot read as one stays an upload (resumable,
+    // removable), never a library file.
+    let part = staging::part(&st.root_path(&u.root)?, &u.upload_id);
+    let ext = u.ext.clone();
+    let technical = match tokio::task::spawn_blocking(move || probe(&part, &ext)).await? {
+        Ok(t) => Some(t),
+        Err(ProbeError::Missing) => {
+            tracing::warn!("ffprobe is not installed: filing without reading the file");
+            None
+        }
+        Err(e) => {
+            return Err(ApiError::new(
+                Code::NotAVideo,
+                format!("this is not a video the library can read ({e}); the upload stays, to resume or to let expire"),
+            )
+            .with_offset(held));
+        }
+    };
+
     let _library = st.library_lock.lock().await;
     let mode = u.mode;
     check_identity(&st, &auth.user, &u.content_id, &u.file_id, mode, &u.label).await?;
@@ -87,6 +107,12 @@ pub async fn end(st: Shared, auth: Auth, p: Params) -> ApiResult<Response> {
     let from = staging::part_rel(&u.upload_id);
     move_with_intent(&st, &u.root, "end", &from, &path, kind).await?;
     tracing::info!(upload = %u.upload_id, content = %u.content_id, %path, "filed");
+    if let Some(t) = technical {
+        let fid = u.file_id.clone();
+        if let Err(e) = st.db(move |s| s.set_technical(&fid, &t)).await {
+            tracing::warn!(upload = %u.upload_id, "recording what ffprobe read: {}", e.message);
+        }
+    }
     st.meta.enqueue(u.content_id.clone());
     Ok(offset_response(
         StatusCode::OK,

@@ -112,7 +112,7 @@ fn replace_and_versions() {
     );
     assert_error(
         &api.init(
-            &FileSpec::new("Other.4K.mkv", 10, 83),
+            &FileSpec::new("Other.4K.mkv", 100, 83),
             cid,
             "&mode=version&label=4k",
         ),
@@ -137,7 +137,7 @@ fn a_file_can_be_filed_under_another_title() {
         .as_str()
         .expect("fid")
         .to_owned();
-    api.upload(&FileSpec::new("Taken.mkv", 10, 91), "tt0000903");
+    api.upload(&FileSpec::new("Taken.mkv", 100, 91), "tt0000903");
     let r = api.send_json(
         "PATCH",
         &format!("/api/library/movies/{fid}"),

@@ -245,7 +245,13 @@ impl BigFile {
         while at < to {
             let k = at / MIB;
             let mut block = self.blocks[(k % 16) as usize].clone();
-            block[..8].copy_from_slice(&k.to_le_bytes());
+            if k == 0 {
+                // A video head first, so that the file is filed like a movie.
+                let head = crate::support::VIDEO_HEAD;
+                block[..head.len()].copy_from_slice(head);
+            } else {
+                block[..8].copy_from_slice(&k.to_le_bytes());
+            }
             let start = (at % MIB) as usize;
             let end = ((to - k * MIB).min(MIB)) as usize;
             out.extend_from_slice(&block[start..end]);

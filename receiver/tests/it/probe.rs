@@ -213,20 +213,41 @@ fn technical_data_and_verdicts_of_real_files() {
         json!([{"codec": "mov_text", "language": "eng", "text": true}])
     );
 
-    // A file cut short before its index, and random bytes: nothing is known of them.
-    let cut = multi[..multi.len() / 3].to_vec();
-    let file = upload_and_read(&api, "Cut (2006).mp4", cut, "tt0000911");
-    assert_eq!(
-        (file["playable"].clone(), file["height"].clone()),
-        (json!("unknown"), Value::Null)
-    );
-    let file = upload_and_read(
-        &api,
-        "Noise (2007).mkv",
-        crate::support::bytes(50_000, 9),
-        "tt0000912",
-    );
-    assert_eq!(file["playable"], json!("unknown"));
+    // A file cut short before its index, and random bytes, are not videos: `end` refuses
+    // them, and they stay uploads (the bytes held, to resume or to let expire), never filed.
+    for (name, data, id) in [
+        (
+            "Cut (2006).mp4",
+            multi[..multi.len() / 3].to_vec(),
+            "tt0000911",
+        ),
+        (
+            "Noise (2007).mkv",
+            crate::support::bytes(50_000, 9),
+            "tt0000912",
+        ),
+    ] {
+        let f = FileSpec {
+            name: name.into(),
+            last_modified: 1_700_000_000_002,
+            data,
+        };
+        let up = api.start_upload(&f, id);
+        api.send_from(&up, &f.data, 0, 1 << 20);
+        let r = api.end(&up);
+        crate::support::assert_error(&r, 422, "not_a_video");
+        assert_eq!(
+            api.offset(&up),
+            f.data.len() as u64,
+            "{name}: the upload stays"
+        );
+        crate::support::assert_error(
+            &api.get(&format!("/api/library/movies/{id}")),
+            404,
+            "not_found",
+        );
+        assert!(!dirs.media().join(id).exists(), "{name}: nothing filed");
+    }
 
     // The movie pages say what each version is, and which one browsers cannot play as it is.
     let page = |id: &str| dirs.data().join(format!("site/movie/{id}/index.html"));

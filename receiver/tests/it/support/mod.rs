@@ -444,17 +444,35 @@ pub struct FileSpec {
     pub data: Vec<u8>,
 }
 
+/// The head of a YUV4MPEG2 video (one 2×2 frame): 51 bytes that make ffprobe read a file as a
+/// video whatever follows, so a test file is filed like a movie. Files are refused at `end`
+/// when ffprobe cannot read them as a video.
+pub const VIDEO_HEAD: &[u8] =
+    b"YUV4MPEG2 W2 H2 F25:1 Ip A1:1 C420jpeg\nFRAME\n\x10\x10\x10\x10\x80\x80";
+
 impl FileSpec {
+    /// A video file of `len` bytes (from 51 on; shorter ones are not videos): the video head,
+    /// then pseudo-random bytes.
     pub fn new(name: &str, len: usize, seed: u64) -> Self {
         FileSpec {
             name: name.into(),
             last_modified: 1_700_000_000_000 + seed as i64,
-            data: bytes(len, seed),
+            data: video_bytes(len, seed),
         }
     }
     pub fn sha256(&self) -> String {
         sha256(&self.data)
     }
+}
+
+/// `len` bytes that ffprobe reads as a video (for `len` of at least 51): the video head, then
+/// pseudo-random bytes.
+pub fn video_bytes(len: usize, seed: u64) -> Vec<u8> {
+    let mut data = bytes(len, seed);
+    if len >= VIDEO_HEAD.len() {
+        data[..VIDEO_HEAD.len()].copy_from_slice(VIDEO_HEAD);
+    }
+    data
 }
 
 /// `len` pseudo-random bytes (xorshift), the same for the same seed.

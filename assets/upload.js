@@ -392,4 +392,6 @@ export async function start() {
   el('pause').addEventListener('click', pauseAll);
   el('resume').addEventListener('click', resumeAll);
   addEventListener('beforeunload', (e) => { if (items.some((i) => i.state === 'uploading')) e.preventDefault(); });
+  // The page takes files from here on (a drop before this would be lost).
+  el('drop').dataset.ready = '1';
 }

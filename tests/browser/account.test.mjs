@@ -31,7 +31,7 @@ test('the first run creates the admin and lands on the upload page', async () =>
     await page.fill('#setup input[name=password]', 'a good long password');
     await page.click('#setup button');
     await page.waitForURL(`${s.url}/upload/`);
-    await page.waitForSelector('#drop');
+    await page.waitForSelector('#drop[data-ready="1"]');
     // The empty library says so on the home page and points to uploading.
     await page.goto(`${s.url}/`);
     await page.waitForSelector('.empty a[href="/upload/"]');

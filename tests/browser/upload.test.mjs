@@ -18,7 +18,8 @@ async function uploadPage(env = {}, options = {}) {
   const api = await Api.admin(s.url);
   const { ctx, page } = await loggedIn(b, s, 'admin', 'correct horse', options);
   await page.goto(`${s.url}/upload/`);
-  await page.waitForSelector('#drop');
+  // Ready once the page's script listens for picked and dropped files.
+  await page.waitForSelector('#drop[data-ready="1"]');
   return { s, api, ctx, page };
 }
 
@@ -193,7 +194,7 @@ test('a page reloaded mid-upload offers the file for resuming and finishes it', 
     await it.locator('.confirm:not([disabled])').click();
     await until('a third uploaded', async () => Number((await it.locator('.upct').textContent().catch(() => '0')).replace('%', '')) >= 33);
     await page.reload();
-    await page.waitForSelector('#drop');
+    await page.waitForSelector('#drop[data-ready="1"]');
     await page.setInputFiles('#files', file);
     await it.locator('.resume').waitFor();
     assert.match(await it.textContent(), /Half uploaded/);
@@ -212,7 +213,7 @@ test('throughput on loopback straight to the receiver', async () => {
     const direct = { ...s, url: s.receiver };
     const { page } = await loggedIn(b, direct);
     await page.goto(`${s.receiver}/upload/`);
-    await page.waitForSelector('#drop');
+    await page.waitForSelector('#drop[data-ready="1"]');
     const file = randomFile(files, 'The.Matrix.1999.Big.mkv', 512 << 20);
     await page.setInputFiles('#files', file);
     const it = item(page, 'Big');

@@ -137,6 +137,21 @@ const MODULES = { upload: './upload.js', monitor: './monitor.js', movie: './movi
 if (MODULES[page]) import(MODULES[page]).then((m) => m.start());
 if (location.pathname === '/collection/') import('./collections.js').then((m) => m.start());
 
+// The version the person prefers: the highest one not above their quality (`1080p`), or the
+// main one for `original`; `auto` keeps the page's first.
+function preferQuality(pref, player) {
+  const select = document.getElementById('version');
+  const limit = { '2160p': 2160, '1080p': 1080, '720p': 720, '480p': 480 }[pref];
+  if (!select || !limit) return;
+  const fits = [...select.options]
+    .map((o) => ({ o, h: Number(o.dataset.height) || 0 }))
+    .filter(({ h }) => h > 0 && h <= limit)
+    .sort((a, b) => b.h - a.h);
+  if (!fits.length || fits[0].o.selected) return;
+  select.value = fits[0].o.value;
+  player.src = select.value;
+}
+
 // The person's settings, applied on every page: theme, card size, autoplay and subtitles.
 async function applySettings() {
   const [me, s] = await Promise.all([getJson('/api/auth/me'), getJson('/api/users/me/settings')]);
@@ -146,6 +161,7 @@ async function applySettings() {
   document.documentElement.dataset.cards = s.card_size;
   const player = document.getElementById('player');
   if (!player) return;
+  preferQuality(s.preferred_quality, player);
   for (const t of player.textTracks) t.mode = s.subtitle_language && t.language === s.subtitle_language ? 'showing' : 'disabled';
   if (s.autoplay) player.play().catch(() => {});
 }

@@ -91,7 +91,9 @@ pub fn app(st: Shared) -> Router {
         .route("/api/library/movies", get(library::list))
         .route(
             "/api/library/movies/{id}",
-            get(library::get).patch(library::refile),
+            get(library::get)
+                .patch(library::refile)
+                .delete(library::delete_version),
         )
         .route(
             "/api/library/movies/{id}/move",

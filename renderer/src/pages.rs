@@ -284,7 +284,8 @@ impl Pages {
                     .iter()
                     .find(|s| s.kind == store::FileKind::Remux && s.label == f.label)
                     .map_or(&f.path, |s| &s.path);
-                json!({"src": format!("/media/{src}"), "label": label})
+                let height = f.technical.as_ref().and_then(|t| t.height);
+                json!({"src": format!("/media/{src}"), "label": label, "height": height})
             })
             .collect();
         let (subtitles, trailer) = side_files(&t.side);

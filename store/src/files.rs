@@ -337,6 +337,58 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    /// Removes one version of a title that has others: its row, its remuxed copy's, and the
+    /// intent to remove their files, in one transaction. Answers the intent's id, the root and
+    /// the paths. The title's last file is removed with the title instead (`Refused`).
+    pub fn delete_version(&self, file_id: &FileId) -> Result<(i64, String, Vec<String>)> {
+        self.tx(|tx| {
+            let file = tx
+                .query_row(
+                    &format!("SELECT {COLS} FROM content_files WHERE file_id = ?1"),
+                    [file_id.as_str()],
+                    from_row,
+                )
+                .optional()?
+                .ok_or(Error::NotFound("file"))?;
+            if files_of_tx(tx, &file.content_id)?.len() < 2 {
+                return Err(Error::Refused(
+                    "this is the title's only file: delete the title instead",
+                ));
+            }
+            let root: String = tx
+                .query_row(
+                    "SELECT root FROM library_files WHERE path = ?1 AND kind = 'movie'",
+                    [file.path.as_str()],
+                    |r| r.get(0),
+                )
+                .optional()?
+                .unwrap_or_else(|| "1".to_owned());
+            tx.execute(
+                "DELETE FROM content_files WHERE file_id = ?1",
+                [file_id.as_str()],
+            )?;
+            crate::library_files::delete_path_tx(tx, &root, &file.path)?;
+            let mut paths = vec![file.path.clone()];
+            paths.extend(crate::library_files::drop_remux_tx(
+                tx,
+                &file.content_id,
+                &file.label,
+            )?);
+            changes::record(
+                tx,
+                changes::ChangeKind::FileRemoved,
+                Some(&file.content_id),
+                None,
+            )?;
+            let kind = crate::intents::IntentKind::FilesDelete {
+                root: root.clone(),
+                paths: paths.clone(),
+            };
+            let id = crate::intents::insert_intent(tx, "", file.content_id.as_str(), &kind)?;
+            Ok((id, root, paths))
+        })
+    }
+
     /// Files a file directly (no upload), as a restore or an import would.
     pub fn insert_file(&self, f: &NewFile) -> Result<()> {
         self.tx(|tx| insert_tx(tx, f))

@@ -39,6 +39,12 @@ pub enum IntentKind {
         /// Whether the rows name `to` yet.
         switched: bool,
     },
+    /// Some files' rows are gone (one version of a title); the files are still to be removed.
+    FilesDelete {
+        #[serde(default = "first_root")]
+        root: String,
+        paths: Vec<String>,
+    },
     /// A title's rows are gone; its files (and its folder) are still to be removed from disk.
     TitleDelete {
         content_id: ContentId,
@@ -221,7 +227,9 @@ impl Store {
                     }
                     changes::record(tx, changes::ChangeKind::FileAdded, Some(content_id), None)?;
                 }
-                IntentKind::TitleDelete { .. } | IntentKind::TitleMove { .. } => {}
+                IntentKind::TitleDelete { .. }
+                | IntentKind::TitleMove { .. }
+                | IntentKind::FilesDelete { .. } => {}
             }
             Ok(done)
         })
@@ -242,7 +250,9 @@ impl IntentKind {
     pub fn root(&self) -> &str {
         match self {
             IntentKind::FileUpload { file, .. } => &file.root,
-            IntentKind::FileMove { root, .. } | IntentKind::TitleDelete { root, .. } => root,
+            IntentKind::FileMove { root, .. }
+            | IntentKind::TitleDelete { root, .. }
+            | IntentKind::FilesDelete { root, .. } => root,
             IntentKind::TitleMove { from, .. } => from,
         }
     }
@@ -260,6 +270,7 @@ pub(crate) fn insert_intent(
         IntentKind::FileMove { .. } => "file_move",
         IntentKind::TitleDelete { .. } => "title_delete",
         IntentKind::TitleMove { .. } => "title_move",
+        IntentKind::FilesDelete { .. } => "files_delete",
     };
     conn.execute(
         "INSERT INTO intents (kind, from_path, to_path, payload, created_at)

@@ -218,7 +218,7 @@ CREATE TABLE invitations (
 CREATE TABLE intents_new (
     id         INTEGER PRIMARY KEY,
     kind       TEXT NOT NULL CHECK (kind IN ('file_upload', 'file_move', 'title_delete',
-                                             'title_move')),
+                                             'title_move', 'files_delete')),
     from_path  TEXT NOT NULL,
     to_path    TEXT NOT NULL,
     payload    TEXT NOT NULL,

@@ -174,3 +174,24 @@ test('every page fits 360 px and 1920 px without horizontal scrolling', async ()
     if (width === 360) assert.equal(await page.locator('nav a[href="/upload/"]').isVisible(), false, 'upload is hidden on small screens');
   }
 });
+
+test('the version a person prefers is the one the page plays', async () => {
+  const { page } = await loggedIn(b, s);
+  // Once ffprobe has read both versions, the page knows their heights (240 and 360 lines).
+  await until('the heights on the page', () => (readFileSync(path.join(s.site, 'movie/tt0133093/index.html'), 'utf8')
+    .match(/data-height=/g) ?? []).length === 2, 60);
+  const mine = await page.evaluate(async () => {
+    const me = await (await fetch('/api/auth/me')).json();
+    const r = await fetch('/api/users/me/settings', {
+      method: 'PUT', headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': me.csrf_token },
+      body: JSON.stringify({ preferred_quality: '480p' }),
+    });
+    return r.status;
+  });
+  assert.equal(mine, 200);
+  await page.goto(`${s.url}/movie/tt0133093/`);
+  const picked = page.locator('#version');
+  await until('the preferred version', async () => (await picked.evaluate((el) => el.selectedOptions[0]?.dataset.height)) === '360');
+  assert.ok((await page.locator('#player').evaluate((v) => v.src)).endsWith(await picked.inputValue()));
+  assert.match(await picked.evaluate((el) => el.selectedOptions[0].textContent), /720p · SD/);
+});

@@ -168,6 +168,19 @@ pub fn recover(roots: &[store::config::Root], store: &store::Store) -> store::Re
             continue;
         };
         let root = root.path.as_path();
+        if let IntentKind::FilesDelete { paths, .. } = &intent.kind {
+            tracing::info!(
+                "crash recovery: finishing the deletion of {}",
+                paths.join(", ")
+            );
+            for p in paths {
+                if let Err(e) = crate::disk::remove_file_if_exists(&root.join(p)) {
+                    tracing::warn!("deleting {p}: {e}");
+                }
+            }
+            store.drop_intent(intent.id)?;
+            continue;
+        }
         if let IntentKind::TitleDelete {
             content_id, paths, ..
         } = &intent.kind

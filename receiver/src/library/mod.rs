@@ -121,6 +121,33 @@ pub async fn refile(
     Ok(Json(move_file(&st, &auth.user, &fid, &to, label).await?))
 }
 
+/// `DELETE /api/library/movies/<file_id>`: one version of a title that has others (its
+/// remuxed copy goes with it); the rows first, under an intent, then the files.
+pub async fn delete_version(
+    State(st): State<Shared>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    auth.require(store::Permission::Delete)?;
+    let fid = FileId::parse(&id)
+        .map_err(|_| ApiError::new(Code::InvalidId, "expected a file id (64 hex digits)"))?;
+    let _library = st.library_lock.lock().await;
+    let f2 = fid.clone();
+    let (intent, root, paths) = st.db(move |s| s.delete_version(&f2)).await?;
+    let (root, store) = (st.root_path(&root)?, st.store.clone());
+    let n = paths.len();
+    tokio::task::spawn_blocking(move || {
+        for p in &paths {
+            if let Err(e) = crate::disk::remove_file_if_exists(&root.join(p)) {
+                tracing::warn!("deleting {p}: {e}");
+            }
+        }
+        store.drop_intent(intent)
+    })
+    .await??;
+    Ok(Json(json!({"deleted": fid, "files": n})))
+}
+
 /// `DELETE /api/library/delete/?content_id=`: the database first, then the files.
 pub async fn delete(State(st): State<Shared>, auth: Auth, p: Params) -> ApiResult<Json<Value>> {
     auth.require(store::Permission::Delete)?;

@@ -309,3 +309,36 @@ fn the_monitor_counts_disk_library_and_traffic() {
         "{v}"
     );
 }
+
+/// One version of a title can go without touching the others; the last one goes only with
+/// its title.
+#[test]
+fn one_version_is_deleted_and_the_others_stay() {
+    let dirs = Dirs::new();
+    let server = Server::start(&dirs);
+    let api = server.admin();
+    let main = FileSpec::new("Versions.mkv", 3000, 201);
+    api.upload(&main, "tt0000960");
+    let other = FileSpec::new("Versions 720p.mkv", 2000, 202);
+    let id = api.start_upload_with(&other, "tt0000960", "&mode=version&label=720p");
+    api.send_from(&id, &other.data, 0, 1 << 20);
+    let filed = api.end(&id).json();
+    let file_id = filed["file_id"].as_str().expect("file id").to_owned();
+    let r = api.delete(&format!("/api/library/movies/{file_id}"));
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(!dirs.media().join("tt0000960/tt0000960.720p.mkv").exists());
+    assert!(dirs.media().join("tt0000960/tt0000960.mkv").is_file());
+    let files = api.get("/api/library/movies/tt0000960").json()["files"].clone();
+    assert_eq!(files.as_array().map(Vec::len), Some(1), "{files}");
+    let main_id = files[0]["file_id"].as_str().expect("id").to_owned();
+    assert_error(
+        &api.delete(&format!("/api/library/movies/{main_id}")),
+        409,
+        "refused",
+    );
+    assert_error(
+        &api.delete(&format!("/api/library/movies/{file_id}")),
+        404,
+        "not_found",
+    );
+}

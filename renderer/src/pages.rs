@@ -430,7 +430,7 @@ fn side_files(side: &[store::LibraryFile]) -> (Vec<Value>, Option<String>) {
     let mut trailer = None;
     for f in side {
         match f.kind {
-            store::FileKind::Subtitle => subs.push(
+            store::FileKind::Subtitle | store::FileKind::SubtitleEmbedded => subs.push(
                 json!({"src": format!("/media/{}", f.path), "lang": f.label, "label": f.label}),
             ),
             store::FileKind::Trailer => trailer = Some(format!("/media/{}", f.path)),

@@ -28,10 +28,12 @@ pub enum FileKind {
     SubtitleSource,
     /// A movie file remuxed to MP4 (the same streams, another container) so browsers play it.
     Remux,
+    /// A text subtitle track of a movie file, extracted to WebVTT.
+    SubtitleEmbedded,
 }
 
 impl FileKind {
-    pub const ALL: [FileKind; 7] = [
+    pub const ALL: [FileKind; 8] = [
         FileKind::Movie,
         FileKind::Poster,
         FileKind::Card,
@@ -39,6 +41,7 @@ impl FileKind {
         FileKind::Subtitle,
         FileKind::SubtitleSource,
         FileKind::Remux,
+        FileKind::SubtitleEmbedded,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -50,6 +53,7 @@ impl FileKind {
             FileKind::Subtitle => "subtitle",
             FileKind::SubtitleSource => "subtitle_source",
             FileKind::Remux => "remux",
+            FileKind::SubtitleEmbedded => "subtitle_embedded",
         }
     }
 

@@ -236,7 +236,7 @@ CREATE TABLE library_files (
     id         INTEGER PRIMARY KEY,
     content_id TEXT NOT NULL,
     kind       TEXT NOT NULL CHECK (kind IN ('movie', 'poster', 'card', 'trailer', 'subtitle',
-                                             'subtitle_source', 'remux')),
+                                             'subtitle_source', 'remux', 'subtitle_embedded')),
     label      TEXT NOT NULL DEFAULT '',
     root       TEXT NOT NULL DEFAULT '1',
     path       TEXT NOT NULL,

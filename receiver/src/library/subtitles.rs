@@ -157,12 +157,13 @@ pub async fn delete(
 pub fn listed(files: &[store::LibraryFile]) -> Vec<Value> {
     files
         .iter()
-        .filter(|f| f.kind == FileKind::Subtitle)
+        .filter(|f| matches!(f.kind, FileKind::Subtitle | FileKind::SubtitleEmbedded))
         .map(|f| {
+            let embedded = f.kind == FileKind::SubtitleEmbedded;
             json!({
                 "lang": f.label,
-                "label": f.label,
-                "source": "uploaded",
+                "label": if embedded { format!("{} (in the file)", f.label) } else { f.label.clone() },
+                "source": if embedded { "embedded" } else { "uploaded" },
                 "url": format!("/media/{}", f.path),
             })
         })

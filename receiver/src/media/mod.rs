@@ -2,6 +2,7 @@
 //! as it is. Files are read in the background, newly filed ones and those already in the
 //! library alike, so an upload never waits for it.
 
+pub mod extract;
 pub mod probe;
 pub mod remux;
 
@@ -64,10 +65,11 @@ pub async fn probe_forever(st: Shared) {
                 }
                 Err(_) => continue,
             };
-            let id = f.file_id.clone();
-            if let Err(e) = st.db(move |s| s.set_technical(&id, &technical)).await {
+            let (id, t2) = (f.file_id.clone(), technical.clone());
+            if let Err(e) = st.db(move |s| s.set_technical(&id, &t2)).await {
                 tracing::warn!(file = %f.path, "recording what ffprobe read: {}", e.message);
             }
+            extract::embedded_subtitles(&st, &f, &technical).await;
         }
         tokio::time::sleep(Duration::from_secs(2)).await;
     }

@@ -108,10 +108,17 @@ pub async fn end(st: Shared, auth: Auth, p: Params) -> ApiResult<Response> {
     move_with_intent(&st, &u.root, "end", &from, &path, kind).await?;
     tracing::info!(upload = %u.upload_id, content = %u.content_id, %path, "filed");
     if let Some(t) = technical {
-        let fid = u.file_id.clone();
-        if let Err(e) = st.db(move |s| s.set_technical(&fid, &t)).await {
+        let (fid, t2) = (u.file_id.clone(), t.clone());
+        if let Err(e) = st.db(move |s| s.set_technical(&fid, &t2)).await {
             tracing::warn!(upload = %u.upload_id, "recording what ffprobe read: {}", e.message);
         }
+        // Its text subtitle tracks, in the background: the answer does not wait for them.
+        let (st2, fid) = (st.clone(), u.file_id.clone());
+        tokio::spawn(async move {
+            if let Ok(Some(file)) = st2.db(move |s| s.file(&fid)).await {
+                crate::media::extract::embedded_subtitles(&st2, &file, &t).await;
+            }
+        });
     }
     st.meta.enqueue(u.content_id.clone());
     Ok(offset_response(

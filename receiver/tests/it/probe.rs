@@ -213,6 +213,20 @@ fn technical_data_and_verdicts_of_real_files() {
         json!([{"codec": "mov_text", "language": "eng", "text": true}])
     );
 
+    // Its text subtitle track is extracted to WebVTT and offered with the title.
+    let subs = wait_for(30, "the embedded subtitle track", || {
+        let v = api.get("/api/library/movies/tt0000910").json()["subtitles"].clone();
+        (v.as_array().is_some_and(|a| !a.is_empty())).then_some(v)
+    });
+    assert_eq!(subs[0]["lang"], json!("eng"), "{subs}");
+    assert_eq!(subs[0]["source"], json!("embedded"));
+    let vtt = api.get("/media/tt0000910/tt0000910.eng.vtt");
+    assert!(
+        vtt.text().starts_with("WEBVTT") && vtt.text().contains("Hello"),
+        "{}",
+        vtt.text()
+    );
+
     // A file cut short before its index, and random bytes, are not videos: `end` refuses
     // them, and they stay uploads (the bytes held, to resume or to let expire), never filed.
     for (name, data, id) in [

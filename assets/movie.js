@@ -1,6 +1,6 @@
 // The movie page for this person: their own values for the metadata laid over the rendered
 // page, and a form to change them (kept per user; a refresh from IMDb never overwrites them).
-import { api } from './api.js';
+import { api, call, failure } from './api.js';
 
 const FIELDS = [['title', 'Title'], ['tagline', 'Tagline'], ['plot_short', 'Plot'], ['directors', 'Directed by'], ['stars', 'Stars']];
 
@@ -49,5 +49,34 @@ export async function start() {
   document.getElementById('meta-reset').addEventListener('click', async () => {
     await api('DELETE', `/api/users/me/metadata/${id}`);
     location.reload();
+  });
+  await subtitlesForm(article, id);
+}
+
+// "Add subtitles", for those who may add files: an SRT or WebVTT file and its language; the
+// player offers it at once.
+async function subtitlesForm(article, id) {
+  const me = await fetch('/api/auth/me', { credentials: 'same-origin' }).then((r) => (r.ok ? r.json() : null));
+  const u = me?.user;
+  const player = document.getElementById('player');
+  if (!u || !player || !(u.role === 'admin' || u.can_upload)) return;
+  article.querySelector('.facts').insertAdjacentHTML('beforeend', `<form id="add-subtitles" class="inline">
+<label>Add subtitles <input type="file" name="file" accept=".srt,.vtt" required></label>
+<label>Language <input name="lang" value="en" size="6" maxlength="32" required></label>
+<button>Add</button><span class="status" role="status"></span></form>`);
+  const form = document.getElementById('add-subtitles');
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const file = form.elements.file.files[0];
+    const lang = form.elements.lang.value.trim().toLowerCase();
+    const status = form.querySelector('.status');
+    if (!file || !lang) return;
+    const { r, data } = await call('POST', `/api/library/subtitles/${id}?lang=${encodeURIComponent(lang)}`, file);
+    if (!r.ok) { status.textContent = failure(data, r).message; status.classList.add('error'); return; }
+    const track = document.createElement('track');
+    Object.assign(track, { kind: 'subtitles', srclang: lang, label: lang, src: data.url });
+    player.append(track);
+    status.classList.remove('error');
+    status.textContent = `Added: ${lang}.`;
   });
 }

@@ -26,8 +26,35 @@ const size = (n) => (n >= 1073741824 ? `${(n / 1073741824).toFixed(2)} GiB` : mi
 
 // ---- picking -------------------------------------------------------------------------------
 
+// Subtitle files picked or dropped with the movies, waiting for the movie they belong to
+// (`Movie.2019.1080p.en.srt` goes with `Movie.2019.1080p.mkv`, in English).
+const subtitles = [];
+const SUBTITLE = /\.(srt|vtt)$/i;
+
+/// The movie name a subtitle file belongs to, and its language (`en` when the name has none).
+function subtitleOf(name) {
+  const stem = name.replace(SUBTITLE, '');
+  const m = stem.match(/^(.*)[._ -]([a-z]{2,3}(?:-[a-z]{2})?)$/i);
+  return m ? { stem: m[1], lang: m[2].toLowerCase() } : { stem, lang: 'en' };
+}
+
+const stemOf = (name) => name.replace(/\.[^.]+$/, '');
+
+/// Sends the subtitles that belong to a movie just filed under `contentId`.
+async function sendSubtitles(item) {
+  const mine = subtitles.filter((s) => !s.sent && subtitleOf(s.file.name).stem.toLowerCase() === stemOf(item.name).toLowerCase());
+  for (const s of mine) {
+    const { lang } = subtitleOf(s.file.name);
+    const { r, data } = await call('POST', `/api/library/subtitles/${item.contentId}?lang=${encodeURIComponent(lang)}`, s.file);
+    s.sent = true;
+    item.subtitles = [...(item.subtitles ?? []), r.ok ? lang : `${lang} (${fail(data, r).message})`];
+  }
+}
+
 async function addFiles(list) {
-  const files = [...list].filter((f) => f.size > 0);
+  const all = [...list].filter((f) => f.size > 0);
+  subtitles.push(...all.filter((f) => SUBTITLE.test(f.name)).map((file) => ({ file, sent: false })));
+  const files = all.filter((f) => !SUBTITLE.test(f.name));
   if (!files.length) return;
   const known = new Set(items.filter((i) => i.state !== 'done' && i.state !== 'cancelled').map((i) => `${i.name}\u0000${i.size}\u0000${i.lastModified}`));
   const fresh = files.filter((f) => !known.has(`${f.name}\u0000${f.size}\u0000${f.lastModified}`));
@@ -158,6 +185,7 @@ async function upload(item) {
     if (!r.ok) throw fail(data, r);
     item.state = 'done';
     item.result = data;
+    await sendSubtitles(item);
     recheckSpace();
   } catch (e) {
     if (item.state === 'cancelled' || item.state === 'paused') return;
@@ -310,7 +338,7 @@ ${item.guessError ? `<p class="error">${esc(item.guessError)}</p>` : ''}
 <p class="inline"><button type="button" class="resume">Resume</button> <button type="button" class="cancel">Remove</button></p>`;
       break;
     case 'done':
-      body = `<p class="ok">Uploaded as <a href="/movie/${esc(item.contentId)}/">${esc(item.contentId)}</a>.</p>`;
+      body = `<p class="ok">Uploaded as <a href="/movie/${esc(item.contentId)}/">${esc(item.contentId)}</a>.${item.subtitles?.length ? ` Subtitles: ${esc(item.subtitles.join(', '))}.` : ''}</p>`;
       break;
     case 'cancelled':
       return '';

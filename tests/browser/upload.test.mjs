@@ -3,7 +3,7 @@
 // disk too small, the queue (pause, reorder, cancel), going offline and reloading mid-upload.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, existsSync, readdirSync } from 'node:fs';
+import { mkdtempSync, existsSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Api, VIDEO_HEAD, browser, loggedIn, movie, randomFile, server, sha256, until } from './support.mjs';
@@ -225,6 +225,39 @@ test('throughput on loopback straight to the receiver', async () => {
     console.log(`browser upload on loopback: ${mbs.toFixed(0)} MB/s over ${stats.chunks.length} chunks; chunk sizes (MiB): ${sizes.join(', ')}`);
     assert.ok(Math.max(...sizes) >= 32, `on a fast link the chunks grow well past the first 8 MiB: ${sizes}`);
     assert.equal(sha256(path.join(s.media, 'tt0133093/tt0133093.mkv')), sha256(file));
+  } finally {
+    await s.stop();
+  }
+});
+
+test('subtitles picked with a movie go with it, and the movie page adds more', async () => {
+  const { s, api, page } = await uploadPage();
+  try {
+    const film = movie(files, 'Alien.1979.720p.mkv');
+    const srt = path.join(files, 'Alien.1979.720p.fr.srt');
+    writeFileSync(srt, '1\r\n00:00:00,500 --> 00:00:02,000\r\nDans l\u2019espace\r\n');
+    await page.setInputFiles('#files', [film, srt]);
+    assert.equal(await item(page, '.srt').count(), 0, 'a subtitle file is not a movie of the queue');
+    const it = item(page, 'Alien.1979');
+    await it.locator('.cand[data-id="tt0078748"]').waitFor();
+    await it.locator('.confirm').click();
+    await it.locator('.ok', { hasText: 'Subtitles: fr' }).waitFor({ timeout: 30000 });
+    const listed = await api.call('GET', '/api/library/movies/tt0078748');
+    assert.deepEqual(listed.json.subtitles.map((t) => t.lang), ['fr']);
+
+    // On the movie page, one more language, offered by the player at once.
+    await until('the movie page', () => existsSync(path.join(s.site, 'movie/tt0078748/index.html')));
+    await page.goto(`${s.url}/movie/tt0078748/`);
+    const form = page.locator('#add-subtitles');
+    await form.waitFor();
+    assert.ok(await form.isVisible(), 'the control is visible');
+    const de = path.join(files, 'de.srt');
+    writeFileSync(de, '1\n00:00:00,500 --> 00:00:02,000\nIm Weltraum\n');
+    await form.locator('input[type=file]').setInputFiles(de);
+    await form.locator('input[name=lang]').fill('de');
+    await form.locator('button').click();
+    await form.locator('.status', { hasText: 'Added: de.' }).waitFor();
+    assert.equal(await page.locator('#player track[srclang="de"]').count(), 1);
   } finally {
     await s.stop();
   }

@@ -219,6 +219,8 @@ impl MetaService {
                 }
                 Err(e) => tracing::warn!(content = %m.id, "poster: {e}"),
             }
+        } else {
+            self.frame_poster(m, &root).await;
         }
         if let Some(url) = &m.trailer_url
             && let Some(ext) = video_extension(url)
@@ -268,6 +270,71 @@ impl MetaService {
                     Err(e) => tracing::info!(content = %m.id, "trailer: {e}"),
                 }
             }
+        }
+    }
+
+    /// A title IMDb has no poster for gets a frame of its video (a tenth of the way in), unless
+    /// it has a poster already.
+    async fn frame_poster(&self, m: &Metadata, root: &store::config::Root) {
+        let id = m.id.clone();
+        let (files, side) = match self
+            .db(move |s| Ok((s.files_of(&id)?, s.library_files_of(&id)?)))
+            .await
+        {
+            Ok(x) => x,
+            Err(_) => return,
+        };
+        if side.iter().any(|f| f.kind == store::FileKind::Poster) {
+            return;
+        }
+        let Some(file) = files.first() else {
+            return;
+        };
+        let movie = root.path.join(&file.path);
+        let at = file
+            .technical
+            .as_ref()
+            .and_then(|t| t.duration_ms)
+            .map_or(0.0, |ms| ms as f64 / 10_000.0);
+        let (root2, id) = (root.clone(), m.id.clone());
+        let made = tokio::task::spawn_blocking(move || -> Result<_, String> {
+            let grab = |seek: f64| {
+                std::process::Command::new("ffmpeg")
+                    .args([
+                        "-v",
+                        "error",
+                        "-nostdin",
+                        "-ss",
+                        &format!("{seek:.3}"),
+                        "-i",
+                    ])
+                    .arg(&movie)
+                    .args(["-frames:v", "1", "-vf", "scale=600:-2", "-f", "image2pipe"])
+                    .args(["-c:v", "mjpeg", "-"])
+                    .output()
+                    .map_err(|e| e.to_string())
+            };
+            let mut out = grab(at)?;
+            if out.stdout.is_empty() {
+                out = grab(0.0)?;
+            }
+            if out.stdout.is_empty() {
+                return Err(String::from_utf8_lossy(&out.stderr).trim().to_owned());
+            }
+            poster::store_poster(&root2, &id, &out.stdout).map_err(|e| e.to_string())
+        })
+        .await;
+        match made {
+            Ok(Ok(rows)) => {
+                if let Err(e) = self
+                    .db(move |s| rows.iter().try_for_each(|f| s.record_library_file(f)))
+                    .await
+                {
+                    tracing::warn!(content = %m.id, "recording the frame poster: {e}");
+                }
+            }
+            Ok(Err(e)) => tracing::info!(content = %m.id, "no frame for a poster: {e}"),
+            Err(_) => {}
         }
     }
 

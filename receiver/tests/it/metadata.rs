@@ -401,3 +401,51 @@ fn imdb_unreachable_then_back() {
     let v = fetched(&api, "tt0078748");
     assert_eq!(v["title"].as_str(), Some("Alien"));
 }
+
+/// A title IMDb has no poster for gets a frame of its own video as its poster (and card).
+#[test]
+fn a_title_without_a_poster_gets_a_frame_of_its_video() {
+    let (dirs, replay) = (Dirs::new(), Replay::start());
+    let server = start(&dirs, &replay);
+    let api = server.admin();
+    let tmp = tempfile::tempdir().expect("dir");
+    let film = tmp.path().join("stub.mp4");
+    let made = std::process::Command::new("ffmpeg")
+        .args([
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=s=320x240:r=10:d=3",
+        ])
+        .args([
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-pix_fmt",
+            "yuv420p",
+        ])
+        .arg(&film)
+        .status()
+        .expect("ffmpeg");
+    assert!(made.success());
+    let f = FileSpec {
+        name: "Stub (2014).mp4".into(),
+        last_modified: 1_700_000_000_000,
+        data: std::fs::read(&film).expect("read"),
+    };
+    // tt3303790 is a stub page: a title, no poster.
+    api.upload(&f, "tt3303790");
+    let poster = wait_for(30, "the frame poster", || {
+        let v = api.get("/api/library/movies/tt3303790").json();
+        v["metadata"]["poster"].as_str().map(str::to_owned)
+    });
+    assert_eq!(poster, "/media/tt3303790/tt3303790.jpg");
+    let img = image::open(dirs.media().join("tt3303790/tt3303790.jpg")).expect("a JPEG");
+    assert_eq!((img.width(), img.height()), (600, 450));
+    let card = image::open(dirs.media().join("tt3303790/tt3303790.card.jpg")).expect("card");
+    assert_eq!(card.width(), 342);
+}

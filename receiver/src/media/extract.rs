@@ -3,37 +3,15 @@
 //! already has subtitles keeps them; bitmap tracks (PGS, VobSub) are listed by the probe only.
 
 use std::path::Path;
-use std::process::Command;
 
 use store::{ContentFile, FileKind, NewLibraryFile, Technical, layout};
 
 use crate::state::Shared;
 
-/// Extracts track `index` (among the file's subtitle tracks) of `movie` to `dst` as WebVTT,
-/// through a temporary name.
+/// Extracts track `index` (among the file's subtitle tracks) of `movie` to `dst` as WebVTT.
 fn extract(movie: &Path, index: usize, dst: &Path) -> std::io::Result<u64> {
-    let dir = dst.parent().unwrap_or(Path::new("."));
-    let name = dst
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(layout::temp_name(&name));
-    let out = Command::new("ffmpeg")
-        .args(["-v", "error", "-y", "-nostdin", "-i"])
-        .arg(movie)
-        .args(["-map", &format!("0:s:{index}"), "-f", "webvtt"])
-        .arg(&tmp)
-        .output()?;
-    if !out.status.success() {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(std::io::Error::other(
-            String::from_utf8_lossy(&out.stderr).trim().to_owned(),
-        ));
-    }
-    std::fs::File::open(&tmp)?.sync_all()?;
-    let size = std::fs::metadata(&tmp)?.len();
-    std::fs::rename(&tmp, dst)?;
-    Ok(size)
+    let map = format!("0:s:{index}");
+    super::ffmpeg_into(movie, &["-map", &map, "-f", "webvtt"], dst)
 }
 
 /// Extracts the text subtitle tracks of `file` that name a language without subtitles yet.

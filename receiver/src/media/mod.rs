@@ -6,11 +6,44 @@ pub mod extract;
 pub mod probe;
 pub mod remux;
 
+use std::path::Path;
+use std::process::Command;
 use std::time::Duration;
 
 use store::Technical;
 
 use crate::state::Shared;
+
+/// Runs ffmpeg on `input` with `args`, writing to a temporary name beside `dst`, then makes it
+/// durable and renames it into place; answers the bytes written. Nothing half-written ever
+/// carries the real name.
+pub fn ffmpeg_into(input: &Path, args: &[&str], dst: &Path) -> std::io::Result<u64> {
+    let dir = dst.parent().unwrap_or(Path::new("."));
+    let name = dst
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(store::layout::temp_name(&name));
+    let out = Command::new("ffmpeg")
+        .args(["-v", "error", "-y", "-nostdin", "-i"])
+        .arg(input)
+        .args(args)
+        .arg(&tmp)
+        .output()?;
+    if !out.status.success() {
+        let _ = std::fs::remove_file(&tmp);
+        let why = String::from_utf8_lossy(&out.stderr);
+        return Err(std::io::Error::other(format!(
+            "ffmpeg: {}",
+            why.lines().last().unwrap_or("failed")
+        )));
+    }
+    std::fs::File::open(&tmp)?.sync_all()?;
+    let size = std::fs::metadata(&tmp)?.len();
+    std::fs::rename(&tmp, dst)?;
+    crate::disk::sync_dir(dir)?;
+    Ok(size)
+}
 
 /// What is recorded of a file ffprobe could not read as a video.
 fn unreadable() -> Technical {

@@ -6,51 +6,28 @@
 
 use std::collections::HashSet;
 use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
 
 use store::{FileKind, NewLibraryFile, layout};
 
 use crate::state::Shared;
 
-/// Remuxes `src` into `dst` (through a temporary name beside it); answers the bytes written.
+/// Remuxes `src` into `dst`: the first video stream and every audio one, copied, the index
+/// at the front. Answers the bytes written.
 pub fn remux(src: &Path, dst: &Path) -> std::io::Result<u64> {
-    let dir = dst.parent().unwrap_or(Path::new("."));
-    let name = dst
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(layout::temp_name(&name));
-    let out = Command::new("ffmpeg")
-        .args(["-v", "error", "-y", "-nostdin", "-i"])
-        .arg(src)
-        .args([
-            "-map",
-            "0:v:0",
-            "-map",
-            "0:a?",
-            "-c",
-            "copy",
-            "-movflags",
-            "+faststart",
-            "-f",
-            "mp4",
-        ])
-        .arg(&tmp)
-        .output()?;
-    if !out.status.success() {
-        let _ = std::fs::remove_file(&tmp);
-        let why = String::from_utf8_lossy(&out.stderr);
-        return Err(std::io::Error::other(format!(
-            "ffmpeg: {}",
-            why.lines().last().unwrap_or("failed")
-        )));
-    }
-    std::fs::File::open(&tmp)?.sync_all()?;
-    let size = std::fs::metadata(&tmp)?.len();
-    std::fs::rename(&tmp, dst)?;
-    crate::disk::sync_dir(dir)?;
-    Ok(size)
+    let args = [
+        "-map",
+        "0:v:0",
+        "-map",
+        "0:a?",
+        "-c",
+        "copy",
+        "-movflags",
+        "+faststart",
+        "-f",
+        "mp4",
+    ];
+    super::ffmpeg_into(src, &args, dst)
 }
 
 /// Remuxes, one file at a time, every file that needs it, until the process ends. A file

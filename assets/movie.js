@@ -60,10 +60,11 @@ async function subtitlesForm(article, id) {
   const u = me?.user;
   const player = document.getElementById('player');
   if (!u || !player || !(u.role === 'admin' || u.can_upload)) return;
-  article.querySelector('.facts').insertAdjacentHTML('beforeend', `<form id="add-subtitles" class="inline">
-<label>Add subtitles <input type="file" name="file" accept=".srt,.vtt" required></label>
+  // Folded away until asked for, so that it does not push the player down.
+  article.querySelector('.facts').insertAdjacentHTML('beforeend', `<details id="subtitles-add"><summary>Add subtitles</summary>
+<form id="add-subtitles" class="inline"><label>File <input type="file" name="file" accept=".srt,.vtt" required></label>
 <label>Language <input name="lang" value="en" size="6" maxlength="32" required></label>
-<button>Add</button><span class="status" role="status"></span></form>`);
+<button>Add</button><span class="status" role="status"></span></form></details>`);
   const form = document.getElementById('add-subtitles');
   form.addEventListener('submit', async (e) => {
     e.preventDefault();

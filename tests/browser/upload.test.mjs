@@ -248,9 +248,11 @@ test('subtitles picked with a movie go with it, and the movie page adds more', a
     // On the movie page, one more language, offered by the player at once.
     await until('the movie page', () => existsSync(path.join(s.site, 'movie/tt0078748/index.html')));
     await page.goto(`${s.url}/movie/tt0078748/`);
+    await page.locator('#subtitles-add summary').waitFor();
     const form = page.locator('#add-subtitles');
-    await form.waitFor();
-    assert.ok(await form.isVisible(), 'the control is visible');
+    assert.equal(await form.isVisible(), false, 'folded until asked for');
+    await page.locator('#subtitles-add summary').click();
+    assert.ok(await form.isVisible(), 'the control is visible once opened');
     const de = path.join(files, 'de.srt');
     writeFileSync(de, '1\n00:00:00,500 --> 00:00:02,000\nIm Weltraum\n');
     await form.locator('input[type=file]').setInputFiles(de);

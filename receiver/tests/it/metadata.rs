@@ -409,33 +409,26 @@ fn a_title_without_a_poster_gets_a_frame_of_its_video() {
     let server = start(&dirs, &replay);
     let api = server.admin();
     let tmp = tempfile::tempdir().expect("dir");
-    let film = tmp.path().join("stub.mp4");
-    let made = std::process::Command::new("ffmpeg")
-        .args([
-            "-v",
-            "error",
-            "-y",
+    let data = crate::probe::ffmpeg(
+        tmp.path(),
+        "stub.mp4",
+        &[
             "-f",
             "lavfi",
             "-i",
             "testsrc=s=320x240:r=10:d=3",
-        ])
-        .args([
             "-c:v",
             "libx264",
             "-preset",
             "ultrafast",
             "-pix_fmt",
             "yuv420p",
-        ])
-        .arg(&film)
-        .status()
-        .expect("ffmpeg");
-    assert!(made.success());
+        ],
+    );
     let f = FileSpec {
         name: "Stub (2014).mp4".into(),
         last_modified: 1_700_000_000_000,
-        data: std::fs::read(&film).expect("read"),
+        data,
     };
     // tt3303790 is a stub page: a title, no poster.
     api.upload(&f, "tt3303790");

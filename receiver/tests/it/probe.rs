@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use crate::support::{Api, Dirs, FileSpec, Server, wait_for};
 
 /// Makes a file with ffmpeg (`args` between the inputs and the output); answers its bytes.
-fn ffmpeg(dir: &Path, name: &str, args: &[&str]) -> Vec<u8> {
+pub fn ffmpeg(dir: &Path, name: &str, args: &[&str]) -> Vec<u8> {
     let out = dir.join(name);
     let status = Command::new("ffmpeg")
         .args(["-v", "error", "-y"])

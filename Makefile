@@ -1,21 +1,31 @@
 # Open OTT. `make run` starts the service on its defaults; `make test` runs every test.
-.PHONY: run test test-deps check bench bench-deps build rebuild install install-files nginx-config
+.PHONY: player run test test-deps check bench bench-deps build rebuild install install-files nginx-config
 
 CARGO ?= cargo
 
 # The receiver starts nginx in front of itself when nginx is installed (its own configuration
 # and prefix under the data directory, an unprivileged port), and serves by itself otherwise;
 # it prints which, and the address to open.
-run:
+run: player
 	$(CARGO) build --release -p receiver --bin oott-receiver
 	./target/release/oott-receiver
+
+# The player's one outside script, hls.js, pinned in assets/vendor/package.json and built into
+# the pages' assets. Without npm the pages play files as they are (and HLS where the browser
+# has it natively), so `make run` goes on without it.
+HLS_JS = assets/vendor/hls.min.js
+$(HLS_JS): assets/vendor/package.json assets/vendor/package-lock.json
+	cd assets/vendor && npm ci --no-audit --no-fund && cp node_modules/hls.js/dist/hls.min.js hls.min.js
+player:
+	@if command -v npm >/dev/null; then $(MAKE) --no-print-directory $(HLS_JS); \
+	else echo "npm is not installed: the player plays files as they are, without hls.js"; fi
 
 # The nginx configuration for the current settings, on stdout.
 nginx-config:
 	$(CARGO) build --release -p receiver --bin oott-receiver
 	@./target/release/oott-receiver nginx-config
 
-build:
+build: player
 	$(CARGO) build --workspace
 
 # Node runs the search module in the renderer's tests; unshare (util-linux) gives the full-disk
@@ -30,7 +40,7 @@ test-deps:
 
 # Unit and integration tests of every crate (there are no doc-tests), then the browser flows in
 # headless Chromium (tests/browser, node's test runner) against the receiver behind nginx.
-test: test-deps
+test: test-deps $(HLS_JS)
 	$(CARGO) test --workspace --lib --bins --tests
 	$(CARGO) build -p receiver --example imdb_replay
 	cd tests/browser && npm ci --no-audit --no-fund && npm test
@@ -42,7 +52,7 @@ PREFIX ?= /usr/local
 BIN_DIR ?= target/release
 OOTT_USER ?= $(shell id -un)
 NGINX_BIN ?= $(shell command -v nginx 2>/dev/null || echo /usr/sbin/nginx)
-install:
+install: player
 	$(CARGO) build --release -p receiver --bin oott-receiver -p renderer --bin oott-render
 	$(MAKE) install-files
 
@@ -52,7 +62,7 @@ install-files:
 	  $(DESTDIR)$(PREFIX)/lib/systemd/system $(DESTDIR)$(PREFIX)/share/oott/launchd
 	install -m 755 $(BIN_DIR)/oott-receiver $(BIN_DIR)/oott-render $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 templates/*.html templates/nginx.conf $(DESTDIR)$(PREFIX)/share/oott/templates/
-	install -m 644 assets/* $(DESTDIR)$(PREFIX)/share/oott/assets/
+	install -m 644 assets/*.js assets/*.css $(DESTDIR)$(PREFIX)/share/oott/assets/
 	test -e $(DESTDIR)$(PREFIX)/etc/oott/oott.toml || \
 	  install -m 644 oott.example.toml $(DESTDIR)$(PREFIX)/etc/oott/oott.toml
 	for unit in templates/systemd/*.service templates/launchd/*.plist; do \
@@ -81,7 +91,7 @@ bench-deps:
 
 # Upload throughput against dd (sync every 64 MiB) and @tus/server; metadata cache latency;
 # nginx with auth_request against nginx without, and uploads through nginx against direct.
-bench: bench-deps
+bench: bench-deps $(HLS_JS)
 	$(CARGO) build --release -p receiver --bin oott-receiver --example upload_bench --example metadata_bench --example nginx_bench
 	$(CARGO) build --release -p renderer --bin oott-render --example render_bench
 	./target/release/examples/upload_bench $(BENCH_ARGS)

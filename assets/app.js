@@ -105,19 +105,7 @@ function authForm(id, url, then) {
   });
 }
 
-function versions() {
-  const select = document.getElementById('version');
-  const player = document.getElementById('player');
-  if (!select || !player) return;
-  select.addEventListener('change', () => {
-    const at = player.currentTime;
-    player.src = select.value;
-    player.addEventListener('loadedmetadata', () => { player.currentTime = at; }, { once: true });
-  });
-}
-
 document.querySelectorAll('.carousel').forEach(enhanceCarousel);
-versions();
 const anchor = document.getElementById('more-rows');
 if (anchor) endlessRows(anchor);
 lazyBuckets();
@@ -133,35 +121,18 @@ if (page === 'login') {
 }
 if (!PUBLIC.includes(page)) applySettings();
 if (['account', 'users', 'invite'].includes(page)) import('./account.js').then((m) => m.start());
-const MODULES = { upload: './upload.js', monitor: './monitor.js', movie: './movie.js' };
+const MODULES = { upload: './upload.js', monitor: './monitor.js', movie: './movie.js', settings: './settings.js' };
 if (MODULES[page]) import(MODULES[page]).then((m) => m.start());
 if (location.pathname === '/collection/') import('./collections.js').then((m) => m.start());
-
-// The version the person prefers: the highest one not above their quality (`1080p`), or the
-// main one for `original`; `auto` keeps the page's first.
-function preferQuality(pref, player) {
-  const select = document.getElementById('version');
-  const limit = { '2160p': 2160, '1080p': 1080, '720p': 720, '480p': 480 }[pref];
-  if (!select || !limit) return;
-  const fits = [...select.options]
-    .map((o) => ({ o, h: Number(o.dataset.height) || 0 }))
-    .filter(({ h }) => h > 0 && h <= limit)
-    .sort((a, b) => b.h - a.h);
-  if (!fits.length || fits[0].o.selected) return;
-  select.value = fits[0].o.value;
-  player.src = select.value;
-}
 
 // The person's settings, applied on every page: theme, card size, autoplay and subtitles.
 async function applySettings() {
   const [me, s] = await Promise.all([getJson('/api/auth/me'), getJson('/api/users/me/settings')]);
   if (me?.user?.role === 'admin') document.querySelectorAll('.admin-only').forEach((a) => { a.hidden = false; });
-  if (!s) return;
-  document.documentElement.dataset.theme = s.theme;
-  document.documentElement.dataset.cards = s.card_size;
-  const player = document.getElementById('player');
-  if (!player) return;
-  preferQuality(s.preferred_quality, player);
-  for (const t of player.textTracks) t.mode = s.subtitle_language && t.language === s.subtitle_language ? 'showing' : 'disabled';
-  if (s.autoplay) player.play().catch(() => {});
+  if (s) {
+    document.documentElement.dataset.theme = s.theme;
+    document.documentElement.dataset.cards = s.card_size;
+  }
+  // The player takes the preferred quality, subtitles and autoplay.
+  if (document.getElementById('player')) import('./player.js').then((m) => m.start(s || {}));
 }

@@ -1,7 +1,7 @@
 // The server monitor: disk use with a warning as it fills, library statistics (titles, files,
 // HD against the rest, total size) and the traffic so far, drawn as inline SVG and refreshed
 // every few seconds.
-import { esc } from './api.js';
+import { api, esc } from './api.js';
 
 const gib = (n) => `${(n / 1073741824).toFixed(n < 10737418240 ? 2 : 1)} GiB`;
 const WARN_AT = 0.9;
@@ -56,6 +56,28 @@ ${c.size_differs.length} sizes that differ. Run <code>oott-receiver fsck --repai
   return `<section class="mon"><h2>Library check</h2><p id="library-check"${found ? ' class="warn" role="alert"' : ''}>${text}</p></section>`;
 }
 
+const clock = (s) => (s >= 3600 ? `${Math.floor(s / 3600)} h ${Math.round((s % 3600) / 60)} min` : `${Math.max(1, Math.round(s / 60))} min`);
+
+// Transcoding: each running job with its progress and time left, the queue, what ended.
+function transcodes(t) {
+  if (!t || (!t.enabled && !t.jobs.length)) return '';
+  const row = (j) => {
+    const what = `${esc(j.title)}${j.label ? ` (${esc(j.label)})` : ''}`;
+    if (j.state === 'running') {
+      const pct = Math.round((j.progress ?? 0) * 100);
+      const left = j.eta_s != null ? `, ${clock(j.eta_s)} left at ${j.speed.toFixed(2)}×` : '';
+      return `<li class="job running">${what}: <progress max="100" value="${pct}"></progress> <strong>${pct}%</strong>${left} <button type="button" data-cancel="${j.id}">Cancel</button></li>`;
+    }
+    if (j.state === 'queued') return `<li class="job">${what}: waiting <button type="button" data-cancel="${j.id}">Cancel</button></li>`;
+    const why = j.state === 'failed' ? `failed: ${esc(j.error)}` : j.state === 'done' ? 'done' : 'cancelled';
+    const again = j.state === 'done' ? '' : ` <button type="button" data-retry="${j.id}">Try again</button>`;
+    return `<li class="job ${j.state}">${what}: ${why}${again}</li>`;
+  };
+  const more = t.queued > t.jobs.filter((j) => j.state === 'queued').length ? `<p class="note">${t.queued} movies wait in all.</p>` : '';
+  return `<section class="mon"><h2>Transcoding</h2><p>${t.enabled ? `On, ${t.at_once} at a time.` : 'Off (an admin switches it on in Settings).'}</p>
+<ul id="transcodes" class="plain">${t.jobs.map(row).join('')}</ul>${more}</section>`;
+}
+
 function draw(box, m) {
   const d = m.disk;
   const used = d.total - d.free;
@@ -68,7 +90,7 @@ function draw(box, m) {
 ${full ? `<p class="warn" role="alert">The disk is filling: ${Math.round(d.used_fraction * 100)}% used, ${gib(d.usable)} left for uploads.</p>` : ''}
 ${bar([[used, 'used', 'Used'], [Math.min(d.reserve, d.free), 'reserve', 'Kept free'], [d.usable, 'free', 'Free for uploads']], d.total, 'Disk use')}
 <p class="legend"><span class="k used"></span> used ${gib(used)} <span class="k reserve"></span> kept free ${gib(Math.min(d.reserve, d.free))} <span class="k free"></span> free for uploads ${gib(d.usable)} · <strong id="disk-pct">${Math.round(d.used_fraction * 100)}%</strong> of ${gib(d.total)}</p></section>
-${disks(m.disks)}${check(m.library_check)}
+${disks(m.disks)}${check(m.library_check)}${transcodes(m.transcodes)}
 <section class="mon"><h2>Library</h2><div class="inline">${pie(l.hd_files, l.files - l.hd_files, 'HD files against the rest')}
 <dl class="stats"><dt>Titles</dt><dd id="stat-titles">${l.titles}</dd><dt>Files</dt><dd id="stat-files">${l.files}</dd><dt>HD files</dt><dd id="stat-hd">${l.hd_files}</dd><dt>Not HD</dt><dd>${l.files - l.hd_files}</dd><dt>Size</dt><dd id="stat-size">${gib(l.size)}</dd>${l.quota ? `<dt>Quota</dt><dd>${gib(l.quota)}</dd>` : ''}<dt>Uploads in progress</dt><dd>${m.uploads.active}</dd></dl></div></section>
 <section class="mon"><h2>Traffic since the server started</h2>
@@ -84,6 +106,16 @@ export function start() {
     const r = await fetch(box.dataset.src, { credentials: 'same-origin' });
     if (r.ok) draw(box, await r.json());
   };
+  box.addEventListener('click', async (e) => {
+    const b = e.target.closest('button[data-cancel], button[data-retry]');
+    if (!b) return;
+    b.disabled = true;
+    try {
+      if (b.dataset.cancel) await api('DELETE', `/api/transcodes/${b.dataset.cancel}`);
+      else await api('POST', `/api/transcodes/${b.dataset.retry}/retry`);
+    } catch (x) { b.insertAdjacentText('afterend', ` ${x.message}`); }
+    tick();
+  });
   tick();
   setInterval(tick, 5000);
 }

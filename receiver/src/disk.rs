@@ -55,6 +55,28 @@ pub fn remove_file_if_exists(path: &Path) -> io::Result<()> {
     }
 }
 
+/// Removes files of a root (each missing one is fine), then the folders they leave empty below
+/// the root (an HLS ladder's, a title's), deepest first. A folder still holding anything stays.
+pub fn remove_files(root: &Path, paths: &[String]) {
+    let mut dirs = std::collections::BTreeSet::new();
+    for p in paths {
+        if let Err(e) = remove_file_if_exists(&root.join(p)) {
+            tracing::warn!("deleting {p}: {e}");
+        }
+        let mut dir = Path::new(p).parent();
+        while let Some(d) = dir.filter(|d| !d.as_os_str().is_empty()) {
+            dirs.insert(d.to_path_buf());
+            dir = d.parent();
+        }
+    }
+    let mut dirs: Vec<_> = dirs.into_iter().collect();
+    dirs.sort_by_key(|d| std::cmp::Reverse(d.components().count()));
+    for d in dirs {
+        let _ = fs::remove_dir(root.join(d));
+    }
+    let _ = sync_dir(root);
+}
+
 /// A file's length, or `None` when it is not there.
 pub fn file_len(path: &Path) -> io::Result<Option<u64>> {
     match fs::metadata(path) {

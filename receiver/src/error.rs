@@ -100,6 +100,9 @@ codes! {
     NotAVideo = "not_a_video", UNPROCESSABLE_ENTITY, "ffprobe cannot read the upload as a video; it stays an upload, not filed";
     InvalidSubtitle = "invalid_subtitle", UNPROCESSABLE_ENTITY, "the body is neither SRT nor WebVTT";
     UnknownRoot = "unknown_root", BAD_REQUEST, "there is no such disk";
+    FfmpegMissing = "ffmpeg_missing", UNPROCESSABLE_ENTITY, "ffmpeg is not installed here, so transcoding cannot run";
+    JobFinished = "job_finished", CONFLICT, "the transcoding job has ended; only a queued or running one can be cancelled";
+    JobActive = "job_active", CONFLICT, "the transcoding job is queued or running; only a failed or cancelled one can be tried again";
     Internal = "internal", INTERNAL_SERVER_ERROR, "the server failed; its log says why";
     Error = "error", INTERNAL_SERVER_ERROR, "another failure";
 }

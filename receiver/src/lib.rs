@@ -12,6 +12,7 @@ pub mod media;
 pub mod meta;
 mod monitor;
 pub mod serve;
+pub mod settings;
 mod space;
 pub mod state;
 mod upload;
@@ -131,6 +132,17 @@ pub fn app(st: Shared) -> Router {
                 .delete(library::collection::delete),
         )
         .route("/api/monitor", get(monitor::monitor))
+        .route("/api/settings", get(settings::get).put(settings::put))
+        .route(
+            "/api/settings/hardware-check",
+            post(settings::hardware_check),
+        )
+        .route("/api/transcodes", get(media::jobs::list))
+        .route(
+            "/api/transcodes/{id}",
+            axum::routing::delete(media::jobs::cancel),
+        )
+        .route("/api/transcodes/{id}/retry", post(media::jobs::retry))
         .route("/api/metadata/search", get(meta::api::search))
         .route(
             "/api/metadata/parse-filename",
@@ -230,6 +242,7 @@ pub async fn run(
     let render = tokio::spawn(render_forever(st.clone()));
     let prober = tokio::spawn(media::probe_forever(st.clone()));
     let remuxer = tokio::spawn(media::remux::remux_forever(st.clone()));
+    media::transcode::spawn(st.clone());
     let limits = serve::listen::Limits {
         header_timeout: st.config.header_timeout,
         max_connections: st.config.max_connections as usize,
@@ -245,7 +258,7 @@ pub async fn run(
 
 async fn sweep_forever(st: Shared) {
     loop {
-        let (roots, store, expiry) = (st.config.roots(), st.store.clone(), st.config.upload_expiry);
+        let (roots, store, expiry) = (st.config.roots(), st.store.clone(), st.live().upload_expiry);
         match tokio::task::spawn_blocking(move || upload::expiry::sweep(&roots, &store, expiry))
             .await
         {

@@ -41,6 +41,7 @@ pub async fn monitor(State(st): State<Shared>, _auth: Auth) -> ApiResult<Json<Va
         "uploads": {"active": active, "pending_bytes": space.pending_bytes},
         "disks": space.roots,
         "library_check": crate::library::check::last(&st.config.data_dir),
+        "transcodes": crate::media::jobs::jobs_json(&st).await?,
         "traffic": {
             "bytes_received": st.received.load(Ordering::Relaxed),
             "bytes_sent": st.sent.load(Ordering::Relaxed),

@@ -63,7 +63,8 @@ impl Space {
     /// Measures now.
     pub async fn measure(st: &Shared) -> ApiResult<Space> {
         let roots = st.config.roots();
-        let (reserve, quota) = (st.config.disk_reserve, st.config.library_quota);
+        let live = st.live();
+        let (reserve, quota) = (live.disk_reserve, live.library_quota);
         let store = st.store.clone();
         tokio::task::spawn_blocking(move || Space::measure_blocking(&roots, reserve, quota, &store))
             .await?

@@ -36,6 +36,10 @@ pub struct AppState {
     pub proxy_secret: String,
     pub received: AtomicU64,
     pub sent: AtomicU64,
+    /// The settings an admin may change while the server runs (`settings::Live`).
+    live: crate::settings::Shared,
+    /// The transcoding thread's bell and its jobs' progress.
+    pub transcoder: crate::media::transcode::Transcoder,
     /// `OOTT_CRASH_AT`: a named point where the process aborts, for crash-recovery tests.
     crash_at: Option<String>,
 }
@@ -52,8 +56,17 @@ impl AppState {
             tracing::warn!("the proxy secret: {e}; addresses forwarded by nginx are not believed");
             String::new()
         });
+        let saved = store.server_settings().unwrap_or_else(|e| {
+            tracing::warn!("reading the settings changed in the browser: {e}");
+            Vec::new()
+        });
+        let live = Arc::new(std::sync::RwLock::new(crate::settings::Live::load(
+            &config, &saved,
+        )));
         Arc::new(AppState {
-            meta: Arc::new(MetaService::new(&config, store.clone())),
+            live: live.clone(),
+            transcoder: Default::default(),
+            meta: Arc::new(MetaService::new(&config, store.clone(), live.clone())),
             config,
             store,
             slots: Slots::default(),
@@ -68,6 +81,15 @@ impl AppState {
                 .ok()
                 .filter(|s| !s.is_empty()),
         })
+    }
+
+    /// The settings in force now.
+    pub fn live(&self) -> crate::settings::Live {
+        crate::settings::read(&self.live)
+    }
+
+    pub fn set_live(&self, live: crate::settings::Live) {
+        *self.live.write().unwrap_or_else(|e| e.into_inner()) = live;
     }
 
     /// The path of the library root named `name`.

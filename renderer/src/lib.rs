@@ -37,6 +37,14 @@ pub const ASSETS: &[(&str, &str)] = &[
     ("upload.js", include_str!("../../assets/upload.js")),
     ("monitor.js", include_str!("../../assets/monitor.js")),
     ("movie.js", include_str!("../../assets/movie.js")),
+    ("player.js", include_str!("../../assets/player.js")),
+    ("settings.js", include_str!("../../assets/settings.js")),
+    // hls.js, from npm (`assets/vendor`, see `build.rs`); empty, and then not written, when
+    // the build had no copy of it.
+    (
+        "hls.min.js",
+        include_str!(concat!(env!("OUT_DIR"), "/hls.min.js")),
+    ),
     (
         "collections.js",
         include_str!("../../assets/collections.js"),

@@ -141,6 +141,7 @@ impl Pages {
             "invite" => "Join",
             "account" => "Your account",
             "users" => "Users",
+            "settings" => "Server settings",
             _ => "Server monitor",
         };
         let page = STATIC_PAGES
@@ -285,7 +286,23 @@ impl Pages {
                     .find(|s| s.kind == store::FileKind::Remux && s.label == f.label)
                     .map_or(&f.path, |s| &s.path);
                 let height = f.technical.as_ref().and_then(|t| t.height);
-                json!({"src": format!("/media/{src}"), "label": label, "height": height})
+                // Its HLS ladder, once transcoding made one.
+                let hls = t
+                    .side
+                    .iter()
+                    .find(|s| {
+                        s.kind == store::FileKind::Hls
+                            && s.label == f.label
+                            && s.path.ends_with(&format!("/{}", store::layout::HLS_MASTER))
+                    })
+                    .map(|s| format!("/media/{}", s.path));
+                // Whether browsers play `src` (a file not read yet is given the benefit).
+                let plays = match f.technical.as_ref().map(|t| t.playable.as_str()) {
+                    Some("transcode") => false,
+                    Some("remux") => src != &f.path,
+                    _ => true,
+                };
+                json!({"src": format!("/media/{src}"), "label": label, "height": height, "hls": hls, "plays": plays})
             })
             .collect();
         let (subtitles, trailer) = side_files(&t.side);

@@ -149,7 +149,7 @@ fn full_with(store: &Store, out: &Path, idx: &mut RenderIndex) -> Result<Report,
     let produced: BTreeSet<String> = targets.iter().map(Target::path).collect();
     // The assets first: every page uses them.
     let mut assets = Report::default();
-    for (name, bytes) in ASSETS {
+    for (name, bytes) in ASSETS.iter().filter(|(_, b)| !b.is_empty()) {
         count(
             &mut assets,
             write_if_changed(out, &format!("assets/{name}"), bytes.as_bytes())?,
@@ -162,7 +162,7 @@ fn full_with(store: &Store, out: &Path, idx: &mut RenderIndex) -> Result<Report,
     for rel in walk(out)? {
         let asset = rel
             .strip_prefix("assets/")
-            .is_some_and(|n| ASSETS.iter().any(|(a, _)| *a == n));
+            .is_some_and(|n| ASSETS.iter().any(|(a, b)| *a == n && !b.is_empty()));
         if !produced.contains(&rel) && !asset && remove(out, &rel)? {
             report.removed += 1;
         }

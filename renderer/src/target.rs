@@ -32,7 +32,7 @@ pub enum Target {
 }
 
 pub const STATIC_PAGES: &[&str] = &[
-    "search", "login", "setup", "upload", "monitor", "invite", "account", "users",
+    "search", "login", "setup", "upload", "monitor", "invite", "account", "users", "settings",
 ];
 pub const INDEXES: &[&str] = &["genre", "decade", "collection", "az"];
 

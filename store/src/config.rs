@@ -92,6 +92,11 @@ pub struct Config {
     /// The hosts posters and trailers named by a title page may come from, besides the hosts of
     /// `imdb_url` and `imdb_suggest_url`: comma-separated, a leading dot for any subdomain.
     pub media_hosts: String,
+    /// Transcoding movie files into HLS ladders, off unless switched on (here or by an admin in
+    /// the browser): it needs a machine that encodes video fast.
+    pub transcoding: bool,
+    /// How many transcoding jobs run at once.
+    pub transcode_jobs: u32,
 }
 
 /// A library root: a disk, named by its place in the list of roots.
@@ -141,6 +146,8 @@ impl Default for Config {
             header_timeout: Duration::from_secs(10),
             max_connections: 1024,
             media_hosts: "m.media-amazon.com,.media-imdb.com".into(),
+            transcoding: false,
+            transcode_jobs: 1,
         }
     }
 }
@@ -274,6 +281,12 @@ struct Overrides {
     #[arg(long, env = "OOTT_MEDIA_HOSTS")]
     #[serde(skip_serializing_if = "Option::is_none")]
     media_hosts: Option<String>,
+    #[arg(long, env = "OOTT_TRANSCODING")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    transcoding: Option<bool>,
+    #[arg(long, env = "OOTT_TRANSCODE_JOBS")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    transcode_jobs: Option<u32>,
 }
 
 impl Config {

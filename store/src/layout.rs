@@ -6,6 +6,8 @@
 //! - `<id>/<id>_preview.<ext>` the trailer
 //! - `<id>/<id>.<lang>.vtt` a subtitle as the player takes it, `<id>/<id>.<lang>.srt` its source
 //! - `<id>/<id>[.<label>].remux.mp4` a movie file remuxed to MP4 for browsers
+//! - `<id>/<id>[.<label>].hls/<name>` a movie file's HLS ladder: `master.m3u8`, and a playlist
+//!   (`<rung>.m3u8`) and its one fragmented-MP4 file (`<rung>.m4s`) per quality and audio track
 //! - `.uploads/<upload_id>/part` and `info.json` an upload in progress
 //! - `.orphans/…` files the library check found without a row
 //! - `.<name>.tmp-<pid>` beside its target: a file being written, renamed into place when whole
@@ -30,10 +32,12 @@ pub enum FileKind {
     Remux,
     /// A text subtitle track of a movie file, extracted to WebVTT.
     SubtitleEmbedded,
+    /// A file of a movie file's HLS ladder (playlists and their media), made by transcoding.
+    Hls,
 }
 
 impl FileKind {
-    pub const ALL: [FileKind; 8] = [
+    pub const ALL: [FileKind; 9] = [
         FileKind::Movie,
         FileKind::Poster,
         FileKind::Card,
@@ -42,6 +46,7 @@ impl FileKind {
         FileKind::SubtitleSource,
         FileKind::Remux,
         FileKind::SubtitleEmbedded,
+        FileKind::Hls,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -54,6 +59,7 @@ impl FileKind {
             FileKind::SubtitleSource => "subtitle_source",
             FileKind::Remux => "remux",
             FileKind::SubtitleEmbedded => "subtitle_embedded",
+            FileKind::Hls => "hls",
         }
     }
 
@@ -106,6 +112,35 @@ pub fn remux(id: &ContentId, label: &str) -> String {
     } else {
         format!("{id}/{id}.{label}.remux.mp4")
     }
+}
+
+/// The folder of a movie file's HLS ladder.
+pub fn hls_dir(id: &ContentId, label: &str) -> String {
+    if label.is_empty() {
+        format!("{id}/{id}.hls")
+    } else {
+        format!("{id}/{id}.{label}.hls")
+    }
+}
+
+/// The ladder's master playlist, the one a player opens.
+pub const HLS_MASTER: &str = "master.m3u8";
+
+/// A file of a movie file's HLS ladder, `name` one `is_hls_name` accepts.
+pub fn hls_file(id: &ContentId, label: &str, name: &str) -> String {
+    format!("{}/{name}", hls_dir(id, label))
+}
+
+/// A name inside a ladder's folder: 1 to 24 of `a-z 0-9 _`, then `.m3u8` or `.m4s`.
+pub fn is_hls_name(name: &str) -> bool {
+    let Some((stem, ext)) = name.rsplit_once('.') else {
+        return false;
+    };
+    matches!(ext, "m3u8" | "m4s")
+        && (1..=24).contains(&stem.len())
+        && stem
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
 }
 
 pub fn subtitle(id: &ContentId, lang: &str) -> String {
@@ -174,8 +209,22 @@ pub struct Parsed {
 pub fn parse(rel: &str) -> Option<Parsed> {
     let (dir, name) = rel.split_once('/')?;
     let id = ContentId::parse(dir).ok()?;
-    if id.as_str() != dir || name.contains('/') {
+    if id.as_str() != dir {
         return None;
+    }
+    if let Some((folder, inner)) = name.split_once('/') {
+        let label = folder
+            .strip_prefix(id.as_str())?
+            .strip_suffix(".hls")?
+            .strip_prefix('.')
+            .map_or(Some(""), |l| is_label(l).then_some(l))?;
+        let ok = hls_dir(&id, label) == format!("{dir}/{folder}") && is_hls_name(inner);
+        return ok.then(|| Parsed {
+            content_id: id.clone(),
+            kind: FileKind::Hls,
+            label: label.to_owned(),
+            ext: inner.rsplit_once('.').map_or("", |(_, e)| e).to_owned(),
+        });
     }
     let rest = name.strip_prefix(id.as_str())?;
     let parsed = |kind, label: &str, ext: &str| {
@@ -232,6 +281,8 @@ mod tests {
             ),
             (remux(&id, ""), FileKind::Remux, ""),
             (remux(&id, "4k"), FileKind::Remux, "4k"),
+            (hls_file(&id, "", HLS_MASTER), FileKind::Hls, ""),
+            (hls_file(&id, "4k", "v1080.m4s"), FileKind::Hls, "4k"),
         ] {
             let p = parse(&path).unwrap_or_else(|| panic!("{path} parses"));
             assert_eq!(
@@ -249,6 +300,12 @@ mod tests {
             "tt0133093/.tt0133093.mkv.tmp-1",
             "tt0133093/tt0133093_preview.mp4.part-download",
             "tt0133093/sub/tt0133093.mkv",
+            "tt0133093/tt0133093.hls/../x.m3u8",
+            "tt0133093/tt0133093.hls/a/b.m3u8",
+            "tt0133093/tt0133093.hls/master.mp4",
+            "tt0133093/tt0133094.hls/master.m3u8",
+            "tt0133093/tt0133093.4K.hls/master.m3u8",
+            "tt0133093/.tt0133093.hls.tmp-9/master.m3u8",
             "tt0133093.mkv",
         ] {
             assert_eq!(parse(stranger), None, "{stranger}");

@@ -19,6 +19,7 @@ mod render_index;
 mod schema;
 mod sessions;
 pub mod text;
+mod transcode;
 mod uploads;
 mod users;
 
@@ -36,6 +37,7 @@ pub use library_files::{LibraryFile, NewLibraryFile};
 pub use metadata::{Duration, Metadata, MetadataRecord, Rating, URL_FIELDS, is_web_url};
 pub use render_index::{CARD_BUCKETS, CardRow, IndexTx, ListRow, RenderIndex, card_bucket};
 pub use sessions::{Origin, Session, SessionInfo, TokenInfo};
+pub use transcode::{JobState, TranscodeJob};
 pub use uploads::{NewUpload, Upload, UploadMode, UploadState};
 pub use users::{Grants, Invitation, Permission, Role, User, UserListing, UserPatch};
 

@@ -88,29 +88,32 @@ pub(crate) fn delete_path_tx(tx: &Transaction<'_>, root: &str, path: &str) -> Re
     Ok(())
 }
 
-/// Removes the remuxed copy of a title's version, when there is one; answers its path, for
-/// the caller to delete from disk after the commit (its movie file is going or changing).
+/// Removes what was made from a title's version (its remuxed copy, its HLS ladder and the job
+/// that makes it), when its movie file is going or changing; answers the paths, for the caller to
+/// delete from disk after the commit.
 pub(crate) fn drop_remux_tx(
     tx: &Transaction<'_>,
     id: &ContentId,
     label: &str,
-) -> Result<Option<String>> {
-    let path: Option<String> = {
-        use rusqlite::OptionalExtension;
-        tx.query_row(
-            "SELECT path FROM library_files WHERE content_id = ?1 AND kind = 'remux' AND label = ?2",
-            params![id.as_str(), label],
-            |r| r.get(0),
-        )
-        .optional()?
-    };
-    if path.is_some() {
-        tx.execute(
-            "DELETE FROM library_files WHERE content_id = ?1 AND kind = 'remux' AND label = ?2",
-            params![id.as_str(), label],
+) -> Result<Vec<String>> {
+    let paths: Vec<String> = {
+        let mut stmt = tx.prepare_cached(
+            "SELECT path FROM library_files
+             WHERE content_id = ?1 AND kind IN ('remux', 'hls') AND label = ?2 ORDER BY path",
         )?;
-    }
-    Ok(path)
+        let rows = stmt.query_map(params![id.as_str(), label], |r| r.get(0))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    tx.execute(
+        "DELETE FROM library_files WHERE content_id = ?1 AND kind IN ('remux', 'hls') AND label = ?2",
+        params![id.as_str(), label],
+    )?;
+    tx.execute(
+        "DELETE FROM transcode_jobs WHERE file_id IN
+             (SELECT file_id FROM content_files WHERE content_id = ?1 AND label = ?2)",
+        params![id.as_str(), label],
+    )?;
+    Ok(paths)
 }
 
 /// A title's files of every kind, ordered by kind and path.

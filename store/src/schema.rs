@@ -268,4 +268,46 @@ ALTER TABLE content_files ADD COLUMN audio_tracks TEXT;
 ALTER TABLE content_files ADD COLUMN subtitle_tracks TEXT;
 ALTER TABLE content_files ADD COLUMN playable TEXT;
 "#,
+    r#"
+-- Transcoding: a movie file's HLS ladder is a kind of library file too.
+CREATE TABLE library_files_new (
+    id         INTEGER PRIMARY KEY,
+    content_id TEXT NOT NULL,
+    kind       TEXT NOT NULL CHECK (kind IN ('movie', 'poster', 'card', 'trailer', 'subtitle',
+                                             'subtitle_source', 'remux', 'subtitle_embedded',
+                                             'hls')),
+    label      TEXT NOT NULL DEFAULT '',
+    root       TEXT NOT NULL DEFAULT '1',
+    path       TEXT NOT NULL,
+    size       INTEGER NOT NULL,
+    mtime      INTEGER NOT NULL,
+    sha256     TEXT,
+    UNIQUE (root, path)
+);
+INSERT INTO library_files_new SELECT * FROM library_files;
+DROP TABLE library_files;
+ALTER TABLE library_files_new RENAME TO library_files;
+CREATE INDEX library_files_by_title ON library_files (content_id, kind);
+
+-- The server's settings as an admin changed them in the browser, laid over the configuration
+-- file: the key is the configuration key, the value its JSON.
+CREATE TABLE server_settings (
+    key        TEXT PRIMARY KEY,
+    value      TEXT NOT NULL,
+    changed_at INTEGER NOT NULL
+);
+
+-- A movie file to transcode into its HLS ladder. One job per file; a job found running at
+-- start-up was cut off by the process's end and is queued again.
+CREATE TABLE transcode_jobs (
+    id          INTEGER PRIMARY KEY,
+    file_id     TEXT NOT NULL UNIQUE REFERENCES content_files(file_id) ON DELETE CASCADE,
+    state       TEXT NOT NULL CHECK (state IN ('queued', 'running', 'done', 'failed', 'cancelled')),
+    error       TEXT,
+    attempts    INTEGER NOT NULL DEFAULT 0,
+    created_at  INTEGER NOT NULL,
+    started_at  INTEGER,
+    finished_at INTEGER
+);
+"#,
 ];

@@ -8,7 +8,7 @@ use std::path::Path;
 use serde_json::{Value, json};
 use store::{ContentId, FileId, Intent, IntentKind};
 
-use crate::disk::{remove_file_if_exists, sync_dir};
+use crate::disk::sync_dir;
 use crate::error::{ApiError, ApiResult, Code};
 use crate::state::Shared;
 use store::layout;
@@ -134,11 +134,7 @@ async fn complete(st: &Shared, root_name: &str, intent: Intent) -> ApiResult<()>
 }
 
 fn tidy(root: &Path, intent: &Intent, obsolete: &[String]) {
-    for p in obsolete {
-        if let Err(e) = remove_file_if_exists(&root.join(p)) {
-            tracing::warn!("removing replaced file {p}: {e}");
-        }
-    }
+    crate::disk::remove_files(root, obsolete);
     if let IntentKind::FileUpload { upload_id, .. } = &intent.kind
         && let Err(e) =
             crate::disk::remove_dir_if_exists(&root.join(store::layout::upload_dir(upload_id)))
@@ -173,11 +169,7 @@ pub fn recover(roots: &[store::config::Root], store: &store::Store) -> store::Re
                 "crash recovery: finishing the deletion of {}",
                 paths.join(", ")
             );
-            for p in paths {
-                if let Err(e) = crate::disk::remove_file_if_exists(&root.join(p)) {
-                    tracing::warn!("deleting {p}: {e}");
-                }
-            }
+            crate::disk::remove_files(root, paths);
             store.drop_intent(intent.id)?;
             continue;
         }

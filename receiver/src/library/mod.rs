@@ -137,11 +137,7 @@ pub async fn delete_version(
     let (root, store) = (st.root_path(&root)?, st.store.clone());
     let n = paths.len();
     tokio::task::spawn_blocking(move || {
-        for p in &paths {
-            if let Err(e) = crate::disk::remove_file_if_exists(&root.join(p)) {
-                tracing::warn!("deleting {p}: {e}");
-            }
-        }
+        crate::disk::remove_files(&root, &paths);
         store.drop_intent(intent)
     })
     .await??;

@@ -147,12 +147,7 @@ pub fn finish_move(roots: &[Root], store: &Store, intent: &Intent) -> anyhow::Re
 /// Removes a title's files (and temporary copies of them) from one root, and its folder there
 /// when nothing else is left in it.
 fn remove_copy(root: &Path, content_id: &store::ContentId, paths: &[String]) {
-    for rel in paths {
-        let path = root.join(rel);
-        if let Err(e) = crate::disk::remove_file_if_exists(&path) {
-            tracing::warn!("removing {}: {e}", path.display());
-        }
-    }
+    crate::disk::remove_files(root, paths);
     let dir = root.join(layout::title_dir(content_id));
     if let Ok(entries) = fs::read_dir(&dir) {
         for e in entries.flatten() {

@@ -3,8 +3,10 @@
 //! library alike, so an upload never waits for it.
 
 pub mod extract;
+pub mod jobs;
 pub mod probe;
 pub mod remux;
+pub mod transcode;
 
 use std::path::Path;
 use std::process::Command;

@@ -42,9 +42,9 @@ pub struct MetaService {
     store: Arc<Store>,
     /// The library roots: a title's poster and trailer go on its own.
     roots: Vec<store::config::Root>,
-    /// The disk reserve and library quota, which a trailer download honours as uploads do.
-    reserve: u64,
-    quota: Option<u64>,
+    /// The settings in force (the disk reserve and library quota, which a trailer download
+    /// honours as uploads do).
+    live: crate::settings::Shared,
     max_age: Duration,
     retry: Duration,
     queue: mpsc::UnboundedSender<ContentId>,
@@ -56,7 +56,7 @@ pub struct MetaService {
 const SUGGESTION_MAX_AGE: i64 = 7 * 86_400;
 
 impl MetaService {
-    pub fn new(config: &Config, store: Arc<Store>) -> Self {
+    pub fn new(config: &Config, store: Arc<Store>, live: crate::settings::Shared) -> Self {
         let (queue, inbox) = mpsc::unbounded_channel();
         let trim = |s: &str| s.trim_end_matches('/').to_owned();
         MetaService {
@@ -79,8 +79,7 @@ impl MetaService {
             wikidata_url: Some(trim(&config.wikidata_url)).filter(|u| !u.is_empty()),
             store,
             roots: config.roots(),
-            reserve: config.disk_reserve,
-            quota: config.library_quota,
+            live,
             max_age: config.metadata_max_age,
             retry: config.metadata_retry,
             queue,
@@ -229,11 +228,12 @@ impl MetaService {
             let dest = root.path.join(&rel);
             // The trailer takes only what uploads may take: never the reserve, never space
             // promised to unfinished uploads, never past the quota.
+            let limits = crate::settings::read(&self.live);
             let (roots, store, reserve, quota) = (
                 self.roots.clone(),
                 self.store.clone(),
-                self.reserve,
-                self.quota,
+                limits.disk_reserve,
+                limits.library_quota,
             );
             let on = root.name.clone();
             let room = tokio::task::spawn_blocking(move || {

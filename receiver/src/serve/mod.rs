@@ -160,9 +160,19 @@ pub async fn media(
         for root in st.config.roots() {
             let path = root.path.join(&rel);
             if tokio::fs::metadata(&path).await.is_ok_and(|m| m.is_file()) {
-                let Ok(resp) = tower_http::services::ServeFile::new(path)
+                // HLS gets the types nginx gives it too (`templates/nginx.conf`).
+                let hls = match path.extension().and_then(|e| e.to_str()) {
+                    Some("m3u8") => Some("application/vnd.apple.mpegurl"),
+                    Some("m4s") => Some("video/iso.segment"),
+                    _ => None,
+                };
+                let Ok(mut resp) = tower_http::services::ServeFile::new(path)
                     .oneshot(req)
                     .await;
+                if let Some(t) = hls.filter(|_| resp.status().is_success()) {
+                    resp.headers_mut()
+                        .insert(header::CONTENT_TYPE, HeaderValue::from_static(t));
+                }
                 return resp.map(axum::body::Body::new);
             }
         }

@@ -103,7 +103,7 @@ pub(crate) async fn init(st: Shared, auth: Auth, p: Params) -> ApiResult<Respons
             "size": size,
             "chunk_size": st.config.chunk_size_hint.min(st.config.max_chunk_size),
             "max_chunk_size": st.config.max_chunk_size,
-            "expires_in": st.config.upload_expiry.as_secs(),
+            "expires_in": st.live().upload_expiry.as_secs(),
         }),
     ))
 }

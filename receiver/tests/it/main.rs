@@ -17,6 +17,7 @@
 //! - `check`: every file a row, the library check (`fsck`) and its repairs, subtitles
 //! - `roots`: several library disks: placement, info, nginx, moves killed at each step
 //! - `probe`: what ffprobe reads of ffmpeg-made files, and the verdict for browsers
+//! - `transcode`: the server settings, HLS ladders, transcoding jobs killed, cancelled, switched off
 //! - `hardening`: one regression test per finding of an attacker's walk through the service
 
 mod auth;
@@ -36,4 +37,5 @@ mod resume;
 mod roots;
 mod space;
 mod support;
+mod transcode;
 mod users;

@@ -123,6 +123,18 @@ pub fn ladder_args(technical: &Technical, dir: &Path) -> Vec<String> {
     a
 }
 
+/// About how many bytes a file's ladder takes: every rung's and audio track's bit rate over its
+/// length, and a tenth more for the containers and the rate control's swings.
+pub fn ladder_bytes(technical: &Technical) -> u64 {
+    let secs = technical.duration_ms.unwrap_or(0).max(0) as u64 / 1000 + 1;
+    let video: u64 = rungs(technical.height.unwrap_or(480))
+        .iter()
+        .map(|(_, kbps)| u64::from(*kbps))
+        .sum();
+    let kbps = video + 160 * technical.audio.len() as u64;
+    secs * kbps * 1000 / 8 * 11 / 10
+}
+
 /// Gives the audio renditions of a master playlist the names people choose by (the track's
 /// title, else its language, else its number) instead of ffmpeg's `audio_<n>`.
 pub fn name_audio(master: &str, technical: &Technical) -> String {
@@ -365,6 +377,28 @@ fn prepare(st: &Shared, job: &TranscodeJob) -> Result<Running, String> {
         .map_err(|e| e.to_string())?
         .ok_or("the title has no files")?;
     let root_path = st.root_path(&root).map_err(|e| e.message.clone())?;
+    // The ladder takes only what uploads may take: never the reserve, never past the quota.
+    let need = ladder_bytes(&technical);
+    let live = st.live();
+    let space = crate::space::Space::measure_blocking(
+        &st.config.roots(),
+        live.disk_reserve,
+        live.library_quota,
+        &st.store,
+    )
+    .map_err(|e| e.message.clone())?;
+    let room = space.root(&root).map_or(0, |r| r.usable(&[])).min(
+        space
+            .quota
+            .map_or(u64::MAX, |q| q.saturating_sub(space.library_bytes)),
+    );
+    if need > room {
+        return Err(format!(
+            "the ladder needs about {} MiB and disk {root} has {} MiB left for the library; free some space, then try again",
+            need >> 20,
+            room >> 20
+        ));
+    }
     let final_dir = root_path.join(layout::hls_dir(&job.content_id, &job.label));
     let title_dir = final_dir.parent().unwrap_or(&root_path).to_path_buf();
     let dir_name = final_dir

@@ -1,7 +1,7 @@
 //! Transcoding into HLS ladders and the server settings page's API: settings kept across a
 //! restart and refused when wrong; a job's ffmpeg dying with a receiver killed by SIGKILL and
 //! the job completed after the restart; cancelling and switching off; what the ladder holds and
-//! how it is served.
+//! how it is served; no room for a ladder.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -361,13 +361,33 @@ fn a_cancelled_or_switched_off_transcode_stops_its_ffmpeg_and_leaves_nothing() {
         })
     };
 
+    // No room for the ladder above the reserve: the job fails at once, saying so.
+    let r = admin.send_json(
+        "PUT",
+        "/api/settings",
+        &json!({"disk_reserve": "1000 TB", "transcoding": true}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let failed = job_in(&admin, "tt0000802", "failed", 30);
+    let why = failed["error"].as_str().expect("error");
+    assert!(why.contains("the ladder needs about"), "{why}");
+    only_movie();
+    let id = failed["id"].as_i64().expect("id");
+    let r = admin.send_json(
+        "PUT",
+        "/api/settings",
+        &json!({"reset": ["disk_reserve"], "transcoding": false}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let r = admin.post(&format!("/api/transcodes/{id}/retry"), b"");
+    assert_eq!(r.status, 200, "{}", r.text());
+
     // Switched off while it runs: stopped, and back in the queue.
     settings_on(&admin, true);
     job_in(&admin, "tt0000802", "running", 60);
     settings_on(&admin, false);
     only_movie();
-    let job = job_in(&admin, "tt0000802", "queued", 10);
-    let id = job["id"].as_i64().expect("id");
+    job_in(&admin, "tt0000802", "queued", 10);
 
     // Cancelled while it runs.
     settings_on(&admin, true);
@@ -379,7 +399,7 @@ fn a_cancelled_or_switched_off_transcode_stops_its_ffmpeg_and_leaves_nothing() {
     std::thread::sleep(Duration::from_secs(1));
     assert_eq!(
         job_in(&admin, "tt0000802", "cancelled", 1)["attempts"],
-        2,
+        3,
         "a cancelled job is not started again by itself"
     );
     assert_error(

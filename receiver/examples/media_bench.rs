@@ -12,6 +12,10 @@
 //! usage: media_bench [--seconds N] [--work DIR]
 
 #[path = "common/mod.rs"]
+#[allow(
+    dead_code,
+    reason = "shares the upload bench's helpers; this bench uses part of them"
+)]
 mod common;
 #[path = "../tests/it/support/http.rs"]
 #[allow(

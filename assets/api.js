@@ -24,7 +24,8 @@ const isBytes = (b) => b instanceof Blob || b instanceof ArrayBuffer || ArrayBuf
 /// A request to the API, answered as `{ r, data }` (data: the JSON body, or null) whatever the
 /// status, for callers that look at it (offsets, conflicts). `anonymous`: before a login
 /// (logging in, setting up, accepting an invitation), when there is no session to ask about.
-export async function call(method, path, body, { signal, anonymous = false } = {}) {
+/// `keepalive`: the request outlives the page (saving the place in a movie as the page closes).
+export async function call(method, path, body, { signal, anonymous = false, keepalive = false } = {}) {
   const headers = {};
   if (!anonymous && !['GET', 'HEAD'].includes(method)) headers['X-CSRF-Token'] = await csrfToken();
   let payload = body;
@@ -32,7 +33,7 @@ export async function call(method, path, body, { signal, anonymous = false } = {
     headers['Content-Type'] = 'application/json';
     payload = JSON.stringify(body);
   }
-  const r = await fetch(path, { method, headers, body: payload, signal, credentials: 'same-origin' });
+  const r = await fetch(path, { method, headers, body: payload, signal, keepalive, credentials: 'same-origin' });
   const data = method === 'HEAD' || r.status === 204 ? null : await r.json().catch(() => null);
   return { r, data };
 }

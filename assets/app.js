@@ -120,6 +120,8 @@ if (page === 'login') {
   getJson('/api/auth/setup').then((s) => { if (s?.setup_required) location.href = '/setup/'; });
 }
 if (!PUBLIC.includes(page)) applySettings();
+// A person's own watching: card marks, Continue watching, resuming.
+if (!PUBLIC.includes(page)) import('./watch.js').then((m) => m.start());
 if (['account', 'users', 'invite'].includes(page)) import('./account.js').then((m) => m.start());
 const MODULES = { upload: './upload.js', monitor: './monitor.js', movie: './movie.js', settings: './settings.js' };
 if (MODULES[page]) import(MODULES[page]).then((m) => m.start());

@@ -16,6 +16,7 @@ pub mod settings;
 mod space;
 pub mod state;
 mod upload;
+mod watch;
 
 pub use library::check;
 pub use serve::nginx;
@@ -84,6 +85,15 @@ pub fn app(st: Shared) -> Router {
         .route(
             "/api/users/me/settings",
             get(auth::account::get_settings).put(auth::account::put_settings),
+        )
+        .route("/api/users/me/progress", get(watch::list))
+        .route(
+            "/api/users/me/progress/{id}",
+            axum::routing::put(watch::put).delete(watch::clear),
+        )
+        .route(
+            "/api/users/me/watched/{id}",
+            axum::routing::put(watch::watched),
         )
         .route("/api/library/upload/", upload.clone())
         .route("/api/library/upload", upload)

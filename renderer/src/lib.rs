@@ -38,6 +38,7 @@ pub const ASSETS: &[(&str, &str)] = &[
     ("monitor.js", include_str!("../../assets/monitor.js")),
     ("movie.js", include_str!("../../assets/movie.js")),
     ("player.js", include_str!("../../assets/player.js")),
+    ("watch.js", include_str!("../../assets/watch.js")),
     ("settings.js", include_str!("../../assets/settings.js")),
     // hls.js, from npm (`assets/vendor`, see `build.rs`); empty, and then not written, when
     // the build had no copy of it.

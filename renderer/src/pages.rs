@@ -302,7 +302,7 @@ impl Pages {
                     Some("remux") => src != &f.path,
                     _ => true,
                 };
-                json!({"src": format!("/media/{src}"), "label": label, "height": height, "hls": hls, "plays": plays})
+                json!({"src": format!("/media/{src}"), "label": label, "height": height, "hls": hls, "plays": plays, "file_id": f.file_id})
             })
             .collect();
         let (subtitles, trailer) = side_files(&t.side);

@@ -22,6 +22,7 @@ pub mod text;
 mod transcode;
 mod uploads;
 mod users;
+mod watch;
 
 pub use catalog::{Category, Title};
 pub use changes::{Change, ChangeKind};
@@ -40,6 +41,7 @@ pub use sessions::{Origin, Session, SessionInfo, TokenInfo};
 pub use transcode::{JobState, TranscodeJob};
 pub use uploads::{NewUpload, Upload, UploadMode, UploadState};
 pub use users::{Grants, Invitation, Permission, Role, User, UserListing, UserPatch};
+pub use watch::{WATCHED_AT, WatchState};
 
 /// Seconds since the Unix epoch, the one clock the store records.
 pub fn now() -> i64 {

@@ -310,4 +310,19 @@ CREATE TABLE transcode_jobs (
     finished_at INTEGER
 );
 "#,
+    r#"
+-- Where each person stopped in each title, and what they have watched: their own, never shown
+-- to anyone else. file_id is the version they played (NULL once that file is gone).
+CREATE TABLE watch_state (
+    user_id     INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    content_id  TEXT NOT NULL,
+    file_id     TEXT REFERENCES content_files(file_id) ON DELETE SET NULL,
+    position_s  REAL NOT NULL DEFAULT 0,
+    duration_s  REAL NOT NULL DEFAULT 0,
+    watched     INTEGER NOT NULL DEFAULT 0,
+    updated_at  INTEGER NOT NULL,
+    PRIMARY KEY (user_id, content_id)
+);
+CREATE INDEX watch_state_recent ON watch_state (user_id, updated_at);
+"#,
 ];

@@ -18,6 +18,7 @@
 //! - `roots`: several library disks: placement, info, nginx, moves killed at each step
 //! - `probe`: what ffprobe reads of ffmpeg-made files, and the verdict for browsers
 //! - `transcode`: the server settings, HLS ladders, transcoding jobs killed, cancelled, switched off
+//! - `watching`: each person's place in a title and what they watched
 //! - `hardening`: one regression test per finding of an attacker's walk through the service
 
 mod auth;
@@ -39,3 +40,4 @@ mod space;
 mod support;
 mod transcode;
 mod users;
+mod watching;

@@ -84,8 +84,11 @@ function searchAsYouType() {
   let seq = 0;
   const run = async () => {
     const mine = ++seq;
-    const found = input.value.trim() ? await search(input.value, getJson) : [];
-    if (mine === seq) results.innerHTML = found.map(cardHtml).join('');
+    const q = input.value.trim();
+    const found = q ? await search(input.value, getJson) : [];
+    if (mine !== seq) return;
+    results.innerHTML = found.length || !q ? found.map(cardHtml).join('')
+      : `<p class="empty" role="status">Nothing in the library matches “${esc(q)}”. Try fewer words, or another spelling.</p>`;
   };
   input.addEventListener('input', run);
   const q = new URLSearchParams(location.search).get('q');
@@ -110,7 +113,12 @@ const anchor = document.getElementById('more-rows');
 if (anchor) endlessRows(anchor);
 lazyBuckets();
 searchAsYouType();
-authForm('login', '/api/auth/login', '/');
+// Back to the page that asked for a login: a path of this site only.
+const nextPage = () => {
+  const raw = location.search.startsWith('?next=') ? location.search.slice(6) : '';
+  return /^\/(?![\/\\])[^\s]*$/.test(raw) && !raw.startsWith('/login/') ? raw : '/';
+};
+authForm('login', '/api/auth/login', nextPage());
 authForm('setup', '/api/auth/setup', '/upload/');
 
 // The pages that work for someone not logged in go no further.
@@ -120,10 +128,17 @@ if (page === 'login') {
   getJson('/api/auth/setup').then((s) => { if (s?.setup_required) location.href = '/setup/'; });
 }
 if (!PUBLIC.includes(page)) applySettings();
+// Log out, from the header of every page.
+document.querySelectorAll('.top .logout').forEach((b) => b.addEventListener('click', async () => {
+  await call('POST', '/api/auth/logout').catch(() => null);
+  location.href = '/login/';
+}));
+// Installable, and a page for when the server cannot be reached.
+if (!PUBLIC.includes(page) && 'serviceWorker' in navigator) navigator.serviceWorker.register('/sw.js').catch(() => {});
 // A person's own watching: card marks, Continue watching, resuming.
 if (!PUBLIC.includes(page)) import('./watch.js').then((m) => m.start());
 if (['account', 'users', 'invite'].includes(page)) import('./account.js').then((m) => m.start());
-const MODULES = { upload: './upload.js', monitor: './monitor.js', movie: './movie.js', settings: './settings.js' };
+const MODULES = { upload: './upload.js', monitor: './monitor.js', movie: './movie.js', settings: './settings.js', library: './library.js' };
 if (MODULES[page]) import(MODULES[page]).then((m) => m.start());
 if (location.pathname === '/collection/') import('./collections.js').then((m) => m.start());
 

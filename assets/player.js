@@ -146,17 +146,150 @@ function preferVersion(select, pref) {
   if (fits.length) select.value = fits[0].o.value;
 }
 
+// The hero's Play button (Resume, when watch.js found a place) and Start over beside it: the
+// player comes into view and plays, with sound.
+function playButtons(player) {
+  const play = document.getElementById('play');
+  const over = document.getElementById('start-over');
+  const go = (from) => {
+    document.getElementById('watch')?.scrollIntoView({ block: 'start', behavior: 'smooth' });
+    const seek = () => { if (from != null) player.currentTime = from; player.play().catch(() => {}); };
+    if (from != null && player.readyState < 1) player.addEventListener('loadedmetadata', seek, { once: true });
+    else seek();
+    player.focus({ preventScroll: true });
+    if (play) { play.textContent = '▶ Play'; delete play.dataset.at; }
+    if (over) over.hidden = true;
+  };
+  play?.addEventListener('click', () => go(play.dataset.at ? Number(play.dataset.at) : null));
+  over?.addEventListener('click', () => go(0));
+}
+
+// The subtitles menu: the person's language first, and chosen when there is one.
+function subtitleMenu(player, settings) {
+  const menu = document.getElementById('subtitles');
+  const show = (lang) => {
+    for (const t of player.textTracks) t.mode = lang && t.language === lang ? 'showing' : 'disabled';
+  };
+  if (!menu) { show(settings.subtitle_language); return; }
+  const mine = [...menu.options].find((o) => o.value && o.value === settings.subtitle_language);
+  if (mine) { menu.insertBefore(mine, menu.options[1]); menu.value = mine.value; }
+  show(menu.value);
+  menu.addEventListener('change', () => show(menu.value));
+  // Tracks added later (Add subtitles) join the menu.
+  player.textTracks.addEventListener('addtrack', (e) => {
+    if ([...menu.options].some((o) => o.value === e.track.language)) return;
+    menu.append(new Option(e.track.label || e.track.language, e.track.language));
+  });
+}
+
+// The audio tracks of a ladder (hls.js), the person's language first.
+function audioMenu(settings) {
+  const pick = document.getElementById('audio-pick');
+  const menu = document.getElementById('audio');
+  if (!pick || !menu || !hls || !window.Hls) return;
+  const mine = hls;
+  hls.on(window.Hls.Events.AUDIO_TRACKS_UPDATED, (_, data) => {
+    if (hls !== mine) return;
+    const tracks = data.audioTracks || [];
+    pick.hidden = tracks.length < 2;
+    menu.innerHTML = '';
+    tracks.forEach((t, i) => menu.append(new Option(t.name || t.lang || `Audio ${i + 1}`, String(i))));
+    const want = tracks.findIndex((t) => settings.audio_language && (t.lang || '').startsWith(settings.audio_language));
+    if (want >= 0) hls.audioTrack = want;
+    menu.value = String(hls.audioTrack >= 0 ? hls.audioTrack : 0);
+  });
+  menu.onchange = () => { if (hls) hls.audioTrack = Number(menu.value); };
+}
+
+// The volume and mute a person last chose, on this device.
+function rememberVolume(player) {
+  const v = Number(localStorage.getItem('oott-volume'));
+  if (localStorage.getItem('oott-volume') !== null && v >= 0 && v <= 1) player.volume = v;
+  if (localStorage.getItem('oott-muted') === '1') player.muted = true;
+  player.addEventListener('volumechange', () => {
+    // Muted for autoplay is not the person's choice.
+    if (player.dataset.autoMuted) { delete player.dataset.autoMuted; return; }
+    localStorage.setItem('oott-volume', String(player.volume));
+    localStorage.setItem('oott-muted', player.muted ? '1' : '0');
+  });
+}
+
+// Keys act on the player unless a field or menu has the focus.
+function keys(player) {
+  document.addEventListener('keydown', (e) => {
+    if (e.ctrlKey || e.metaKey || e.altKey || player.hidden) return;
+    const t = e.target;
+    if (t.closest?.('input, textarea, select, button, a, [contenteditable]')) return;
+    const k = e.key;
+    const act = {
+      ' ': () => (player.paused ? player.play().catch(() => {}) : player.pause()),
+      k: () => (player.paused ? player.play().catch(() => {}) : player.pause()),
+      f: () => (document.fullscreenElement ? document.exitFullscreen() : player.requestFullscreen?.()),
+      m: () => { player.muted = !player.muted; },
+      ArrowLeft: () => { player.currentTime = Math.max(0, player.currentTime - 10); },
+      ArrowRight: () => { player.currentTime = Math.min(player.duration || Infinity, player.currentTime + 10); },
+      ArrowUp: () => { player.volume = Math.min(1, player.volume + 0.1); player.muted = false; },
+      ArrowDown: () => { player.volume = Math.max(0, player.volume - 0.1); },
+      c: () => {
+        const menu = document.getElementById('subtitles');
+        if (!menu) return;
+        const langs = [...menu.options].map((o) => o.value);
+        menu.value = langs[(langs.indexOf(menu.value) + 1) % langs.length];
+        menu.dispatchEvent(new Event('change'));
+      },
+    }[k.length === 1 ? k.toLowerCase() : k];
+    if (!act) return;
+    e.preventDefault();
+    act();
+  });
+}
+
+// The title and poster for the system's media controls, and their actions.
+function mediaSession(player) {
+  if (!('mediaSession' in navigator) || !window.MediaMetadata) return;
+  const poster = document.querySelector('.movie img.poster');
+  navigator.mediaSession.metadata = new MediaMetadata({
+    title: document.querySelector('.movie h1')?.textContent ?? document.title,
+    artwork: poster ? [{ src: poster.src }] : [],
+  });
+  const set = (a, f) => { try { navigator.mediaSession.setActionHandler(a, f); } catch { /* not offered */ } };
+  set('play', () => player.play());
+  set('pause', () => player.pause());
+  set('seekbackward', () => { player.currentTime = Math.max(0, player.currentTime - 10); });
+  set('seekforward', () => { player.currentTime += 10; });
+  set('seekto', (d) => { player.currentTime = d.seekTime; });
+}
+
+function pictureInPicture(player) {
+  const b = document.getElementById('pip');
+  if (!b || !document.pictureInPictureEnabled) return;
+  b.hidden = false;
+  b.addEventListener('click', () => (document.pictureInPictureElement ? document.exitPictureInPicture() : player.requestPictureInPicture()).catch(() => {}));
+}
+
 export function start(settings = {}) {
   const player = document.getElementById('player');
   const select = document.getElementById('version');
   if (!player || !select) return;
   preferVersion(select, settings.preferred_quality);
   select.addEventListener('change', () => {
-    attach(player, select.selectedOptions[0], settings, player.currentTime, !player.paused);
+    attach(player, select.selectedOptions[0], settings, player.currentTime, !player.paused).then(() => audioMenu(settings));
   });
   onQuality(player, settings);
+  rememberVolume(player);
+  playButtons(player);
+  keys(player);
+  mediaSession(player);
+  pictureInPicture(player);
   attach(player, select.selectedOptions[0], settings).then(() => {
-    for (const t of player.textTracks) t.mode = settings.subtitle_language && t.language === settings.subtitle_language ? 'showing' : 'disabled';
-    if (settings.autoplay && !player.hidden) player.play().catch(() => {});
+    audioMenu(settings);
+    subtitleMenu(player, settings);
+    const play = document.getElementById('play');
+    if (play) play.hidden = player.hidden;
+    // Autoplay never starts with sound: the browser and the person both expect silence.
+    if (settings.autoplay && !player.hidden) {
+      if (!player.muted) { player.dataset.autoMuted = '1'; player.muted = true; }
+      player.play().catch(() => {});
+    }
   });
 }

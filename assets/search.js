@@ -65,17 +65,31 @@ export async function search(query, getJson, limit = 24) {
   let words = tokens(query);
   if (words.length === 0) words = fold(query).split(/\s+/).filter(Boolean);
   if (words.length === 0) return [];
+  const manifest = getJson('/search/manifest.json');
   const shards = new Map();
   const load = (s) => {
     if (!shards.has(s)) shards.set(s, getJson(`/search/t/${encodeURIComponent(s)}.json`));
     return shards.get(s);
   };
-  const tokensFor = async (w) => {
-    const top = (await load(shardOf(w))) ?? { t: {} };
-    const sub = top.split ? subShardOf(w) : null;
-    return sub ? { ...top.t, ...((await load(sub))?.t ?? {}) } : top.t;
+  // Only the shards that exist are asked for (the manifest says which).
+  const exists = async (s) => {
+    const m = await manifest;
+    if (!m?.shards) return true;
+    const d = [...s].map((c) => (/[0-9a-z]/.test(c) ? parseInt(c, 36) : -1));
+    if (d.length === 3 && d.every((x) => x >= 0)) {
+      const i = d[0] * 1296 + d[1] * 36 + d[2];
+      return (parseInt(m.shards.substr((i >> 3) * 2, 2), 16) >> (i & 7)) & 1;
+    }
+    return (m.other ?? []).includes(s);
   };
-  words.forEach((w) => load(shardOf(w)));
+  const tokensFor = async (w) => {
+    const name = shardOf(w);
+    const top = ((await exists(name)) ? await load(name) : null) ?? { t: {} };
+    const sub = top.split ? subShardOf(w) : null;
+    const there = sub && (!top.subs || top.subs.includes(sub));
+    return there ? { ...top.t, ...((await load(sub))?.t ?? {}) } : top.t;
+  };
+  words.forEach((w) => exists(shardOf(w)).then((y) => y && load(shardOf(w))));
   const scores = new Map(); // doc number -> {score, matched}
   for (const [i, w] of words.entries()) {
     const shard = await tokensFor(w);
@@ -107,7 +121,7 @@ export async function search(query, getJson, limit = 24) {
   const all = [...scores.entries()];
   const complete = all.filter(([, e]) => e.matched === words.length);
   const ranked = (complete.length ? complete : all).sort((a, b) => b[1].score - a[1].score || a[0] - b[0]).slice(0, limit);
-  const spread = (await getJson('/search/manifest.json'))?.docs ?? 16;
+  const spread = (await manifest)?.docs ?? 16;
   const docShards = new Map();
   for (const [doc] of ranked) {
     const n = (doc % 4096) % spread; // a card's bucket, then its file

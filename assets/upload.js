@@ -102,17 +102,49 @@ function showSpace(data) {
   render();
 }
 
+/// Guesses each file's title on its own request, four at a time, so that each shows its
+/// candidates as soon as they arrive instead of waiting for the slowest.
 async function guess(list) {
-  const { r, data } = await call('POST', '/api/metadata/guess', { names: list.map((i) => i.name) });
-  list.forEach((item, i) => {
-    const g = r.ok ? data.results[i] : null;
-    item.parsed = g?.parsed ?? null;
-    item.candidates = g?.candidates ?? [];
-    item.contentId = item.candidates[0]?.id ?? null;
-    item.guessError = g?.error ?? (r.ok ? null : fail(data, r).message);
-  });
-  render();
+  const todo = [...list];
+  const worker = async () => {
+    for (let item = todo.shift(); item; item = todo.shift()) {
+      const { r, data } = await call('POST', '/api/metadata/guess', { names: [item.name] }).catch(() => ({ r: { ok: false, status: 0 }, data: null }));
+      const g = r.ok ? data.results[0] : null;
+      item.parsed = g?.parsed ?? null;
+      item.candidates = g?.candidates ?? [];
+      item.contentId = item.candidates[0]?.id ?? null;
+      item.guessed = true;
+      item.guessError = g?.error ?? (r.ok ? null : fail(data, r).message);
+      render();
+    }
+  };
+  await Promise.all([worker(), worker(), worker(), worker()]);
 }
+
+const fold = (t) => String(t ?? '').toLowerCase().normalize('NFD').replace(/[\u0300-\u036f]/g, '').replace(/[^a-z0-9]+/g, ' ').trim();
+
+/// The chosen title as people read it: `The Usual Suspects (1995)`, or its id.
+function titleOf(item) {
+  const c = item.candidates.find((x) => x.id === item.contentId);
+  return c ? `${c.title}${c.year ? ` (${c.year})` : ''}` : item.contentId ?? '';
+}
+
+/// Whether the top candidate is clearly the file's title: the server says so, or it has the
+/// guessed title and year exactly and is a feature film.
+function clearlyAhead(item) {
+  const top = item.candidates[0];
+  if (!top || item.contentId !== top.id) return false;
+  if (typeof top.confident === 'boolean') return top.confident;
+  const p = item.parsed;
+  return Boolean(p && fold(top.title) === fold(p.title) && (!p.year || top.year === p.year) && !isSeries(top));
+}
+
+const isSeries = (c) => /series|episode/i.test(`${c.kind ?? ''} ${c.kind_label ?? ''}`);
+
+/// A version label as the server takes it (`check_label`): 1 to 32 of a-z, 0-9, - and _.
+const labelProblem = (v) => (!v.trim() ? 'Name the version, e.g. 4k or directors-cut.'
+  : /^[a-z0-9_-]{1,32}$/.test(v.trim().toLowerCase()) ? ''
+    : `A version name has up to 32 letters, digits, - and _ (no spaces): try “${v.trim().toLowerCase().replace(/[^a-z0-9_-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 32)}”.`);
 
 async function searchFor(item, q) {
   if (!q.trim()) return;
@@ -120,7 +152,7 @@ async function searchFor(item, q) {
   if (!r.ok) { item.guessError = fail(data, r).message; render(); return; }
   item.candidates = data.results;
   item.contentId = data.results[0]?.id ?? null;
-  item.guessError = data.results.length ? null : `nothing found for “${q}”`;
+  item.guessError = data.results.length ? null : `Nothing found for “${q}”: try another spelling, or paste an IMDb link.`;
   render();
 }
 
@@ -311,7 +343,8 @@ function notice(text, bad) {
 function candidateHtml(item, c) {
   const img = c.poster ? `<img src="${esc(c.poster)}" alt="" loading="lazy">` : '<span class="noposter">?</span>';
   const on = c.id === item.contentId ? ' aria-pressed="true"' : ' aria-pressed="false"';
-  return `<button type="button" class="cand" data-id="${esc(c.id)}"${on}>${img}<span>${esc(c.title)}${c.year ? ` (${esc(c.year)})` : ''}</span><small>${esc(c.id)}${c.stars ? ` · ${esc(c.stars)}` : ''}</small></button>`;
+  const series = isSeries(c) ? ` <em class="warn">${esc(c.kind_label ?? 'TV series')}, not a movie</em>` : '';
+  return `<button type="button" class="cand" data-id="${esc(c.id)}"${on}>${img}<span>${esc(c.title)}${c.year ? ` (${esc(c.year)})` : ''}</span><small>${c.kind_label && !series ? `${esc(c.kind_label)} · ` : ''}${c.stars ? esc(c.stars) : esc(c.id)}</small>${series}</button>`;
 }
 
 function itemHtml(item, n) {
@@ -321,24 +354,26 @@ function itemHtml(item, n) {
   switch (item.state) {
     case 'identify': {
       const guessed = item.parsed ? `Guessed: <em>${esc(item.parsed.title)}</em>${item.parsed.year ? ` (${esc(item.parsed.year)})` : ''}` : 'Looking for the title…';
+      const none = item.guessed && !item.candidates.length && !item.guessError ? '<p class="warn">No match: search for the title or paste an IMDb link.</p>' : '';
       body = `<p class="guess">${guessed}</p>
 <div class="cands">${item.candidates.map((c) => candidateHtml(item, c)).join('')}</div>
-${item.guessError ? `<p class="error">${esc(item.guessError)}</p>` : ''}
+${none}${item.guessError ? `<p class="error">${esc(item.guessError)}</p>` : ''}
 <form class="find inline"><input name="q" placeholder="Search a title, or paste an IMDb id or link" aria-label="Search a title"><button>Search</button></form>
-<p class="inline"><button type="button" class="confirm"${item.contentId ? '' : ' disabled'}>Confirm ${esc(item.contentId ?? '')}</button> <button type="button" class="cancel">Remove</button></p>`;
+<p class="inline"><button type="button" class="confirm"${item.contentId ? '' : ' disabled'}>${item.contentId ? `Confirm ${esc(titleOf(item))}` : 'Pick the title first'}</button> <button type="button" class="cancel">Remove</button></p>`;
       break;
     }
     case 'exists':
-      body = `<p class="warn"><a href="/movie/${esc(item.contentId)}/">${esc(item.contentId)}</a> already has a file${item.existing?.length ? ` (${item.existing.map((f) => esc(f.original_name ?? f.path)).join(', ')})` : ''}.</p>
+      body = `<p class="warn"><a href="/movie/${esc(item.contentId)}/">${esc(titleOf(item))}</a> already has a file${item.existing?.length ? ` (${item.existing.map((f) => esc(f.original_name ?? f.path)).join(', ')})` : ''}.</p>
 <p class="inline"><button type="button" class="cancel">Cancel</button> <button type="button" class="replace">Replace it</button>
-<input class="label" placeholder="Version name, e.g. 4K" maxlength="40" aria-label="Version name"><button type="button" class="version">Add as a version</button></p>`;
+<input class="label" placeholder="Version name, e.g. 4k" maxlength="40" aria-label="Version name"><button type="button" class="version">Add as a version</button></p>
+<p class="error label-problem" role="alert" hidden></p>`;
       break;
     case 'resumable':
-      body = `<p>Half uploaded: ${size(item.offset)} of ${size(item.size)} as ${esc(item.contentId)}.</p>
+      body = `<p>Half uploaded: ${size(item.offset)} of ${size(item.size)} as ${esc(titleOf(item))}.</p>
 <p class="inline"><button type="button" class="resume">Resume</button> <button type="button" class="cancel">Remove</button></p>`;
       break;
     case 'done':
-      body = `<p class="ok">Uploaded as <a href="/movie/${esc(item.contentId)}/">${esc(item.contentId)}</a>.${item.subtitles?.length ? ` Subtitles: ${esc(item.subtitles.join(', '))}.` : ''}</p>`;
+      body = `<p class="ok">Uploaded: <a href="/movie/${esc(item.contentId)}/">${esc(titleOf(item))}</a>.${item.subtitles?.length ? ` Subtitles: ${esc(item.subtitles.join(', '))}.` : ''}</p>`;
       break;
     case 'cancelled':
       return '';
@@ -348,7 +383,7 @@ ${item.guessError ? `<p class="error">${esc(item.guessError)}</p>` : ''}
       const eta = left === null ? '' : left > 90 ? `${Math.ceil(left / 60)} min left` : `${left} s left`;
       const label = { queued: `Waiting, number ${n} in the queue`, uploading: 'Uploading', paused: 'Paused', error: 'Failed' }[item.state] ?? item.state;
       body = `<progress max="100" value="${pct}" aria-label="Progress of ${esc(item.name)}"></progress>
-<p class="line"><span class="ustate">${label}</span> · <span class="upct">${pct}%</span>${item.state === 'uploading' ? ` · <span class="speed">${speed}</span> · <span class="eta">${eta}</span> · chunk ${mib(item.chunk ?? 0)}` : ''}</p>
+<p class="line"><span class="ustate">${label}</span> · <span class="upct">${pct}%</span>${item.state === 'uploading' ? ` · <span class="speed">${speed}</span> · <span class="eta">${eta}</span>` : ''}</p>
 ${item.error ? `<p class="error">${esc(item.error)}</p>` : ''}
 <p class="inline">${item.state === 'queued' ? '<button type="button" class="up" aria-label="Earlier">↑</button><button type="button" class="down" aria-label="Later">↓</button> ' : ''}${item.state === 'error' ? '<button type="button" class="retry">Try again</button> ' : ''}<button type="button" class="cancel">Cancel</button></p>`;
     }
@@ -368,6 +403,7 @@ function render() {
     el('queue').innerHTML = items.map((i) => itemHtml(i, i.state === 'queued' ? ++n : n)).join('');
     const waiting = items.some((i) => ['queued', 'uploading', 'paused'].includes(i.state));
     el('queue-controls').hidden = !waiting;
+    overall();
     el('pause').hidden = paused;
     el('resume').hidden = !paused;
     if (keep) {
@@ -376,6 +412,26 @@ function render() {
       if (input) { input.value = keep.value; input.focus(); }
     }
   });
+}
+
+/// The line over the queue: how far the whole selection is, and Confirm all suggested.
+function overall() {
+  const live = items.filter((i) => i.state !== 'cancelled');
+  const sending = live.filter((i) => ['queued', 'uploading', 'paused', 'done'].includes(i.state));
+  const done = live.filter((i) => i.state === 'done').length;
+  const left = sending.filter((i) => i.state !== 'done').reduce((a, i) => a + (i.size - i.offset), 0);
+  const speed = live.find((i) => i.state === 'uploading')?.speed;
+  const eta = speed ? Math.ceil(left / speed) : null;
+  const line = el('upload-notice');
+  if (!line.classList.contains('error')) {
+    line.innerHTML = !sending.length ? ''
+      : done === sending.length ? `All ${done} uploaded. <a href="/az/">See them in the library</a>.`
+        : `${done} of ${sending.length} uploaded${eta !== null ? `, ${eta > 90 ? `${Math.ceil(eta / 60)} min` : `${eta} s`} left` : ''}.`;
+  }
+  const sure = live.filter((i) => i.state === 'identify' && clearlyAhead(i));
+  const all = el('confirm-all');
+  all.hidden = sure.length < 2;
+  all.textContent = `Confirm all ${sure.length} suggested titles`;
 }
 
 function onQueueClick(e) {
@@ -388,9 +444,13 @@ function onQueueClick(e) {
   else if (b.classList.contains('confirm')) confirm(item);
   else if (b.classList.contains('replace')) queue(item, 'replace');
   else if (b.classList.contains('version')) {
-    const label = li.querySelector('input.label').value.trim();
-    if (!label) { li.querySelector('input.label').focus(); return; }
-    queue(item, 'version', label);
+    const input = li.querySelector('input.label');
+    const problem = labelProblem(input.value);
+    const box = li.querySelector('.label-problem');
+    box.hidden = !problem;
+    box.textContent = problem;
+    if (problem) { input.focus(); return; }
+    queue(item, 'version', input.value.trim().toLowerCase());
   } else if (b.classList.contains('resume') || b.classList.contains('retry')) {
     item.state = 'queued'; item.error = null; render(); runQueue();
   } else if (b.classList.contains('cancel')) cancel(item);
@@ -407,8 +467,14 @@ function onQueueSubmit(e) {
 
 export async function start() {
   const me = await fetch('/api/auth/me', { credentials: 'same-origin' });
-  if (!me.ok) { location.href = '/login/'; return; }
-  setCsrf((await me.json()).csrf_token);
+  if (!me.ok) { location.href = '/login/?next=/upload/'; return; }
+  const who = await me.json();
+  setCsrf(who.csrf_token);
+  // A member without the upload grant learns it before picking anything.
+  if (who.user && who.user.role !== 'admin' && !who.user.can_upload) {
+    el('drop').innerHTML = '<p class="warn" role="alert">Your account may browse and watch, but not upload. Ask an admin of this server for the upload permission.</p>';
+    return;
+  }
   const input = el('files');
   input.addEventListener('change', () => { addFiles(input.files); input.value = ''; });
   const zone = el('drop');
@@ -418,6 +484,9 @@ export async function start() {
   el('queue').addEventListener('click', onQueueClick);
   el('queue').addEventListener('submit', onQueueSubmit);
   el('pause').addEventListener('click', pauseAll);
+  el('confirm-all').addEventListener('click', () => {
+    for (const i of items.filter((x) => x.state === 'identify' && clearlyAhead(x))) confirm(i);
+  });
   el('resume').addEventListener('click', resumeAll);
   addEventListener('beforeunload', (e) => { if (items.some((i) => i.state === 'uploading')) e.preventDefault(); });
   // The page takes files from here on (a drop before this would be lost).

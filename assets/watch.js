@@ -70,20 +70,13 @@ async function moviePage(player, select) {
   if (!article || !player) return;
   const id = article.dataset.id;
   const w = (await load()).find((x) => x.content_id === id);
-  const box = document.getElementById('resume');
-  if (box && w && started(w)) {
-    box.querySelector('#resume-at').textContent = `Resume from ${clock(w.position_s)}`;
-    box.hidden = false;
-    box.querySelector('#resume-at').addEventListener('click', () => {
-      const go = () => { player.currentTime = w.position_s; player.play().catch(() => {}); };
-      if (player.readyState >= 1) go(); else player.addEventListener('loadedmetadata', go, { once: true });
-      box.hidden = true;
-    });
-    box.querySelector('#start-over').addEventListener('click', () => {
-      player.currentTime = 0;
-      player.play().catch(() => {});
-      box.hidden = true;
-    });
+  // The hero's Play button resumes (player.js plays from `data-at`); Start over beside it.
+  const play = document.getElementById('play');
+  if (play && w && started(w)) {
+    play.textContent = `▶ Resume from ${clock(w.position_s)}`;
+    play.dataset.at = String(w.position_s);
+    const over = document.getElementById('start-over');
+    if (over) over.hidden = false;
   }
   const toggle = document.getElementById('watched-toggle');
   let watched = Boolean(w?.watched);

@@ -26,6 +26,30 @@ pub enum Error {
     Json(#[from] serde_json::Error),
 }
 
+/// The files written beside the pages as they are: every one of `ASSETS` under `assets/`, the
+/// icons, and the service worker at the top (its scope is the whole site). Paths relative to
+/// the site.
+pub fn static_files() -> Vec<(String, &'static [u8])> {
+    let mut v: Vec<(String, &'static [u8])> = ASSETS
+        .iter()
+        .filter(|(_, b)| !b.is_empty())
+        .map(|(n, b)| (format!("assets/{n}"), b.as_bytes()))
+        .collect();
+    v.push((
+        "assets/icons/icon-192.png".into(),
+        include_bytes!("../../assets/icons/icon-192.png"),
+    ));
+    v.push((
+        "assets/icons/icon-512.png".into(),
+        include_bytes!("../../assets/icons/icon-512.png"),
+    ));
+    v.push((
+        "sw.js".into(),
+        include_str!("../../assets/sw.js").as_bytes(),
+    ));
+    v
+}
+
 /// The scripts and styles the pages use, written to `<site>/assets/`.
 pub const ASSETS: &[(&str, &str)] = &[
     ("site.css", include_str!("../../assets/site.css")),
@@ -39,6 +63,11 @@ pub const ASSETS: &[(&str, &str)] = &[
     ("movie.js", include_str!("../../assets/movie.js")),
     ("player.js", include_str!("../../assets/player.js")),
     ("watch.js", include_str!("../../assets/watch.js")),
+    ("library.js", include_str!("../../assets/library.js")),
+    (
+        "manifest.webmanifest",
+        include_str!("../../assets/manifest.webmanifest"),
+    ),
     ("settings.js", include_str!("../../assets/settings.js")),
     // hls.js, from npm (`assets/vendor`, see `build.rs`); empty, and then not written, when
     // the build had no copy of it.

@@ -44,7 +44,31 @@ pub fn card(t: &Title) -> CardRow {
         rating: m.rating.as_ref().map(|r| r.value),
         votes: m.rating.as_ref().map(|r| r.votes).unwrap_or(0),
         added_at: t.added_at,
+        facts: facts(t).to_string(),
     }
+}
+
+/// What the library view sorts and filters a title by beyond its card: its runtime in minutes
+/// (`m`), the height of its best version (`h`), whether it has subtitles (`s`) and its genres
+/// (`g`).
+fn facts(t: &Title) -> serde_json::Value {
+    let m = &t.record.metadata;
+    let minutes = m.duration.as_ref().map(|d| d.minutes).or_else(|| {
+        t.files
+            .iter()
+            .filter_map(|f| f.duration_ms)
+            .max()
+            .map(|ms| (ms + 30_000) / 60_000)
+    });
+    let height = t.files.iter().filter_map(|f| f.height).max();
+    let subs = t.side.iter().any(|f| {
+        matches!(
+            f.kind,
+            store::FileKind::Subtitle | store::FileKind::SubtitleEmbedded
+        )
+    });
+    let genres = &m.genres;
+    serde_json::json!({"m": minutes, "h": height, "s": subs, "g": genres})
 }
 
 /// The decade label of a year: `1990s`.

@@ -84,6 +84,7 @@ impl Pages {
             ("movie", include_str!("../../templates/movie.html")),
             ("list", include_str!("../../templates/list.html")),
             ("index", include_str!("../../templates/index.html")),
+            ("library", include_str!("../../templates/library.html")),
             ("static", include_str!("../../templates/static.html")),
         ] {
             tt.add_template(name, text)?;
@@ -100,6 +101,7 @@ impl Pages {
             Target::Movie(id) => self.movie(id, c),
             Target::Bucket(key) => bucket(key, c),
             Target::Shard(s) => shard(s, c),
+            Target::Library(n) => library(*n, c),
             Target::Docs(n) => docs(*n, c),
             Target::Row(name) => match row(name, c)? {
                 Some(r) => json(&r),
@@ -114,7 +116,7 @@ impl Pages {
                     .collect();
                 json(&json!({"rows": rows}))
             }
-            Target::SearchManifest => json(&json!({"docs": doc_shards(c.idx.card_count()?)})),
+            Target::SearchManifest => search_manifest(c),
             Target::Home => self.home(c),
             Target::Static(name) => self.static_page(name),
         }
@@ -142,6 +144,8 @@ impl Pages {
             "account" => "Your account",
             "users" => "Users",
             "settings" => "Server settings",
+            "missing" => "Page not found",
+            "offline" => "Offline",
             _ => "Server monitor",
         };
         let page = STATIC_PAGES
@@ -168,17 +172,17 @@ impl Pages {
                 .iter()
                 .map(|b| json!({"label": b.key.rsplit('/').next().unwrap_or(""), "count": b.count, "src": format!("/{}.json", b.key)}))
                 .collect();
-            (
-                cards(&c.idx.list_cards(key, true, ROW_LEN)?),
-                sections,
-                list.count,
-            )
+            // Each title once: in its year's section, loaded as it scrolls into view.
+            if c.idx.list_cards(key, true, 1)?.is_empty() {
+                return Ok(None);
+            }
+            (Vec::new(), sections, list.count)
         } else {
             let all = cards(&c.idx.list_cards(key, false, i64::MAX)?);
             let n = all.len() as i64;
             (all, vec![], n)
         };
-        if shown.is_empty() {
+        if shown.is_empty() && sections.is_empty() {
             return Ok(None);
         }
         let page = if kind == "collection" {
@@ -209,12 +213,16 @@ impl Pages {
             });
         }
         if name == "az" {
-            let sections: Vec<Value> =
-                top.iter().map(|l| json!({"label": l.label, "count": l.count, "src": format!("/{}.json", l.key)})).collect();
+            // The library view: every title in one grid, sorted and filtered in the browser
+            // from `library/<n>.json` (`assets/library.js`).
             let total: i64 = top.iter().map(|l| l.count).sum();
+            let letters: Vec<String> = ('A'..='Z')
+                .map(String::from)
+                .chain(["#".to_owned()])
+                .collect();
             return self.html(
-                "list",
-                &json!({"head": Head { title: "A–Z".into(), page: "az" }, "title": "A–Z", "count": total, "cards": [], "sections": sections}),
+                "library",
+                &json!({"head": Head { title: "Library".into(), page: "library" }, "count": total, "letters": letters}),
             );
         }
         let mut links = Vec::new();
@@ -370,10 +378,8 @@ impl Pages {
             "tagline": m.tagline,
             "plot_short": m.plot_short,
             "plot_long": m.plot_long,
-            "directors": join(&m.directors),
-            "writers": join(&m.writers),
-            "stars": join(&m.stars),
-            "cast": join(&m.cast),
+            "credits": credits(&[("Directed by", "directors", &m.directors), ("Written by", "writers", &m.writers), ("Stars", "stars", &m.stars)]),
+            "cast": people(&m.cast),
             "awards": m.awards,
             "poster": t.record.poster_file.as_ref().map(|p| format!("/media/{p}")),
             "collections": collections,
@@ -390,8 +396,36 @@ impl Pages {
     }
 }
 
-fn join(v: &[String]) -> Option<String> {
-    (!v.is_empty()).then(|| v.join(", "))
+/// The people of a title as links, each a search for their titles in the library.
+fn people(names: &[String]) -> Vec<Value> {
+    let n = names.len();
+    names
+        .iter()
+        .enumerate()
+        .map(|(i, name)| json!({"name": name, "q": query_escape(name), "sep": i + 1 < n}))
+        .collect()
+}
+
+/// The credit lines that have names: role, the field a person's own values replace, people.
+fn credits(lines: &[(&str, &str, &Vec<String>)]) -> Vec<Value> {
+    lines
+        .iter()
+        .filter(|(_, _, names)| !names.is_empty())
+        .map(|(role, field, names)| json!({"role": role, "field": field, "names": people(names)}))
+        .collect()
+}
+
+/// Percent-encodes a query value (everything but unreserved characters, as UTF-8 bytes).
+fn query_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 /// `1234567` → `1,234,567`.
@@ -598,10 +632,63 @@ fn shard(s: &str, c: &Ctx<'_, '_>) -> Result<Option<Vec<u8>>, Error> {
         }
     }
     if split {
-        json(&json!({"split": true, "t": tokens}))
+        // The four-character shards that exist, so that a search asks for no other.
+        let subs = c.idx.shards_under(s, &crate::fold::sub_shard)?;
+        json(&json!({"split": true, "subs": subs, "t": tokens}))
     } else {
         json(&json!({"t": tokens}))
     }
+}
+
+/// How the search documents are spread (`docs`), and which top-level token shards exist, so
+/// that a search asks only for those: the three-character shards of `a-z0-9` as a bitmap
+/// (`shards`, hex, bit `i` for the shard numbered `i` in base 36), every other one listed
+/// (`other`).
+fn search_manifest(c: &Ctx<'_, '_>) -> Result<Option<Vec<u8>>, Error> {
+    let digit = |ch: char| ch.to_digit(36).filter(|_| !ch.is_ascii_uppercase());
+    let mut bits = vec![0u8; 36 * 36 * 36 / 8];
+    let mut other = Vec::new();
+    for shard in c.idx.shards_under("", &|t| Some(crate::fold::shard(t)))? {
+        let d: Vec<u32> = shard.chars().filter_map(digit).collect();
+        if shard.chars().count() == 3 && d.len() == 3 {
+            let i = (d[0] * 1296 + d[1] * 36 + d[2]) as usize;
+            bits[i / 8] |= 1 << (i % 8);
+        } else {
+            other.push(shard);
+        }
+    }
+    let hex: String = bits.iter().map(|b| format!("{b:02x}")).collect();
+    json(&json!({"docs": doc_shards(c.idx.card_count()?), "shards": hex, "other": other}))
+}
+
+/// The library view's titles of shard `n` (the buckets of the search documents' shard `n`):
+/// each card with what the view sorts and filters by, `[id, title, sort title, year, poster,
+/// rating, added, facts]`, in the id's order.
+fn library(n: i64, c: &Ctx<'_, '_>) -> Result<Option<Vec<u8>>, Error> {
+    let shards = doc_shards(c.idx.card_count()?);
+    if n >= shards {
+        return Ok(None);
+    }
+    let buckets: Vec<i64> = (n..store::CARD_BUCKETS).step_by(shards as usize).collect();
+    // Written even when empty, so that the view asks for no file that is not there.
+    let rows = c.idx.cards_in_buckets(&buckets)?;
+    let list: Vec<Value> = rows
+        .iter()
+        .map(|r| {
+            let facts: Value = serde_json::from_str(&r.facts).unwrap_or(Value::Null);
+            json!([
+                r.id,
+                r.title,
+                r.sort_title,
+                r.year,
+                r.poster,
+                r.rating,
+                r.added_at,
+                facts
+            ])
+        })
+        .collect();
+    json(&list)
 }
 
 /// The search documents of shard `n`: the cards of the buckets `n`, `n + N`, `n + 2N`, …

@@ -8,12 +8,12 @@ use std::path::Path;
 
 use store::{ContentId, IndexTx, RenderIndex, Store, Title};
 
+use crate::Error;
 use crate::key::ListKey;
 use crate::model::{card, doc_shards, memberships, related, search_tokens};
 use crate::pages::{Ctx, Pages};
 use crate::target::{INDEXES, STATIC_PAGES, Target, always, for_key, shards_of};
 use crate::write::{Outcome, begin, end, remove, walk, write_if_changed};
-use crate::{ASSETS, Error};
 
 /// What a render did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -81,13 +81,13 @@ fn incremental_inner(store: &Store, out: &Path) -> Result<Report, Error> {
     let (old, new) = (tx.state("docs")?.unwrap_or(0), doc_shards(tx.card_count()?));
     if old != new {
         targets.extend((0..old.max(new)).map(Target::Docs));
+        targets.extend((0..old.max(new)).map(Target::Library));
         tx.set_state("docs", new)?;
     } else {
-        targets.extend(
-            titles
-                .iter()
-                .map(|id| Target::Docs(store::card_bucket(id) % new)),
-        );
+        for id in &titles {
+            let n = store::card_bucket(id) % new;
+            targets.extend([Target::Docs(n), Target::Library(n)]);
+        }
     }
     let mut report = write_targets(store, out, &tx, targets, &HashMap::new())?;
     tx.set_state("seq", last)?;
@@ -141,6 +141,7 @@ fn full_with(store: &Store, out: &Path, idx: &mut RenderIndex) -> Result<Report,
     }
     let docs = doc_shards(tx.card_count()?);
     targets.extend((0..docs).map(Target::Docs));
+    targets.extend((0..docs).map(Target::Library));
     tx.set_state("docs", docs)?;
     let titles: HashMap<String, Title> = all
         .into_iter()
@@ -149,20 +150,16 @@ fn full_with(store: &Store, out: &Path, idx: &mut RenderIndex) -> Result<Report,
     let produced: BTreeSet<String> = targets.iter().map(Target::path).collect();
     // The assets first: every page uses them.
     let mut assets = Report::default();
-    for (name, bytes) in ASSETS.iter().filter(|(_, b)| !b.is_empty()) {
-        count(
-            &mut assets,
-            write_if_changed(out, &format!("assets/{name}"), bytes.as_bytes())?,
-        );
+    let files = crate::static_files();
+    for (rel, bytes) in &files {
+        count(&mut assets, write_if_changed(out, rel, bytes)?);
     }
     let mut report = write_targets(store, out, &tx, targets, &titles)?;
     report.written += assets.written;
     report.unchanged += assets.unchanged;
     // Whatever is left from before and belongs to no target goes (assets are kept in step above).
     for rel in walk(out)? {
-        let asset = rel
-            .strip_prefix("assets/")
-            .is_some_and(|n| ASSETS.iter().any(|(a, b)| *a == n && !b.is_empty()));
+        let asset = files.iter().any(|(f, _)| *f == rel);
         if !produced.contains(&rel) && !asset && remove(out, &rel)? {
             report.removed += 1;
         }

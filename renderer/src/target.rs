@@ -15,6 +15,8 @@ pub enum Target {
     Shard(String),
     /// `search/d/<n>.json`
     Docs(i64),
+    /// `library/<n>.json`: the library view's titles, spread as the search documents are
+    Library(i64),
     /// `rows/<name>.json`: one carousel of the home page
     Row(String),
     /// `genre/<slug>/`, `decade/<d>/`, `collection/<id>/`, `category/<slug>/`
@@ -33,6 +35,7 @@ pub enum Target {
 
 pub const STATIC_PAGES: &[&str] = &[
     "search", "login", "setup", "upload", "monitor", "invite", "account", "users", "settings",
+    "missing", "offline",
 ];
 pub const INDEXES: &[&str] = &["genre", "decade", "collection", "az"];
 
@@ -42,6 +45,7 @@ impl Target {
             Target::Movie(id) => format!("movie/{id}/index.html"),
             Target::Bucket(key) => format!("{key}.json"),
             Target::Shard(s) => format!("search/t/{s}.json"),
+            Target::Library(n) => format!("library/{n}.json"),
             Target::Docs(n) => format!("search/d/{n}.json"),
             Target::Row(name) => format!("rows/{}.json", row_file(name)),
             Target::ListPage(key) => format!("{key}/index.html"),
@@ -57,7 +61,11 @@ impl Target {
     pub fn level(&self) -> u8 {
         match self {
             Target::Movie(_) => 0,
-            Target::Bucket(_) | Target::Shard(_) | Target::Docs(_) | Target::Row(_) => 1,
+            Target::Bucket(_)
+            | Target::Shard(_)
+            | Target::Docs(_)
+            | Target::Library(_)
+            | Target::Row(_) => 1,
             Target::ListPage(_) => 2,
             Target::Index(_) | Target::RowsIndex | Target::SearchManifest => 3,
             Target::Home | Target::Static(_) => 4,

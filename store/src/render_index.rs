@@ -23,6 +23,9 @@ pub struct CardRow {
     pub rating: Option<f64>,
     pub votes: i64,
     pub added_at: i64,
+    /// What the library view sorts and filters by beyond the card (JSON: runtime, height,
+    /// subtitles, genres).
+    pub facts: String,
 }
 
 /// A list file and how it is shown.
@@ -54,7 +57,7 @@ CREATE INDEX IF NOT EXISTS cards_bucket ON cards(bucket);
 ";
 
 /// The index's layout; an index of another version is dropped and rebuilt by a full render.
-const VERSION: i64 = 3;
+const VERSION: i64 = 4;
 
 /// Cards are spread over this many buckets (by the number in their id), which the search
 /// document files group.
@@ -65,7 +68,7 @@ CREATE TABLE IF NOT EXISTS state (name TEXT PRIMARY KEY, value INTEGER NOT NULL)
 CREATE TABLE IF NOT EXISTS cards (
     id TEXT PRIMARY KEY, title TEXT NOT NULL, year INTEGER, poster TEXT, stars TEXT NOT NULL,
     sort_title TEXT NOT NULL, rating REAL, votes INTEGER NOT NULL, added_at INTEGER NOT NULL,
-    bucket INTEGER NOT NULL);
+    bucket INTEGER NOT NULL, facts TEXT NOT NULL DEFAULT '{}');
 CREATE TABLE IF NOT EXISTS lists (key TEXT PRIMARY KEY, label TEXT NOT NULL, count INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS members (
     key TEXT NOT NULL, id TEXT NOT NULL, owner TEXT NOT NULL, added_at INTEGER NOT NULL,
@@ -85,11 +88,11 @@ fn card_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CardRow> {
         rating: r.get(6)?,
         votes: r.get(7)?,
         added_at: r.get(8)?,
+        facts: r.get(9)?,
     })
 }
 
-const CARD_COLS: &str =
-    "c.id, c.title, c.year, c.poster, c.stars, c.sort_title, c.rating, c.votes, c.added_at";
+const CARD_COLS: &str = "c.id, c.title, c.year, c.poster, c.stars, c.sort_title, c.rating, c.votes, c.added_at, c.facts";
 
 impl RenderIndex {
     /// Opens (creating) the index at `path`. It is derived data, so it trades durability for
@@ -219,10 +222,10 @@ impl IndexTx<'_> {
 
     pub fn put_card(&self, c: &CardRow) -> Result<()> {
         self.tx.prepare_cached(
-            "INSERT INTO cards (id, title, year, poster, stars, sort_title, rating, votes, added_at, bucket)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+            "INSERT INTO cards (id, title, year, poster, stars, sort_title, rating, votes, added_at, bucket, facts)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
              ON CONFLICT (id) DO UPDATE SET title = ?2, year = ?3, poster = ?4, stars = ?5,
-                 sort_title = ?6, rating = ?7, votes = ?8, added_at = ?9, bucket = ?10",
+                 sort_title = ?6, rating = ?7, votes = ?8, added_at = ?9, bucket = ?10, facts = ?11",
         )?
         .execute(params![
                 c.id,
@@ -234,7 +237,8 @@ impl IndexTx<'_> {
                 c.rating,
                 c.votes,
                 c.added_at,
-                card_bucket(&c.id)
+                card_bucket(&c.id),
+                c.facts
             ])?;
         Ok(())
     }
@@ -412,6 +416,40 @@ impl IndexTx<'_> {
                 "SELECT count(*) FROM tokens WHERE token >= ?1 AND token < ?1 || char(1114111)",
             )?
             .query_row([prefix], |r| r.get(0))?)
+    }
+
+    /// The distinct shards (`shard_of`) of the tokens starting with `prefix`, one index seek
+    /// per shard rather than a pass over every token: after a token whose shard is a prefix
+    /// of it with a letter in it, every token of that prefix is in that shard, and is skipped.
+    pub fn shards_under(
+        &self,
+        prefix: &str,
+        shard_of: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Vec<String>> {
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT token FROM tokens WHERE token >= ?1 AND token < ?2 || char(1114111)
+             ORDER BY token LIMIT 1",
+        )?;
+        let mut out = std::collections::BTreeSet::new();
+        let mut from = prefix.to_owned();
+        while let Some(token) = stmt
+            .query_row([from.as_str(), prefix], |r| r.get::<_, String>(0))
+            .optional()?
+        {
+            from = match shard_of(&token) {
+                Some(s) if s != token && !s.bytes().all(|b| b.is_ascii_digit()) => {
+                    let next = format!("{s}\u{10FFFF}");
+                    out.insert(s);
+                    next
+                }
+                Some(s) => {
+                    out.insert(s);
+                    format!("{token}\0")
+                }
+                None => format!("{token}\0"),
+            };
+        }
+        Ok(out.into_iter().collect())
     }
 
     /// Every distinct token (for a full render's list of shards).

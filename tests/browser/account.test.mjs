@@ -39,8 +39,8 @@ test('the first run creates the admin and lands on the upload page', async () =>
     await page.goto(`${s.url}/account/`);
     await page.click('#logout');
     await page.waitForURL(`${s.url}/login/`);
-    await page.goto(`${s.url}/movie/`);
-    await page.waitForURL(`${s.url}/login/`);
+    await page.goto(`${s.url}/az/`);
+    await page.waitForURL(`${s.url}/login/?next=/az/`);
     // A wrong password is told, and nothing else.
     await page.fill('input[name=username]', 'ada');
     await page.fill('input[name=password]', 'not the password');
@@ -48,7 +48,8 @@ test('the first run creates the admin and lands on the upload page', async () =>
     await page.waitForSelector('#login .error:not([hidden])');
     assert.match(await page.textContent('#login .error'), /wrong user name or password/);
     await page.fill('input[name=password]', 'a good long password');
-    await Promise.all([page.waitForURL(`${s.url}/`), page.click('#login button')]);
+    // Back to the page asked for.
+    await Promise.all([page.waitForURL(`${s.url}/az/`), page.click('#login button')]);
     assert.equal(await page.locator('.admin-only').first().isVisible(), true, 'an admin sees the users page link');
   } finally {
     await s.stop();
@@ -61,7 +62,7 @@ test('an expired session goes back to the login page', async () => {
     const page = await setUp(s);
     await page.waitForTimeout(3000);
     await page.goto(`${s.url}/monitor/`);
-    await page.waitForURL(`${s.url}/login/`);
+    await page.waitForURL(`${s.url}/login/?next=/monitor/`);
   } finally {
     await s.stop();
   }

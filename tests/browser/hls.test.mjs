@@ -71,6 +71,8 @@ test('a movie browsers cannot play is transcoded once switched on, and its ladde
   await until('playback of the ladder', async () => (await video.evaluate((v) => v.currentTime)) > 1, 30);
 
   for (const [label, height] of [['480p', 480], ['720p', 720]]) {
+    // From near the start, so that the switch never meets the end of the movie.
+    await video.evaluate((v) => { v.currentTime = 1; return v.play(); });
     await quality.selectOption({ label });
     await until(`the picture at ${label}`, async () => (await video.evaluate((v) => v.videoHeight)) === height, 30);
     const at = await video.evaluate((v) => v.currentTime);

@@ -159,11 +159,15 @@ export async function rendered(s, ids) {
   await until(`movie pages of ${ids}`, () => ids.every((id) => existsSync(path.join(s.site, `movie/${id}/index.html`))));
 }
 
+const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-quic', '--disable-sync'];
+
 export async function browser() {
-  return chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-quic', '--disable-sync'],
-  });
+  return chromium.launch({ executablePath: '/usr/bin/chromium', args: ARGS });
+}
+
+/// A browser with a profile of its own on disk (not incognito: what installing an app needs).
+export async function profileBrowser(dir) {
+  return chromium.launchPersistentContext(dir, { executablePath: '/usr/bin/chromium', args: ARGS });
 }
 
 /// A browser context logged in as `user`.

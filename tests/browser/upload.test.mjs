@@ -264,3 +264,40 @@ test('subtitles picked with a movie go with it, and the movie page adds more', a
     await s.stop();
   }
 });
+
+test('five files are identified by title, the sure ones confirmed at once, and a bad version name is refused where it is typed', async () => {
+  const { s, api, page } = await uploadPage();
+  try {
+    const names = ['The.Matrix.1999.mkv', 'Alien.1979.mkv', 'Quiet.Ferns.2011.mkv', 'Nowhere.Bound.2003.mkv', 'Lantern.Keepers.1990.mkv'];
+    await page.setInputFiles('#files', names.map((n, i) => randomFile(files, n, (1 << 19) + i)));
+    await until('a guess for every file', async () => (await page.locator('.uitem .confirm:not([disabled]), .uitem .warn').count()) === 5, 30);
+    assert.equal(await item(page, 'The.Matrix.1999').locator('.confirm').innerText(), 'Confirm The Matrix (1999)');
+    assert.equal(await item(page, 'Alien.1979').locator('.confirm').innerText(), 'Confirm Alien (1979)');
+    for (const n of names.slice(2)) {
+      assert.match(await item(page, n).locator('.warn').innerText(), /No match: search for the title or paste an IMDb link/);
+    }
+    const all = page.locator('#confirm-all');
+    assert.equal(await all.innerText(), 'Confirm all 2 suggested titles');
+    await all.click();
+    await until('both uploaded', async () => (await page.locator('.s-done').count()) === 2, 60);
+    assert.equal(await item(page, 'Alien.1979').locator('.ok').innerText(), 'Uploaded: Alien (1979).');
+    assert.match(await page.locator('#upload-notice').innerText(), /^All 2 uploaded\. See them in the library\.$/);
+
+    // Another Alien: a version, whose name is checked before anything is queued.
+    await page.setInputFiles('#files', randomFile(files, 'Alien.1979.Directors.Cut.mkv', 1 << 19));
+    const cut = item(page, 'Alien.1979.Directors.Cut');
+    await cut.locator('.confirm:not([disabled])').click();
+    await cut.locator('.warn', { hasText: 'Alien (1979) already has a file' }).waitFor();
+    await cut.locator('input.label').fill('720p WEB');
+    await cut.locator('.version').click();
+    assert.match(await cut.locator('.label-problem').innerText(), /no spaces\): try “720p-web”/);
+    assert.equal(await page.locator('.s-queued, .s-uploading').count(), 0, 'nothing was queued');
+    await cut.locator('input.label').fill('720p-web');
+    await cut.locator('.version').click();
+    await until('the version uploaded', async () => (await page.locator('.s-done').count()) === 3, 60);
+    const info = await api.call('GET', '/api/library/movies/tt0078748');
+    assert.deepEqual(info.json.files.map((f) => f.label).sort(), ['', '720p-web']);
+  } finally {
+    await s.stop();
+  }
+});

@@ -117,7 +117,7 @@ const SETTINGS: &[Setting] = &[
     },
     Setting {
         key: "autoplay",
-        default: || json!(true),
+        default: || json!(false),
         valid: Value::is_boolean,
     },
     Setting {

@@ -37,6 +37,13 @@ pub const SECURITY_HEADERS: &[(&str, &str)] = &[
 /// such route) are plain text or empty otherwise.
 pub async fn shape(req: Request, next: Next) -> Response {
     let api = req.uri().path().starts_with("/api/");
+    // A browser asking for a page that is not there gets the site's own 404 page.
+    let wants_html = !api
+        && req
+            .headers()
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|a| a.contains("text/html"));
     let mut resp = next.run(req).await;
     let status = resp.status();
     let is_json = resp
@@ -49,8 +56,14 @@ pub async fn shape(req: Request, next: Next) -> Response {
         .get(header::CONTENT_LENGTH)
         .is_some_and(|v| v == "0");
     let reshape = status.is_client_error() || status.is_server_error();
+    let html = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
     let reshape = reshape
         && !is_json
+        && !(wants_html && html && status == StatusCode::NOT_FOUND)
         && status != StatusCode::RANGE_NOT_SATISFIABLE
         && (api || empty || matches!(status.as_u16(), 404 | 405));
     if reshape {
@@ -134,9 +147,12 @@ pub async fn guard(State(st): State<Shared>, req: Request, next: Next) -> Respon
                 .and_then(|v| v.to_str().ok())
                 .is_some_and(|a| a.contains("text/html"));
             if wants_html && e.status == StatusCode::UNAUTHORIZED {
+                // Back to the page asked for after the login.
+                let next = req.uri().path_and_query().map_or("/", |p| p.as_str());
+                let to = HeaderValue::from_str(&format!("/login/?next={next}"))
+                    .unwrap_or_else(|_| HeaderValue::from_static("/login/"));
                 let mut resp = StatusCode::SEE_OTHER.into_response();
-                resp.headers_mut()
-                    .insert(header::LOCATION, HeaderValue::from_static("/login/"));
+                resp.headers_mut().insert(header::LOCATION, to);
                 resp
             } else {
                 e.into_response()

@@ -64,7 +64,11 @@ fn nothing_is_served_without_a_login_but_login_and_setup() {
         &[("Accept", "text/html")],
         b"",
     );
-    assert_eq!((r.status, r.header("location")), (303, Some("/login/")));
+    assert_eq!(
+        (r.status, r.header("location")),
+        (303, Some("/login/?next=/movie/tt0000701/index.html")),
+        "to the login page, and back after it"
+    );
     for path in ["/login/", "/setup/", "/assets/site.css"] {
         assert_eq!(anon.get(path).status, 200, "{path} is public");
     }

@@ -82,7 +82,6 @@ fn a_crawl_through_nginx_finds_nothing_without_a_login_and_everything_with_one()
     }
     let (mut public, mut private, mut dot) = (0, 0, 0);
     for (url, file) in &urls {
-        let bytes = std::fs::read(file).expect("read crawled file");
         let path = enc_path(url);
         if is_dot_path(url) {
             dot += 1;
@@ -92,6 +91,7 @@ fn a_crawl_through_nginx_finds_nothing_without_a_login_and_everything_with_one()
             }
             continue;
         }
+        let bytes = std::fs::read(file).expect("read crawled file");
         let r = anon.get(&path);
         if is_public(url) {
             public += 1;
@@ -110,8 +110,8 @@ fn a_crawl_through_nginx_finds_nothing_without_a_login_and_everything_with_one()
         let html = anon.request("GET", &path, &[("Accept", "text/html")], b"");
         assert_eq!(
             (html.status, html.header("location")),
-            (303, Some("/login/")),
-            "{url}: a browser goes to the login page"
+            (303, Some(format!("/login/?next={path}").as_str())),
+            "{url}: a browser goes to the login page, and back after it"
         );
         assert!(
             bytes.is_empty()

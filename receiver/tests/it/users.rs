@@ -319,17 +319,21 @@ fn settings_have_defaults_and_take_only_known_values() {
     let admin = server.admin();
     let s = admin.get("/api/users/me/settings").json();
     assert_eq!(s["theme"], json!("system"));
-    assert_eq!(s["autoplay"], json!(true));
+    assert_eq!(
+        s["autoplay"],
+        json!(false),
+        "nothing plays by itself unless asked"
+    );
     let r = admin.send_json(
         "PUT",
         "/api/users/me/settings",
-        &json!({"theme": "light", "subtitle_language": "fr", "autoplay": false}),
+        &json!({"theme": "light", "subtitle_language": "fr", "autoplay": true}),
     );
     assert_eq!(r.status, 200, "{}", r.text());
     let s = admin.get("/api/users/me/settings").json();
     assert_eq!(
         (&s["theme"], &s["subtitle_language"], &s["autoplay"]),
-        (&json!("light"), &json!("fr"), &json!(false))
+        (&json!("light"), &json!("fr"), &json!(true))
     );
     for (bad, code) in [
         (json!({"theme": "purple"}), "invalid_setting"),

@@ -93,3 +93,32 @@ test('the place in a movie is kept per person, resumed, and 90% is watched', asy
   assert.equal(await other.locator('#start-over').isVisible(), false);
   await ctx.close();
 });
+
+test('keys act on the player', async () => {
+  const { ctx, page } = await loggedIn(b, s);
+  await page.goto(`${s.url}/movie/tt0000750/`);
+  const v = page.locator('#player');
+  await v.waitFor({ state: 'visible' });
+  await until('the movie known', async () => (await v.evaluate((x) => x.readyState)) >= 1);
+  await v.evaluate((x) => { x.muted = true; x.currentTime = 5; });
+  await page.locator('h1').click();
+  await page.keyboard.press('k');
+  await until('playing after k', async () => !(await v.evaluate((x) => x.paused)));
+  await page.keyboard.press(' ');
+  await until('paused after space', async () => v.evaluate((x) => x.paused));
+  const at = await v.evaluate((x) => x.currentTime);
+  await page.keyboard.press('ArrowRight');
+  await until('10 s on', async () => Math.abs((await v.evaluate((x) => x.currentTime)) - (at + 10)) < 0.5);
+  await page.keyboard.press('ArrowLeft');
+  await until('10 s back', async () => Math.abs((await v.evaluate((x) => x.currentTime)) - at) < 0.5);
+  await page.keyboard.press('m');
+  assert.equal(await v.evaluate((x) => x.muted), false, 'm unmutes');
+  await v.evaluate((x) => { x.volume = 0.5; });
+  await page.keyboard.press('ArrowDown');
+  assert.ok(Math.abs((await v.evaluate((x) => x.volume)) - 0.4) < 0.01, 'down lowers the volume');
+  // The volume is remembered on the next visit.
+  await page.reload();
+  await v.waitFor({ state: 'visible' });
+  await until('the volume remembered', async () => Math.abs((await v.evaluate((x) => x.volume)) - 0.4) < 0.01);
+  await ctx.close();
+});

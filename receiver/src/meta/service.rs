@@ -409,10 +409,21 @@ impl MetaService {
             tokio::select! {
                 Some(id) = inbox.recv() => {
                     let i = id.clone();
-                    let fresh = self.db(move |s| s.metadata(&i)).await.ok().flatten()
-                        .is_some_and(|r| r.fetched_at.is_some_and(|t| t >= store::now() - 60));
-                    if !fresh {
-                        let _ = self.refresh(&id).await;
+                    let rec = self.db(move |s| s.metadata(&i)).await.ok().flatten();
+                    match rec.filter(|r| r.fetched_at.is_some_and(|t| t >= store::now() - 60)) {
+                        // Fetched a moment ago (a pasted link is looked up before the upload):
+                        // not again, but a title that now has files gets its poster and trailer.
+                        Some(r) => {
+                            let i = id.clone();
+                            let has_files = self.db(move |s| s.files_of(&i)).await
+                                .is_ok_and(|f| !f.is_empty());
+                            if has_files && r.poster_file.is_none() {
+                                self.bring_media(&r.metadata).await;
+                            }
+                        }
+                        None => {
+                            let _ = self.refresh(&id).await;
+                        }
                     }
                 }
                 _ = tokio::time::sleep(tick) => {}

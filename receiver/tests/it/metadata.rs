@@ -152,6 +152,48 @@ fn an_upload_brings_metadata_poster_card_and_trailer() {
     assert_eq!(api.get("/media/tt0133093/tt0133093.card.jpg").status, 200);
 }
 
+/// Regression: a title identified by a pasted IMDb link (looked up, so cached, just before the
+/// upload) never got its poster, because the fetch after filing saw fresh metadata and did
+/// nothing.
+#[test]
+fn a_title_identified_by_a_pasted_link_gets_its_poster() {
+    let (dirs, replay) = (Dirs::new(), Replay::start());
+    let server = start(&dirs, &replay);
+    let api = server.admin();
+    let r = api.get("/api/metadata/search?q=https%3A%2F%2Fwww.imdb.com%2Ftitle%2Ftt0133093%2F");
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["results"][0]["id"], "tt0133093");
+    api.upload(&FileSpec::new("matrix.mkv", 3000, 1), "tt0133093");
+    let poster = wait_for(15, "the poster", || {
+        let v = api.get("/api/library/movies/tt0133093").json();
+        v["metadata"]["poster"].as_str().map(str::to_owned)
+    });
+    assert_eq!(poster, "/media/tt0133093/tt0133093.jpg");
+    wait_for(15, "the trailer", || {
+        std::fs::metadata(dirs.media().join("tt0133093/tt0133093_preview.mp4")).ok()
+    });
+}
+
+/// Regression: the movie page kept linking to IMDb's trailer after the trailer was downloaded,
+/// until another change re-rendered it. The download is a change of its own now.
+#[test]
+fn a_downloaded_trailer_replaces_the_link_on_the_page_by_itself() {
+    let (dirs, replay) = (Dirs::new(), Replay::start());
+    let server = start(&dirs, &replay);
+    let api = server.admin();
+    api.upload(&FileSpec::new("The.Matrix.1999.mkv", 3000, 1), "tt0133093");
+    let page = dirs.data().join("site/movie/tt0133093/index.html");
+    let html = wait_for(30, "the page playing the downloaded trailer", || {
+        std::fs::read_to_string(&page)
+            .ok()
+            .filter(|p| p.contains("/media/tt0133093/tt0133093_preview.mp4"))
+    });
+    assert!(
+        !html.contains("Watch the trailer</a>"),
+        "no link to IMDb's trailer left"
+    );
+}
+
 #[test]
 fn search_takes_text_ids_and_urls_and_is_cached() {
     let (dirs, replay) = (Dirs::new(), Replay::start());

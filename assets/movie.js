@@ -51,6 +51,75 @@ export async function start() {
     location.reload();
   });
   await subtitlesForm(article, id);
+  await managePanel(article, id, info);
+}
+
+// "Manage this title", for those allowed: refresh the metadata, file it under another title,
+// delete one version or the whole title, add it to a collection. Each says what it did.
+async function managePanel(article, id, info) {
+  const me = await fetch('/api/auth/me', { credentials: 'same-origin' }).then((r) => (r.ok ? r.json() : null));
+  const u = me?.user;
+  if (!u) return;
+  const admin = u.role === 'admin';
+  const mayDelete = admin || u.can_delete;
+  const mayCollect = admin || u.can_edit_collections;
+  const files = info?.files ?? [];
+  const parts = ['<p><button type="button" data-act="refresh">Refresh the metadata from IMDb</button></p>'];
+  if (mayDelete) {
+    parts.push('<form class="inline" data-act="refile"><input name="to" placeholder="IMDb id or link of the right title" aria-label="The right title"><button>File under that title</button></form>');
+    if (files.length > 1) {
+      parts.push(`<ul class="plain">${files.map((f) => `<li>${f.label || 'Main'} (${f.original_name ?? f.path}) <button type="button" data-act="delete-version" data-file="${f.file_id}">Delete this version</button></li>`).join('')}</ul>`);
+    }
+    parts.push('<p><button type="button" data-act="delete-title" class="danger">Delete the title and its files</button></p>');
+  }
+  if (mayCollect) {
+    const list = await fetch('/api/library/collection/', { credentials: 'same-origin' }).then((r) => (r.ok ? r.json() : null));
+    const cols = (list?.collections ?? list ?? []).filter((c) => !(c.content ?? []).includes(id));
+    if (cols.length) {
+      parts.push(`<form class="inline" data-act="collect"><select name="c" aria-label="Collection">${cols.map((c) => `<option value="${c.id}">${String(c.name).replace(/[&<>"]/g, '')}</option>`).join('')}</select><button>Add to the collection</button></form>`);
+    }
+  }
+  article.insertAdjacentHTML('beforeend', `<details class="manage"><summary>Manage this title</summary>${parts.join('')}<p class="status" role="status"></p></details>`);
+  const box = article.querySelector('.manage');
+  const status = box.querySelector('.status');
+  const done = (text) => { status.textContent = text; status.classList.remove('error'); };
+  const failed = (x) => { status.textContent = x.message; status.classList.add('error'); };
+  box.addEventListener('click', async (e) => {
+    const b = e.target.closest('button[data-act]');
+    if (!b) return;
+    try {
+      if (b.dataset.act === 'refresh') {
+        await api('POST', `/api/metadata/${id}/refresh`);
+        done('Refreshed: the page shows it in a moment.');
+      } else if (b.dataset.act === 'delete-version') {
+        if (!window.confirm('Delete this version and its file?')) return;
+        await api('DELETE', `/api/library/movies/${b.dataset.file}`);
+        b.closest('li').remove();
+        done('The version was deleted.');
+      } else if (b.dataset.act === 'delete-title') {
+        if (!window.confirm('Delete this title and every file of it?')) return;
+        await api('DELETE', `/api/library/delete/?content_id=${id}`);
+        location.href = '/';
+      }
+    } catch (x) { failed(x); }
+  });
+  box.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const f = e.target;
+    try {
+      if (f.dataset.act === 'refile') {
+        const to = (f.elements.to.value.match(/tt\d{7,8}/) ?? [])[0];
+        if (!to) throw new Error('Give an IMDb id (tt and 7 or 8 digits) or a link to the title.');
+        for (const file of files) await api('PATCH', `/api/library/movies/${file.file_id}`, { content_id: to });
+        location.href = `/movie/${to}/`;
+      } else if (f.dataset.act === 'collect') {
+        const c = await api('GET', `/api/library/collection/${f.elements.c.value}`);
+        await api('PATCH', `/api/library/collection/${c.id}`, { content: [...(c.content ?? []), id] });
+        done(`Added to ${c.name}.`);
+        f.remove();
+      }
+    } catch (x) { failed(x); }
+  });
 }
 
 // "Add subtitles", for those who may add files: an SRT or WebVTT file and its language; the

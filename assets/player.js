@@ -277,6 +277,8 @@ export function start(settings = {}) {
   });
   onQuality(player, settings);
   rememberVolume(player);
+  // At the end, the next title of a sequel collection is one key press away.
+  player.addEventListener('ended', () => document.querySelector('#up-next a')?.focus());
   playButtons(player);
   keys(player);
   mediaSession(player);

@@ -79,6 +79,7 @@ async function addFiles(list) {
   });
   showSpace(data);
   render();
+  showUnfinished();
   if (toGuess.length) await guess(toGuess);
 }
 
@@ -334,6 +335,17 @@ function cancel(item) {
 
 // ---- showing it ----------------------------------------------------------------------------
 
+/// The person's uploads the server holds in part (from an earlier visit or another device):
+/// choosing the same file again resumes it.
+async function showUnfinished() {
+  const { r, data } = await call('GET', '/api/library/uploads');
+  if (!r.ok) return;
+  const mine = new Set(items.map((i) => i.uploadId).filter(Boolean));
+  const left = data.uploads.filter((u) => !mine.has(u.upload_id));
+  el('unfinished').hidden = !left.length;
+  el('unfinished-list').innerHTML = left.map((u) => `<li data-upload="${esc(u.upload_id)}"><strong>${esc(u.title ?? u.name)}</strong>${u.title ? ` <span class="dim">(${esc(u.name)})</span>` : ''}: ${size(u.offset)} of ${size(u.size)}. Choose the file again to resume.</li>`).join('');
+}
+
 function notice(text, bad) {
   const n = el('upload-notice');
   n.textContent = text;
@@ -489,6 +501,7 @@ export async function start() {
   });
   el('resume').addEventListener('click', resumeAll);
   addEventListener('beforeunload', (e) => { if (items.some((i) => i.state === 'uploading')) e.preventDefault(); });
+  showUnfinished();
   // The page takes files from here on (a drop before this would be lost).
   el('drop').dataset.ready = '1';
 }

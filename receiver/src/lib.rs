@@ -101,6 +101,7 @@ pub fn app(st: Shared) -> Router {
         .route("/api/library/upload/", upload.clone())
         .route("/api/library/upload", upload)
         .route("/api/library/upload/info", post(upload::info::info_list))
+        .route("/api/library/uploads", get(upload::info::unfinished))
         .route("/api/library/movies/", get(library::list))
         .route("/api/library/movies", get(library::list))
         .route(

@@ -267,12 +267,33 @@ impl Pages {
             .members(&ListKey::Related(id.to_owned()).to_string())?;
         let related = cards(&c.idx.cards(&related_ids)?);
         let mut collections = Vec::new();
+        let mut up_next: Option<Value> = None;
         for key in c.idx.keys_of(id)?.into_iter() {
             let Some(ListKey::Collection(cid)) = ListKey::parse(&key) else {
                 continue;
             };
             if let Some(l) = c.idx.list(&key)? {
                 collections.push(json!({"id": cid.to_string(), "name": l.label}));
+            }
+            // In a sequel collection, the title after this one is up next.
+            let sequel = c
+                .store
+                .collection(cid)?
+                .is_some_and(|k| k.kind == store::CollectionKind::Sequel);
+            if sequel && up_next.is_none() {
+                let order = c.idx.members(&key)?;
+                let next = order
+                    .iter()
+                    .position(|m| m == id)
+                    .and_then(|i| order.get(i + 1));
+                if let Some(card) =
+                    next.and_then(|n| c.idx.cards(std::slice::from_ref(n)).ok()?.pop())
+                {
+                    let label = c.idx.list(&key)?.map(|l| l.label).unwrap_or_default();
+                    up_next = Some(
+                        json!({"id": card.id, "title": card.title, "year": card.year, "collection": label}),
+                    );
+                }
             }
         }
         let versions: Vec<Value> = t
@@ -383,6 +404,7 @@ impl Pages {
             "awards": m.awards,
             "poster": t.record.poster_file.as_ref().map(|p| format!("/media/{p}")),
             "collections": collections,
+            "up_next": up_next,
             "first_src": versions.first().map(|v| v["src"].clone()),
             "versions": versions,
             "subtitles": subtitles,

@@ -196,3 +196,35 @@ test('the version a person prefers is the one the page plays', async () => {
   assert.ok((await page.locator('#player').evaluate((v) => v.src)).endsWith(await picked.inputValue()));
   assert.match(await picked.evaluate((el) => el.selectedOptions[0].textContent), /720p · SD/);
 });
+
+test('a sequel collection says what is up next, and an admin manages a title from its page', async () => {
+  const made = await api.call('POST', '/api/library/collection/', { name: 'Test Saga', type: 'sequel', content: ['tt0078748', 'tt9000001'] });
+  assert.equal(made.status, 201, made.text);
+  await until('up next on the page', () => readFileSync(path.join(s.site, 'movie/tt0078748/index.html'), 'utf8').includes('id="up-next"'));
+  const { page } = await loggedIn(b, s);
+  await page.goto(`${s.url}/movie/tt0078748/`);
+  const next = page.locator('#up-next');
+  assert.match(await next.innerText(), /^Up next in Test Saga: /);
+  assert.equal(await next.locator('a').getAttribute('href'), '/movie/tt9000001/');
+  // The last of the saga has nothing after it.
+  await page.goto(`${s.url}/movie/tt9000001/`);
+  await page.locator('#player').waitFor();
+  assert.equal(await page.locator('#up-next').count(), 0);
+
+  // Manage: refresh, add to a collection, delete one version.
+  await page.goto(`${s.url}/movie/tt0133093/`);
+  const manage = page.locator('details.manage');
+  await manage.locator('summary').click();
+  await manage.getByRole('button', { name: 'Refresh the metadata from IMDb' }).click();
+  await until('refreshed', async () => /Refreshed/.test(await manage.locator('.status').innerText()));
+  await manage.locator('select[name=c]').selectOption({ label: 'Test Saga' });
+  await manage.getByRole('button', { name: 'Add to the collection' }).click();
+  await until('added', async () => (await manage.locator('.status').innerText()) === 'Added to Test Saga.');
+  const saga = (await api.call('GET', `/api/library/collection/${made.json.id}`)).json;
+  assert.deepEqual(saga.content, ['tt0078748', 'tt9000001', 'tt0133093']);
+  page.once('dialog', (d) => d.accept());
+  await manage.locator('li', { hasText: '720p' }).getByRole('button', { name: 'Delete this version' }).click();
+  await until('deleted', async () => (await manage.locator('.status').innerText()) === 'The version was deleted.');
+  const files = (await api.call('GET', '/api/library/movies/tt0133093')).json.files;
+  assert.deepEqual(files.map((f) => f.label), ['']);
+});

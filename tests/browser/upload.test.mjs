@@ -195,8 +195,13 @@ test('a page reloaded mid-upload offers the file for resuming and finishes it', 
     await until('a third uploaded', async () => Number((await it.locator('.upct').textContent().catch(() => '0')).replace('%', '')) >= 33);
     await page.reload();
     await page.waitForSelector('#drop[data-ready="1"]');
+    // After the reload the page says what is left, by title, before the file is chosen again.
+    const left = page.locator('#unfinished-list li');
+    await left.first().waitFor();
+    assert.match(await left.first().innerText(), /^Alien \(1979\) \(Alien\.1979\.Remastered\.mkv\): [0-9.]+ MiB of 16 MiB\. Choose the file again to resume\.$/);
     await page.setInputFiles('#files', file);
     await it.locator('.resume').waitFor();
+    assert.equal(await page.locator('#unfinished').isVisible(), false, 'listed once, in the queue');
     assert.match(await it.textContent(), /Half uploaded/);
     await it.locator('.resume').click();
     await it.locator('.ok').waitFor({ timeout: 60000 });

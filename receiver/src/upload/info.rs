@@ -162,3 +162,45 @@ mod tests {
         );
     }
 }
+
+/// `GET /api/library/uploads`: the caller's unfinished uploads, so that a page opened again
+/// (or another device) can say what is left to resume: name, size, how much the server holds,
+/// and the title.
+pub async fn unfinished(
+    axum::extract::State(st): axum::extract::State<Shared>,
+    auth: Auth,
+) -> ApiResult<axum::Json<Value>> {
+    let uid = auth.user.id;
+    let roots = st.config.roots();
+    let store = st.store.clone();
+    let list = tokio::task::spawn_blocking(move || -> ApiResult<Vec<Value>> {
+        let mut out = Vec::new();
+        for u in store
+            .active_uploads()?
+            .into_iter()
+            .filter(|u| u.user_id == uid)
+        {
+            let Some(root) = roots.iter().find(|r| r.name == u.root) else {
+                continue;
+            };
+            let Some(held) = staging::held(&root.path, &u.upload_id)? else {
+                continue;
+            };
+            // As people read it, from the cached metadata the upload was identified by.
+            let title = store
+                .metadata(&u.content_id)?
+                .map(|r| match r.metadata.year {
+                    Some(y) => format!("{} ({y})", r.metadata.title),
+                    None => r.metadata.title,
+                });
+            out.push(json!({
+                "upload_id": u.upload_id, "name": u.name, "size": u.size, "offset": held,
+                "last_modified": u.last_modified, "content_id": u.content_id,
+                "title": title, "label": u.label, "created_at": u.created_at,
+            }));
+        }
+        Ok(out)
+    })
+    .await??;
+    Ok(axum::Json(json!({ "uploads": list })))
+}

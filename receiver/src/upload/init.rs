@@ -92,6 +92,9 @@ pub(crate) async fn init(st: Shared, auth: Auth, p: Params) -> ApiResult<Respons
     let n3 = new.clone();
     st.db(move |s| s.insert_upload(&n3)).await?;
     tracing::info!(upload = %new.upload_id, content = %content_id, size, "upload started");
+    // The title's metadata comes while the bytes do: the page knows it when the file is filed,
+    // and an unfinished upload is listed by its title.
+    st.meta.enqueue(content_id.clone());
     Ok(offset_response(
         StatusCode::CREATED,
         0,

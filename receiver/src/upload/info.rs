@@ -140,29 +140,6 @@ async fn info(st: &Shared, auth: &Auth, files: Vec<FileDesc>) -> ApiResult<Value
     Ok(out)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn info_accepts_both_shapes() {
-        let a: InfoRequest =
-            serde_json::from_str(r#"[{"name":"a.mkv","size":1,"last_modified":2}]"#).expect("list");
-        let b: InfoRequest =
-            serde_json::from_str(r#"{"files":[{"name":"a.mkv","size":1,"lastModified":2}]}"#)
-                .expect("wrapped");
-        for r in [a, b] {
-            let (InfoRequest::List(f) | InfoRequest::Wrapped { files: f }) = r;
-            assert_eq!((f[0].size, f[0].last_modified), (1, 2));
-        }
-        assert!(
-            Params::from_pairs(&[("size", "-1")])
-                .u64(&["size"], Code::InvalidSize)
-                .is_err()
-        );
-    }
-}
-
 /// `GET /api/library/uploads`: the caller's unfinished uploads, so that a page opened again
 /// (or another device) can say what is left to resume: name, size, how much the server holds,
 /// and the title.
@@ -203,4 +180,27 @@ pub async fn unfinished(
     })
     .await??;
     Ok(axum::Json(json!({ "uploads": list })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn info_accepts_both_shapes() {
+        let a: InfoRequest =
+            serde_json::from_str(r#"[{"name":"a.mkv","size":1,"last_modified":2}]"#).expect("list");
+        let b: InfoRequest =
+            serde_json::from_str(r#"{"files":[{"name":"a.mkv","size":1,"lastModified":2}]}"#)
+                .expect("wrapped");
+        for r in [a, b] {
+            let (InfoRequest::List(f) | InfoRequest::Wrapped { files: f }) = r;
+            assert_eq!((f[0].size, f[0].last_modified), (1, 2));
+        }
+        assert!(
+            Params::from_pairs(&[("size", "-1")])
+                .u64(&["size"], Code::InvalidSize)
+                .is_err()
+        );
+    }
 }

@@ -26,12 +26,20 @@ fn sel(s: &str) -> Selector {
 /// Reads a title page. The metadata's `id` is the page's own id, which the caller compares
 /// with the id it asked for.
 pub fn parse(html: &str) -> Result<Metadata, PageError> {
-    let mut m = parse_any(html)?;
+    let mut m = parse_any(html, None)?;
     m.keep_web_urls();
     Ok(m)
 }
 
-fn parse_any(html: &str) -> Result<Metadata, PageError> {
+/// Reads the title page fetched for `asked`: a page that names no id of its own (in a layout
+/// never seen) is taken as that title's, as long as it names a title.
+pub fn parse_as(html: &str, asked: &ContentId) -> Result<Metadata, PageError> {
+    let mut m = parse_any(html, Some(asked))?;
+    m.keep_web_urls();
+    Ok(m)
+}
+
+fn parse_any(html: &str, asked: Option<&ContentId>) -> Result<Metadata, PageError> {
     let doc = Html::parse_document(html);
     let ld = script_json(&doc, r#"script[type="application/ld+json"]"#);
     let next = script_json(&doc, "script#__NEXT_DATA__");
@@ -40,17 +48,19 @@ fn parse_any(html: &str) -> Result<Metadata, PageError> {
         .map(|p| &p["aboveTheFoldData"])
         .filter(|v| v.is_object());
     let main = page.map(|p| &p["mainColumnData"]).filter(|v| v.is_object());
-    let id = page_id(&doc, ld.as_ref(), page).ok_or(PageError::NotATitlePage)?;
+    let id = page_id(&doc, ld.as_ref(), page)
+        .or_else(|| asked.cloned())
+        .ok_or(PageError::NotATitlePage)?;
     if ld.is_none() && atf.is_none() {
-        return old_layout(&doc, id);
+        return old_layout(&doc, id.clone()).or_else(|_| generic(&doc, id));
     }
     let ld = ld.unwrap_or(Value::Null);
     let null = Value::Null;
     let (atf, main) = (atf.unwrap_or(&null), main.unwrap_or(&null));
 
-    let title = text(&atf["titleText"]["text"])
-        .or_else(|| text(&ld["name"]))
-        .ok_or(PageError::NoTitle)?;
+    let Some(title) = text(&atf["titleText"]["text"]).or_else(|| text(&ld["name"])) else {
+        return generic(&doc, id);
+    };
     let mut m = Metadata::named(id, title);
     m.original_title = text(&atf["originalTitleText"]["text"]);
     m.kind = text(&atf["titleType"]["id"]);
@@ -109,6 +119,10 @@ fn page_id(doc: &Html, ld: Option<&Value>, page: Option<&Value>) -> Option<Conte
         .or_else(|| {
             doc.select(&sel(r#"link[rel="canonical"]"#))
                 .find_map(|e| e.value().attr("href").and_then(id_in))
+        })
+        .or_else(|| {
+            doc.select(&sel(r#"meta[property="og:url"]"#))
+                .find_map(|e| e.value().attr("content").and_then(id_in))
         });
     [from_next, from_ld, from_meta]
         .into_iter()
@@ -424,6 +438,118 @@ fn old_layout(doc: &Html, id: ContentId) -> Result<Metadata, PageError> {
     }
     m.details = (!d.is_empty()).then_some(Value::Object(d));
     Ok(m)
+}
+
+/// What any page says of its title when no layout we know is there: microdata (`itemprop`),
+/// the `og:` and other `<meta>` tags, and `<title>` ("The Matrix (1999) - IMDb"). At least the
+/// title comes back, and the year when the page names it; the rest stays empty, and the page is
+/// marked as read in part (`details.read_in_part`), for an early refresh.
+fn generic(doc: &Html, id: ContentId) -> Result<Metadata, PageError> {
+    let meta = |names: &str| {
+        doc.select(&sel(names))
+            .find_map(|e| e.value().attr("content").map(|c| c.trim().to_owned()))
+            .filter(|c| !c.is_empty())
+    };
+    let head_title = first_text(doc, "title");
+    let og_title = meta(r#"meta[property="og:title"], meta[name="title"]"#);
+    // "The Matrix (1999) - IMDb", "The Matrix (1999) ⭐ 8.7 | Action", "Heat (TV Movie 1995)".
+    let split = |t: &str| -> (String, Option<i64>) {
+        let t = t.split(" - IMDb").next().unwrap_or(t);
+        let t = t.split(" ⭐").next().unwrap_or(t);
+        let t = t.split(" | ").next().unwrap_or(t).trim();
+        match t.rfind(" (") {
+            Some(at) if t.ends_with(')') => {
+                let inside = &t[at + 2..t.len() - 1];
+                let year = inside
+                    .split(|c: char| !c.is_ascii_digit())
+                    .find(|w| w.len() == 4)
+                    .and_then(|y| y.parse().ok());
+                (t[..at].trim().to_owned(), year)
+            }
+            _ => (t.to_owned(), None),
+        }
+    };
+    let micro = doc
+        .select(&sel(r#"h1 [itemprop="name"], h1[itemprop="name"]"#))
+        .map(inner)
+        .find(|t| !t.is_empty());
+    let from_heads = og_title.as_deref().or(head_title.as_deref()).map(split);
+    let title = micro
+        .or_else(|| from_heads.as_ref().map(|(t, _)| t.clone()))
+        .filter(|t| !t.is_empty() && t != "IMDb")
+        .ok_or(PageError::NoTitle)?;
+    let mut m = Metadata::named(id, decode_entities(&title));
+    m.year = from_heads.and_then(|(_, y)| y).or_else(|| {
+        doc.select(&sel(r#"a[href*="/year/"], [itemprop="datePublished"]"#))
+            .find_map(|e| {
+                let t = e
+                    .value()
+                    .attr("content")
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| inner(e));
+                t.get(..4)?.parse().ok()
+            })
+    });
+    m.directors = person_names(doc.root_element(), r#"[itemprop="director"]"#);
+    m.genres = doc
+        .select(&sel(r#"[itemprop="genre"]"#))
+        .map(inner)
+        .filter(|g| !g.is_empty())
+        .collect();
+    m.genres.dedup();
+    let value = doc
+        .select(&sel(r#"[itemprop="ratingValue"]"#))
+        .find_map(|e| {
+            e.value()
+                .attr("content")
+                .map(str::to_owned)
+                .or_else(|| Some(inner(e)))
+        })
+        .and_then(|v| v.trim().parse::<f64>().ok());
+    let votes = doc
+        .select(&sel(r#"[itemprop="ratingCount"]"#))
+        .find_map(|e| {
+            e.value()
+                .attr("content")
+                .map(str::to_owned)
+                .or_else(|| Some(inner(e)))
+        })
+        .and_then(|v| v.replace(',', "").trim().parse::<i64>().ok())
+        .unwrap_or(0);
+    m.rating = value
+        .filter(|v| (0.0..=10.0).contains(v))
+        .map(|value| Rating {
+            value,
+            votes,
+            max: 10.0,
+        });
+    m.plot_short = doc
+        .select(&sel(r#"[itemprop="description"]"#))
+        .map(inner)
+        .find(|t| !t.is_empty())
+        .or_else(|| meta(r#"meta[property="og:description"], meta[name="description"]"#));
+    m.poster_url = meta(r#"meta[property="og:image"]"#).or_else(|| {
+        doc.select(&sel(r#"img[itemprop="image"]"#))
+            .find_map(|e| e.value().attr("src").map(str::to_owned))
+    });
+    m.duration = doc
+        .select(&sel(r#"[itemprop="duration"]"#))
+        .find_map(|e| {
+            e.value()
+                .attr("datetime")
+                .or(e.value().attr("content"))
+                .and_then(iso_minutes)
+        })
+        .map(Duration::from_minutes);
+    m.details = Some(json!({"read_in_part": true}));
+    Ok(m)
+}
+
+/// Whether a page was read only by `generic`, and wants an early refresh.
+pub fn read_in_part(m: &Metadata) -> bool {
+    m.details
+        .as_ref()
+        .is_some_and(|d| d["read_in_part"] == Value::Bool(true))
 }
 
 /// Decodes the HTML entities IMDb leaves in JSON strings.

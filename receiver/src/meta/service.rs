@@ -126,7 +126,13 @@ impl MetaService {
         match self.fetch(id).await {
             Ok(m) => {
                 let m2 = m.clone();
-                self.db(move |s| s.save_metadata(&m2, store::now())).await?;
+                // A page read only in part is fetched again within a day.
+                let fetched = if imdb::read_in_part(&m) {
+                    store::now() - self.max_age.as_secs() as i64 + 86_400
+                } else {
+                    store::now()
+                };
+                self.db(move |s| s.save_metadata(&m2, fetched)).await?;
                 let i = id.clone();
                 if !self.db(move |s| s.files_of(&i)).await?.is_empty() {
                     self.bring_media(&m).await;
@@ -162,7 +168,8 @@ impl MetaService {
             }
         })?;
         let html = String::from_utf8_lossy(&page).into_owned();
-        let mut m = tokio::task::spawn_blocking(move || imdb::parse(&html)).await??;
+        let asked = id.clone();
+        let mut m = tokio::task::spawn_blocking(move || imdb::parse_as(&html, &asked)).await??;
         if &m.id != id {
             return Err(MetaError::WrongTitle {
                 asked: id.clone(),

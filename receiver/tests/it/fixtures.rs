@@ -144,6 +144,77 @@ fn imdb_scraper_on_the_real_pages() {
 
 /// The suggestion answers, against the `suggestions` section of `imdb/expected.json`.
 #[test]
+/// A page in a layout the scraper has never seen still yields what it names: each real page
+/// with every structure the scraper knows removed (the JSON-LD block, `__NEXT_DATA__`, the old
+/// heading's microdata) gives back its id, title and year from the generic markup.
+#[test]
+fn a_page_stripped_of_every_known_structure_still_names_its_title_and_year() {
+    let mut pages: Vec<(String, String)> = Vec::new();
+    let own =
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/imdb/title");
+    let mut dirs = vec![own];
+    if let Some(dir) = shared() {
+        dirs.push(dir.join("imdb/pages"));
+    }
+    for dir in dirs {
+        for e in std::fs::read_dir(&dir).expect("pages").flatten() {
+            let html = std::fs::read_to_string(e.path()).expect("page");
+            pages.push((e.file_name().to_string_lossy().into_owned(), html));
+        }
+    }
+    assert!(pages.len() >= 3, "{} pages", pages.len());
+    let cut = |html: &str, open: &str, close: &str| -> String {
+        let mut out = html.to_owned();
+        while let Some(at) = out.find(open) {
+            let Some(end) = out[at..].find(close) else {
+                break;
+            };
+            out.replace_range(at..at + end + close.len(), "");
+        }
+        out
+    };
+    for (name, html) in pages {
+        let Ok(full) = receiver::meta::imdb::parse(&html) else {
+            continue; // not a title page (a stub the tests refuse on purpose)
+        };
+        let mut bare = cut(&html, r#"<script type="application/ld+json""#, "</script>");
+        bare = cut(&bare, r#"<script id="__NEXT_DATA__""#, "</script>");
+        bare = bare.replace(r#"<h1 itemprop="name""#, "<h1");
+        let m = receiver::meta::imdb::parse_as(&bare, &full.id)
+            .unwrap_or_else(|e| panic!("{name} without its known structures: {e}"));
+        assert_eq!(m.id, full.id, "{name}");
+        assert_eq!(m.title, full.title, "{name}: the title");
+        assert_eq!(m.year, full.year, "{name}: the year");
+    }
+}
+
+/// Regression: a title page in an older layout (microdata inside the heading, no JSON) was
+/// answered 502 although it names its title, year, director and rating.
+#[test]
+fn an_older_layout_page_is_read_not_answered_502() {
+    let html = std::fs::read_to_string(
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/imdb/title/tt0000990.html"),
+    )
+    .expect("page");
+    let m = receiver::meta::imdb::parse(&html).expect("read");
+    assert_eq!(m.id.as_str(), "tt0000990");
+    assert_eq!(m.title, "Lanterns Over Harbour");
+    assert_eq!(m.year, Some(2013));
+    assert_eq!(m.directors, ["Ines Varga"]);
+    assert_eq!(m.genres, ["Drama", "Mystery"]);
+    assert_eq!(
+        m.rating.as_ref().map(|r| (r.value, r.votes)),
+        Some((7.1, 12_345))
+    );
+    assert_eq!(m.duration.as_ref().map(|d| d.minutes), Some(104));
+    assert!(
+        receiver::meta::imdb::read_in_part(&m),
+        "marked for an early refresh"
+    );
+}
+
+#[test]
 fn imdb_suggestions_on_the_real_answers() {
     let Some(dir) = shared() else { return };
     let expected: Value = serde_json::from_str(

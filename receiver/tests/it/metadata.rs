@@ -194,6 +194,22 @@ fn a_downloaded_trailer_replaces_the_link_on_the_page_by_itself() {
     );
 }
 
+/// Regression: a title page in an older layout than the known ones was answered 502 although
+/// it names its title, year, director and rating in ordinary markup.
+#[test]
+fn an_older_layout_title_page_is_answered_not_502() {
+    let (dirs, replay) = (Dirs::new(), Replay::start());
+    let server = start(&dirs, &replay);
+    let api = server.admin();
+    let r = api.get("/api/metadata/tt0000990");
+    assert_eq!(r.status, 200, "{}", r.text());
+    let v = r.json();
+    assert_eq!(v["title"], "Lanterns Over Harbour");
+    assert_eq!(v["year"], 2013);
+    assert_eq!(v["directors"], serde_json::json!(["Ines Varga"]));
+    assert_eq!(v["rating"]["value"], 7.1);
+}
+
 #[test]
 fn search_takes_text_ids_and_urls_and_is_cached() {
     let (dirs, replay) = (Dirs::new(), Replay::start());

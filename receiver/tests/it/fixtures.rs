@@ -142,8 +142,6 @@ fn imdb_scraper_on_the_real_pages() {
     );
 }
 
-/// The suggestion answers, against the `suggestions` section of `imdb/expected.json`.
-#[test]
 /// A page in a layout the scraper has never seen still yields what it names: each real page
 /// with every structure the scraper knows removed (the JSON-LD block, `__NEXT_DATA__`, the old
 /// heading's microdata) gives back its id, title and year from the generic markup.
@@ -214,6 +212,7 @@ fn an_older_layout_page_is_read_not_answered_502() {
     );
 }
 
+/// The suggestion answers, against the `suggestions` section of `imdb/expected.json`.
 #[test]
 fn imdb_suggestions_on_the_real_answers() {
     let Some(dir) = shared() else { return };

@@ -453,6 +453,8 @@ fn candidate_of(rec: &MetadataRecord) -> Candidate {
         poster: m.poster_url.clone(),
         rank: None,
         score: 100.0,
+        // The person named this very title.
+        confident: true,
     }
 }
 

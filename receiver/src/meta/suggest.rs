@@ -23,6 +23,9 @@ pub struct Candidate {
     pub rank: Option<i64>,
     /// How well this candidate fits the file, 0 to 100.
     pub score: f64,
+    /// Set on the first candidate when it is clearly ahead (`rank`): what "Confirm all" and an
+    /// unattended agent may take without asking.
+    pub confident: bool,
 }
 
 /// Reads a suggestion answer; entries that are not titles (people, companies) are left out.
@@ -47,6 +50,7 @@ pub fn parse(body: &str) -> Result<Vec<Candidate>, serde_json::Error> {
             poster: i["i"]["imageUrl"].as_str().map(str::to_owned),
             rank: i["rank"].as_i64(),
             score: 0.0,
+            confident: false,
         })
         .collect())
 }
@@ -111,8 +115,19 @@ pub fn rank(p: &Parsed, mut candidates: Vec<Candidate>) -> Vec<Candidate> {
             .total_cmp(&a.score)
             .then(a.rank.unwrap_or(i64::MAX).cmp(&b.rank.unwrap_or(i64::MAX)))
     });
+    // Clearly ahead: a strong match on its own evidence (the title, the year when the name has
+    // one, a film), and well before the next one.
+    let second = candidates.get(1).map_or(0.0, |c| c.score);
+    if let Some(top) = candidates.first_mut() {
+        let strong = top.score >= CONFIDENT_SCORE && (p.year.is_some() || top.score >= 85.0);
+        top.confident = strong && top.score - second >= CONFIDENT_GAP;
+    }
     candidates
 }
+
+/// The least score of a candidate taken without asking, and its least lead over the next.
+const CONFIDENT_SCORE: f64 = 80.0;
+const CONFIDENT_GAP: f64 = 15.0;
 
 fn has_episode_mark(n: &str) -> bool {
     let b = n.as_bytes();
@@ -157,6 +172,7 @@ mod tests {
             poster: None,
             rank: Some(rank),
             score: 0.0,
+            confident: false,
         }
     }
 
@@ -179,6 +195,43 @@ mod tests {
             "{ranked:#?}"
         );
         assert!(ranked[0].score > 90.0, "{}", ranked[0].score);
+        assert!(
+            ranked[0].confident,
+            "the film of that name and year, far ahead"
+        );
+        assert!(ranked[1..].iter().all(|c| !c.confident));
+    }
+
+    #[test]
+    fn a_close_call_is_not_confident() {
+        // Two films of one name, and a name without a year: which one is for the person.
+        let p = filename::parse("Solaris.mkv");
+        let ranked = rank(
+            &p,
+            vec![
+                cand("tt0069293", "Solaris", 1972, "movie", 20_000),
+                cand("tt0307479", "Solaris", 2002, "movie", 9_000),
+            ],
+        );
+        assert!(!ranked[0].confident, "{ranked:#?}");
+        // With the year, the 1972 film is clearly it.
+        let p = filename::parse("Solaris.1972.mkv");
+        let ranked = rank(
+            &p,
+            vec![
+                cand("tt0069293", "Solaris", 1972, "movie", 20_000),
+                cand("tt0307479", "Solaris", 2002, "movie", 9_000),
+            ],
+        );
+        assert_eq!(ranked[0].id, "tt0069293");
+        assert!(ranked[0].confident, "{ranked:#?}");
+        // A weak match is never taken without asking.
+        let p = filename::parse("Something.Else.2001.mkv");
+        let ranked = rank(
+            &p,
+            vec![cand("tt0000001", "Other Thing", 2001, "movie", 100)],
+        );
+        assert!(!ranked[0].confident, "{ranked:#?}");
     }
 
     #[test]

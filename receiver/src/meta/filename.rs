@@ -383,7 +383,49 @@ fn tag_kind(t: &str) -> Option<Kind> {
     }
 }
 
+/// Top-level domains of the sites that put their name on releases.
+const SITE_TLDS: &[&str] = &[
+    "com", "org", "net", "to", "ws", "me", "info", "cc", "tv", "io", "co", "uk", "ru", "biz",
+    "xyz", "club", "site", "online", "in", "is", "ag", "ch", "eu", "nu", "la", "lol", "mx", "pw",
+    "sx", "tk", "cx", "vg", "li", "pro", "am", "st", "su", "bz", "se", "cz", "pl", "es",
+];
+
+/// Whether a part of a name is a web site's name (`www.example.org`, `Some.Site.to`): no
+/// spaces, labels of letters, digits and dashes, a known top-level domain, and either `www.`
+/// or at least two dots.
+fn is_site(part: &str) -> bool {
+    let part = part.trim();
+    let labels: Vec<&str> = part.split('.').collect();
+    let Some(tld) = labels.last() else {
+        return false;
+    };
+    !part.contains(char::is_whitespace)
+        && labels.len() >= 2
+        && labels
+            .iter()
+            .all(|l| !l.is_empty() && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+        && SITE_TLDS.contains(&tld.to_ascii_lowercase().as_str())
+        && (labels[0].eq_ignore_ascii_case("www") || labels.len() >= 3 || part.len() >= 8)
+}
+
+/// A name without the web site a release carries before or after ` - `.
+fn without_sites(s: &str) -> String {
+    let parts: Vec<&str> = s.split(" - ").collect();
+    if parts.len() < 2 {
+        return s.to_owned();
+    }
+    let kept: Vec<&str> = parts.iter().copied().filter(|p| !is_site(p)).collect();
+    if kept.is_empty() || kept.len() == parts.len() {
+        return s.to_owned();
+    }
+    kept.iter()
+        .map(|p| p.trim())
+        .collect::<Vec<_>>()
+        .join(" - ")
+}
+
 fn guess(s: &str) -> Guess {
+    let s = &without_sites(s);
     let mut tokens = tokenize(s);
     // A lowercase scene name starts with its group: `blow-how.to.be.single` → `how to be single`.
     if s.chars().all(|c| !c.is_uppercase())
@@ -422,8 +464,35 @@ fn guess(s: &str) -> Guess {
         year_of(&tokens[i].text).is_some()
             && !(i > 0 && tokens[i - 1].text.eq_ignore_ascii_case("bt"))
     };
-    let year_at = (start + 1..tokens.len()).find(|&i| is_year(i));
-    g.year = year_at.and_then(|i| year_of(&tokens[i].text));
+    // A year in brackets is the year (`The Wolf of Wall Street 2001 (2013)`); otherwise the
+    // first one after the title's first word.
+    let year_at = (start + 1..tokens.len())
+        .find(|&i| is_year(i) && tokens[i].grouped)
+        .or_else(|| (start + 1..tokens.len()).find(|&i| is_year(i)));
+    // A release that starts with its year (`2019.Parasite.1080p.WEB`): the year, then the
+    // title. Only when tags follow, so that a title that is a year (`2012`, `1917`) stays one.
+    let tags_follow = |from: usize| {
+        tokens[from..].iter().any(|t| {
+            matches!(
+                tag_kind(&t.text),
+                Some(Kind::Resolution | Kind::Source | Kind::Codec)
+            )
+        })
+    };
+    let (start, year_at) = match year_at {
+        None if start + 1 < tokens.len()
+            && is_year(start)
+            && tag_kind(&tokens[start + 1].text).is_none()
+            && tags_follow(start + 1) =>
+        {
+            g.year = year_of(&tokens[start].text);
+            (start + 1, None)
+        }
+        y => (start, y),
+    };
+    if year_at.is_some() {
+        g.year = year_at.and_then(|i| year_of(&tokens[i].text));
+    }
     let mut end = start;
     while end < tokens.len() {
         let t = &tokens[end];

@@ -142,6 +142,45 @@ fn imdb_scraper_on_the_real_pages() {
     );
 }
 
+/// The file-name parser on names from other projects' naming tests (each row says where it
+/// comes from): title and year, compared folded.
+#[test]
+fn file_name_parser_on_names_from_other_projects() {
+    let table = std::fs::read_to_string(
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/names/table.tsv"),
+    )
+    .expect("table");
+    let fold = |s: &str| {
+        store::text::fold(s)
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let (mut right, mut misses) = (0, Vec::new());
+    let rows: Vec<&str> = table
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+        .collect();
+    for row in &rows {
+        let cols: Vec<&str> = row.split('\t').collect();
+        let (name, title, year) = (cols[0], cols[1], cols[2].parse::<i32>().ok());
+        let p = receiver::meta::filename::parse(name);
+        if fold(&p.title) == fold(title) && p.year == year {
+            right += 1;
+        } else {
+            misses.push(format!(
+                "{name}: got {:?} {:?}, want {title:?} {year:?}",
+                p.title, p.year
+            ));
+        }
+    }
+    println!(
+        "file names from other projects: {right} of {} right",
+        rows.len()
+    );
+    assert!(misses.is_empty(), "{}", misses.join("\n"));
+}
+
 /// A page in a layout the scraper has never seen still yields what it names: each real page
 /// with every structure the scraper knows removed (the JSON-LD block, `__NEXT_DATA__`, the old
 /// heading's microdata) gives back its id, title and year from the generic markup.

@@ -36,6 +36,8 @@ pub enum MetaError {
 
 pub struct MetaService {
     fetcher: Fetcher,
+    /// The same, for suggestion lookups, with a quarter of the gap.
+    suggester: Fetcher,
     imdb_url: String,
     suggest_url: String,
     wikidata_url: Option<String>,
@@ -59,7 +61,26 @@ impl MetaService {
     pub fn new(config: &Config, store: Arc<Store>, live: crate::settings::Shared) -> Self {
         let (queue, inbox) = mpsc::unbounded_channel();
         let trim = |s: &str| s.trim_end_matches('/').to_owned();
+        let hosts = || {
+            Hosts::new(
+                [
+                    config.imdb_url.as_str(),
+                    config.imdb_suggest_url.as_str(),
+                    config.wikidata_url.as_str(),
+                ],
+                &config.media_hosts,
+            )
+        };
         MetaService {
+            // Suggestion lookups (small JSON answers from IMDb's search service) may start four
+            // times as often as page fetches: guesses for a selection come back together.
+            suggester: Fetcher::new(
+                hosts(),
+                config.fetch_timeout,
+                Duration::from_millis(config.fetch_gap_ms / 4),
+                config.fetch_retries,
+                Duration::from_millis(500).min(config.metadata_retry),
+            ),
             fetcher: Fetcher::new(
                 Hosts::new(
                     [
@@ -368,8 +389,8 @@ impl MetaService {
                     self.suggest_url,
                     percent_encode(q.trim())
                 );
-                let body =
-                    String::from_utf8_lossy(&self.fetcher.get(&url, 4 << 20).await?).into_owned();
+                let body = String::from_utf8_lossy(&self.suggester.get(&url, 4 << 20).await?)
+                    .into_owned();
                 suggest::parse(&body)?;
                 let (k, b) = (key.clone(), body.clone());
                 self.db(move |s| s.cache_suggestion(&k, &b)).await?;

@@ -208,7 +208,7 @@ test('a sequel collection says what is up next, and an admin manages a title fro
   assert.equal(await next.locator('a').getAttribute('href'), '/movie/tt9000001/');
   // The last of the saga has nothing after it.
   await page.goto(`${s.url}/movie/tt9000001/`);
-  await page.locator('#player').waitFor();
+  await page.locator('article.movie h1').waitFor();
   assert.equal(await page.locator('#up-next').count(), 0);
 
   // Manage: refresh, add to a collection, delete one version.

@@ -103,13 +103,52 @@ function showSpace(data) {
   render();
 }
 
+/// The title a container carries, when it has one: Matroska's segment title (element 0x7BA9)
+/// or MP4's `©nam`, looked for in the first and last 256 KiB of the file.
+async function containerTitle(file) {
+  const part = async (from, to) => new Uint8Array(await file.slice(from, to).arrayBuffer());
+  const utf8 = (b) => new TextDecoder('utf-8', { fatal: true }).decode(b);
+  const printable = (t) => t && t.length <= 300 && !/[\u0000-\u001f]/.test(t) ? t.trim() : null;
+  try {
+    const head = await part(0, 256 * 1024);
+    if (head[0] === 0x1a && head[1] === 0x45 && head[2] === 0xdf && head[3] === 0xa3) {
+      for (let i = 4; i + 3 < head.length; i++) {
+        if (head[i] !== 0x7b || head[i + 1] !== 0xa9) continue;
+        // The size, as an EBML variable-length number of 1 to 4 bytes.
+        const first = head[i + 2];
+        const len = first & 0x80 ? 1 : first & 0x40 ? 2 : first & 0x20 ? 3 : first & 0x10 ? 4 : 0;
+        if (!len) continue;
+        let size = first & (0xff >> len);
+        for (let k = 1; k < len; k++) size = size * 256 + head[i + 2 + k];
+        const at = i + 2 + len;
+        if (size < 1 || size > 300 || at + size > head.length) continue;
+        try { const t = printable(utf8(head.subarray(at, at + size))); if (t) return t; } catch { /* not text */ }
+      }
+      return null;
+    }
+    const tail = file.size > 512 * 1024 ? await part(file.size - 256 * 1024, file.size) : new Uint8Array();
+    for (const b of [head, tail]) {
+      for (let i = 0; i + 24 < b.length; i++) {
+        // `©nam`, then its `data` atom: size, "data", type and locale (8 bytes), the text.
+        if (b[i] !== 0xa9 || b[i + 1] !== 0x6e || b[i + 2] !== 0x61 || b[i + 3] !== 0x6d) continue;
+        if (b[i + 8] !== 0x64 || b[i + 9] !== 0x61 || b[i + 10] !== 0x74 || b[i + 11] !== 0x61) continue;
+        const size = ((b[i + 4] << 24) | (b[i + 5] << 16) | (b[i + 6] << 8) | b[i + 7]) - 16;
+        if (size < 1 || size > 300 || i + 20 + size > b.length) continue;
+        try { const t = printable(utf8(b.subarray(i + 20, i + 20 + size))); if (t) return t; } catch { /* not text */ }
+      }
+    }
+  } catch { /* unreadable: the name alone */ }
+  return null;
+}
+
 /// Guesses each file's title on its own request, four at a time, so that each shows its
 /// candidates as soon as they arrive instead of waiting for the slowest.
 async function guess(list) {
   const todo = [...list];
   const worker = async () => {
     for (let item = todo.shift(); item; item = todo.shift()) {
-      const { r, data } = await call('POST', '/api/metadata/guess', { names: [item.name] }).catch(() => ({ r: { ok: false, status: 0 }, data: null }));
+      const tag = item.file ? await containerTitle(item.file) : null;
+      const { r, data } = await call('POST', '/api/metadata/guess', { names: [item.name], titles: [tag] }).catch(() => ({ r: { ok: false, status: 0 }, data: null }));
       const g = r.ok ? data.results[0] : null;
       item.parsed = g?.parsed ?? null;
       item.candidates = g?.candidates ?? [];

@@ -3,6 +3,7 @@
 // disk too small, the queue (pause, reorder, cancel), going offline and reloading mid-upload.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, existsSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -302,6 +303,22 @@ test('five files are identified by title, the sure ones confirmed at once, and a
     await until('the version uploaded', async () => (await page.locator('.s-done').count()) === 3, 60);
     const info = await api.call('GET', '/api/library/movies/tt0078748');
     assert.deepEqual(info.json.files.map((f) => f.label).sort(), ['', '720p-web']);
+  } finally {
+    await s.stop();
+  }
+});
+
+test('a file whose name says nothing is identified by its own title tag', async () => {
+  const { s, page } = await uploadPage();
+  try {
+    const out = path.join(files, 'DSC_0042.mkv');
+    execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc=d=1:s=160x120', '-c:v', 'libx264',
+      '-preset', 'ultrafast', '-metadata', 'title=The Matrix (1999)', out]);
+    await page.setInputFiles('#files', out);
+    const it = item(page, 'DSC_0042');
+    await it.locator('.confirm:not([disabled])').waitFor();
+    assert.equal(await it.locator('.confirm').innerText(), 'Confirm The Matrix (1999)');
+    assert.match(await it.locator('.guess').innerText(), /Guessed: The Matrix \(1999\)/);
   } finally {
     await s.stop();
   }

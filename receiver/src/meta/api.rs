@@ -90,10 +90,19 @@ pub async fn search(State(st): State<Shared>, _auth: Auth, p: Params) -> ApiResu
 #[derive(Deserialize)]
 pub struct Names {
     names: Vec<String>,
+    /// For `guess`: each file's own title tag, when the container has one (read by the client
+    /// from the file's first and last bytes), in the order of `names`.
+    #[serde(default)]
+    titles: Vec<Option<String>>,
 }
 
 fn check_names(n: &Names) -> ApiResult<()> {
-    if n.names.len() > 1000 || n.names.iter().any(|s| s.len() > 4096) {
+    let long = |s: &String| s.len() > 4096;
+    if n.names.len() > 1000
+        || n.names.iter().any(long)
+        || n.titles.len() > n.names.len()
+        || n.titles.iter().flatten().any(long)
+    {
         return Err(ApiError::new(
             Code::TooManyNames,
             "at most 1,000 names of at most 4 KiB each",
@@ -123,8 +132,11 @@ pub async fn guess(
         ));
     }
     let mut results = Vec::with_capacity(n.names.len());
-    for name in &n.names {
-        let parsed = filename::parse(name);
+    for (i, name) in n.names.iter().enumerate() {
+        let mut parsed = filename::parse(name);
+        if let Some(Some(tag)) = n.titles.get(i) {
+            parsed = filename::with_container_title(parsed, tag);
+        }
         let v = match st.meta.guess(&parsed).await {
             Ok(c) => json!({"name": name, "parsed": parsed, "candidates": c}),
             Err(e) => {

@@ -69,6 +69,63 @@ pub fn parse(name: &str) -> Parsed {
     }
 }
 
+/// Lays the container's own title tag (MKV segment title, MP4 `©nam`) over what the name says,
+/// when the tag says more: the name is no title (`DSC_0042`, `movie_final`), or gives no year
+/// where the tag does, or the tag's title contains the name's. The name's technical tags stay.
+pub fn with_container_title(mut p: Parsed, tag: &str) -> Parsed {
+    let tag = tag.trim();
+    if tag.is_empty() || tag.len() > 300 {
+        return p;
+    }
+    let t = parse(tag);
+    if t.title.is_empty() || is_junk(&t.title) {
+        return p;
+    }
+    let (name_words, tag_words) = (words(&p.title), words(&t.title));
+    let name_says_little = p.title.is_empty()
+        || is_junk(&p.title)
+        || !p.title.chars().any(char::is_alphabetic)
+        || camera_or_generic(&p.title);
+    let tag_adds_year = p.year.is_none() && t.year.is_some();
+    let tag_longer = !name_words.is_empty()
+        && name_words != tag_words
+        && format!(" {tag_words} ").contains(&format!(" {name_words} "));
+    if name_says_little || tag_adds_year || tag_longer {
+        if !name_says_little && tag_adds_year && !tag_longer && name_words != tag_words {
+            // A year from a tag naming another film is no help.
+            return p;
+        }
+        p.title = t.title;
+        p.year = t.year.or(p.year);
+        p.part = t.part.or(p.part);
+    }
+    p
+}
+
+/// A name a camera, a phone or a download gives, not a title: `DSC_0042`, `VID 20230101`,
+/// `movie`, `video1`, `final`.
+fn camera_or_generic(title: &str) -> bool {
+    let w = words(title);
+    let first = w.split_whitespace().next().unwrap_or("");
+    matches!(
+        first,
+        "dsc"
+            | "img"
+            | "vid"
+            | "mvi"
+            | "gopr"
+            | "pxl"
+            | "movie"
+            | "video"
+            | "film"
+            | "final"
+            | "untitled"
+            | "clip"
+    ) || ["movie", "video", "film", "clip"]
+        .iter()
+        .any(|g| first.starts_with(g) && first[g.len()..].chars().all(|c| c.is_ascii_digit()))
+}
+
 /// Folders that say nothing about the movie in them.
 const GENERIC_FOLDERS: &[&str] = &[
     "movies",
@@ -662,6 +719,35 @@ mod tests {
             }
         }
         assert!(misses.is_empty(), "{}", misses.join("\n"));
+    }
+
+    #[test]
+    fn the_container_title_tag_helps_where_the_name_says_little() {
+        let with = |name: &str, tag: &str| {
+            let p = with_container_title(parse(name), tag);
+            (p.title, p.year)
+        };
+        assert_eq!(
+            with("DSC_0042.mkv", "The Matrix (1999)"),
+            ("The Matrix".into(), Some(1999))
+        );
+        assert_eq!(with("movie_final.mp4", "Heat"), ("Heat".into(), None));
+        assert_eq!(with("heat.mkv", "Heat (1995)"), ("Heat".into(), Some(1995)));
+        assert_eq!(
+            with("Godfather.1972.mkv", "The Godfather"),
+            ("The Godfather".into(), Some(1972)),
+            "the tag's fuller title, the name's year"
+        );
+        // A name that says enough keeps its own title; a tag naming another film is ignored.
+        assert_eq!(
+            with("Alien.1979.1080p.mkv", "Encoded by someone"),
+            ("Alien".into(), Some(1979))
+        );
+        assert_eq!(
+            with("Alien.mkv", "Blade Runner (1982)"),
+            ("Alien".into(), None)
+        );
+        assert_eq!(with("Alien.1979.mkv", ""), ("Alien".into(), Some(1979)));
     }
 
     #[test]

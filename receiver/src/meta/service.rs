@@ -389,8 +389,8 @@ impl MetaService {
                     self.suggest_url,
                     percent_encode(q.trim())
                 );
-                let body = String::from_utf8_lossy(&self.suggester.get(&url, 4 << 20).await?)
-                    .into_owned();
+                let body =
+                    String::from_utf8_lossy(&self.suggester.get(&url, 4 << 20).await?).into_owned();
                 suggest::parse(&body)?;
                 let (k, b) = (key.clone(), body.clone());
                 self.db(move |s| s.cache_suggestion(&k, &b)).await?;

@@ -18,6 +18,8 @@ pub enum Mode {
     Status(u16),
     /// Every request waits this long first.
     Slow(Duration),
+    /// Each answer after a delay between the two bounds, as IMDb's own latency.
+    Latency(Duration, Duration),
     /// Title pages are garbage.
     Garbage,
     /// Title pages are another title's.
@@ -147,6 +149,12 @@ fn answer(st: &State, req: tiny_http::Request) {
             return;
         }
         Mode::Slow(d) => std::thread::sleep(*d),
+        Mode::Latency(lo, hi) => {
+            // Spread over the range by the request's number: varied, and the same every run.
+            let n = st.hits.load(Ordering::SeqCst) as u64;
+            let span = hi.saturating_sub(*lo).as_millis() as u64;
+            std::thread::sleep(*lo + Duration::from_millis((n * 37) % span.max(1)));
+        }
         _ => {}
     }
     let text = |body: String, kind: &str| {

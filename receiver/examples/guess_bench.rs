@@ -100,10 +100,7 @@ fn main() -> Result<()> {
                 let (todo, times) = (todo.clone(), times.clone());
                 let guess = &guess;
                 s.spawn(move || {
-                    loop {
-                        let Some(name) = todo.lock().ok().and_then(|mut v| v.pop()) else {
-                            break;
-                        };
+                    while let Some(name) = todo.lock().ok().and_then(|mut v| v.pop()) {
                         let r = guess(std::slice::from_ref(&name));
                         if r.status == 200
                             && let Ok(mut t2) = times.lock()

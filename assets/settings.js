@@ -44,7 +44,8 @@ function fill(s) {
   f.elements.library_quota.value = size(s.settings.library_quota.value);
   f.elements.upload_expiry.value = duration(s.settings.upload_expiry.value);
   document.getElementById('roots').innerHTML = s.roots
-    .map((r) => `<li>Disk ${esc(r.name)}: <code>${esc(r.path)}</code></li>`).join('');
+    .map((r) => `<li>Disk ${esc(r.name)}: <code>${esc(r.path)}</code></li>`).join('')
+    + (s.pending_roots ?? []).map((p) => `<li><code>${esc(p)}</code>: added, in use from the next start</li>`).join('');
 }
 
 function saving(form, body) {
@@ -74,6 +75,16 @@ export async function start() {
     transcoding: f.elements.transcoding.checked,
     transcode_jobs: Number(f.elements.transcode_jobs.value),
   }));
+  document.getElementById('add-disk').addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const status = document.getElementById('disk-status');
+    try {
+      const r = await api('POST', '/api/settings/disks', { path: e.target.elements.path.value.trim() });
+      say(status, `Added ${r.added}: in use from the server's next start.`);
+      e.target.reset();
+      fill(await api('GET', '/api/settings'));
+    } catch (x) { say(status, x.message, true); }
+  });
   saving(document.getElementById('space-settings'), (f) => ({
     disk_reserve: f.elements.disk_reserve.value.trim(),
     library_quota: f.elements.library_quota.value.trim() || null,

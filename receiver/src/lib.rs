@@ -151,6 +151,7 @@ pub fn app(st: Shared) -> Router {
             "/api/settings/hardware-check",
             post(settings::hardware_check),
         )
+        .route("/api/settings/disks", post(settings::add_disk))
         .route("/api/transcodes", get(media::jobs::list))
         .route(
             "/api/transcodes/{id}",

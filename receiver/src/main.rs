@@ -39,6 +39,10 @@ fn main() -> anyhow::Result<()> {
             .position(|a| a == "--repair")
             .map(|i| args.remove(i));
         let config = Config::load(&args, |k| std::env::var(k).ok())?;
+        let config = match store::Store::open_read_only(&config.db_path()) {
+            Ok(s) => receiver::settings::with_added_disks(config, &s),
+            Err(_) => config,
+        };
         return fsck(&config, repair.is_some());
     }
     let mut output = None;
@@ -51,6 +55,10 @@ fn main() -> anyhow::Result<()> {
     }
     let config = Config::load(&args, |k| std::env::var(k).ok())?;
     if print_nginx {
+        let config = match store::Store::open_read_only(&config.db_path()) {
+            Ok(s) => receiver::settings::with_added_disks(config, &s),
+            Err(_) => config,
+        };
         return print_nginx_config(&config, output.as_deref());
     }
     let level = std::env::var("OOTT_LOG")
@@ -66,6 +74,7 @@ fn main() -> anyhow::Result<()> {
         .with_context(|| format!("creating {}", config.data_dir.display()))?;
     let db = config.db_path();
     let store = store::Store::open(&db).with_context(|| format!("opening {}", db.display()))?;
+    let config = receiver::settings::with_added_disks(config, &store);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

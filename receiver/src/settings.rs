@@ -51,6 +51,36 @@ pub const KEYS: [&str; 5] = [
 /// Where the last hardware check is kept (beside the settings, not one of them).
 const HARDWARE_KEY: &str = "hardware_check";
 
+/// The disks added in the browser, after those of the configuration (a JSON list of paths).
+const DISKS_KEY: &str = "added_disks";
+
+/// The disks added in the browser, as saved.
+fn added_disks(saved: &[(String, String)]) -> Vec<std::path::PathBuf> {
+    saved
+        .iter()
+        .find(|(k, _)| k == DISKS_KEY)
+        .and_then(|(_, v)| serde_json::from_str(v).ok())
+        .unwrap_or_default()
+}
+
+/// The configuration with the disks added in the browser after its own, in the order they were
+/// added (a disk's name is its place in that list). Every command that looks at the library
+/// (serving, the check, nginx's configuration) reads the disks through this.
+pub fn with_added_disks(mut c: Config, store: &store::Store) -> Config {
+    let saved = store.server_settings().unwrap_or_default();
+    let added: Vec<_> = added_disks(&saved)
+        .into_iter()
+        .filter(|p| !c.roots().iter().any(|r| &r.path == p))
+        .collect();
+    if !added.is_empty() {
+        if c.media_roots.is_empty() {
+            c.media_roots = vec![c.media_root.clone()];
+        }
+        c.media_roots.extend(added);
+    }
+    c
+}
+
 /// The most jobs that may run at once.
 const MAX_JOBS: u32 = 16;
 
@@ -70,7 +100,7 @@ impl Live {
     pub fn load(c: &Config, saved: &[(String, String)]) -> Live {
         let mut live = Live::configured(c);
         for (key, text) in saved {
-            if key == HARDWARE_KEY {
+            if key == HARDWARE_KEY || key == DISKS_KEY {
                 continue;
             }
             let done = serde_json::from_str::<Value>(text)
@@ -173,12 +203,18 @@ async fn answer(st: &State_) -> ApiResult<Json<Value>> {
         .into_iter()
         .map(|r| json!({"name": r.name, "path": r.path}))
         .collect();
+    let in_force: Vec<_> = st.config.roots().into_iter().map(|r| r.path).collect();
+    let pending: Vec<_> = added_disks(&saved)
+        .into_iter()
+        .filter(|p| !in_force.contains(p))
+        .collect();
     let ffmpeg = tokio::task::spawn_blocking(ffmpeg_installed)
         .await
         .unwrap_or(false);
     Ok(Json(json!({
         "settings": settings,
         "roots": roots,
+        "pending_roots": pending,
         "hardware_check": hardware,
         "ffmpeg": ffmpeg,
     })))
@@ -241,6 +277,64 @@ pub async fn put(
     st.set_live(next);
     st.transcoder.wake();
     answer(&st).await
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewDisk {
+    path: String,
+}
+
+/// `POST /api/settings/disks` `{"path"}`: adds a library disk after the others, used from the
+/// next start (the receiver and nginx read their disks when they start). The folder must be
+/// there (a mounted disk), be writable, and be none of the disks nor inside or around one.
+pub async fn add_disk(
+    State(st): State<State_>,
+    _admin: Admin,
+    JsonBody(d): JsonBody<NewDisk>,
+) -> ApiResult<Json<Value>> {
+    let bad = |m: String| ApiError::new(Code::InvalidSetting, m);
+    let path = std::path::PathBuf::from(d.path.trim());
+    if !path.is_absolute() {
+        return Err(bad(
+            "a disk is given by its full path, like /mnt/movies2".into()
+        ));
+    }
+    let p2 = path.clone();
+    let real = tokio::task::spawn_blocking(move || -> Result<std::path::PathBuf, String> {
+        let real = std::fs::canonicalize(&p2)
+            .map_err(|e| format!("{} cannot be used: {e}", p2.display()))?;
+        if !real.is_dir() {
+            return Err(format!("{} is not a folder", p2.display()));
+        }
+        let probe = real.join(format!(".oott-write-check-{}", std::process::id()));
+        std::fs::write(&probe, b"")
+            .map_err(|e| format!("{} is not writable: {e}", p2.display()))?;
+        let _ = std::fs::remove_file(&probe);
+        Ok(real)
+    })
+    .await?
+    .map_err(bad)?;
+    let saved = st.db(|s| s.server_settings()).await?;
+    let mut all: Vec<std::path::PathBuf> = st.config.roots().into_iter().map(|r| r.path).collect();
+    let mut added = added_disks(&saved);
+    all.extend(added.iter().cloned());
+    for p in &all {
+        let p = std::fs::canonicalize(p).unwrap_or_else(|_| p.clone());
+        if p == real || real.starts_with(&p) || p.starts_with(&real) {
+            return Err(bad(format!(
+                "{} is, holds or lies inside the library disk {}",
+                real.display(),
+                p.display()
+            )));
+        }
+    }
+    added.push(real.clone());
+    let value = serde_json::to_string(&added).map_err(|e| ApiError::internal(e.to_string()))?;
+    let change = vec![(DISKS_KEY.to_owned(), Some(value))];
+    st.db(move |s| s.set_server_settings(&change)).await?;
+    tracing::info!(disk = %real.display(), "library disk added; in use from the next start");
+    Ok(Json(json!({"added": real, "applies": "at the next start"})))
 }
 
 /// Encodes `seconds` of a moving 1080p test picture with the ladder's H.264 settings and

@@ -212,6 +212,66 @@ fn server_settings_are_for_admins_checked_whole_applied_at_once_and_kept() {
     assert_eq!(v["settings"]["library_quota"]["value"], Value::Null);
     assert_eq!(admin.get("/api/monitor").json()["disk"]["reserve"], 0);
 
+    // A disk added here is checked, and used from the next start.
+    let disk = dirs.path("disk2");
+    std::fs::create_dir_all(&disk).expect("disk");
+    for (body, what) in [
+        (json!({"path": "relative/disk"}), "a relative path"),
+        (
+            json!({"path": dirs.path("missing").display().to_string()}),
+            "a missing folder",
+        ),
+        (
+            json!({"path": dirs.media().display().to_string()}),
+            "the library itself",
+        ),
+        (
+            json!({"path": dirs.media().join("tt0000001").display().to_string()}),
+            "inside it",
+        ),
+    ] {
+        let r = admin.post_json("/api/settings/disks", &body);
+        assert_eq!(
+            (r.status, r.json()["error"]["code"].clone()),
+            (400, json!("invalid_setting")),
+            "{what}: {}",
+            r.text()
+        );
+    }
+    let r = admin.post_json(
+        "/api/settings/disks",
+        &json!({"path": disk.display().to_string()}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let s = admin.get("/api/settings").json();
+    assert_eq!(
+        s["roots"].as_array().map(Vec::len),
+        Some(1),
+        "not before the next start"
+    );
+    assert_eq!(s["pending_roots"], json!([disk]));
+    let r = admin.post_json(
+        "/api/settings/disks",
+        &json!({"path": disk.display().to_string()}),
+    );
+    assert_eq!(r.status, 400, "the same disk twice: {}", r.text());
+    server.kill();
+    let server = Server::start(&dirs);
+    let admin = admin.at(&server.addr);
+    let s = admin.get("/api/settings").json();
+    assert_eq!(s["roots"][1], json!({"name": "2", "path": disk}));
+    assert_eq!(s["pending_roots"], json!([]));
+    assert_eq!(
+        admin.get("/api/monitor").json()["disks"]
+            .as_array()
+            .map(Vec::len),
+        Some(2)
+    );
+    assert!(
+        disk.join(".oott-root").exists(),
+        "the new disk is marked as the library's"
+    );
+
     // The hardware check measures this machine and is kept for the page.
     let r = admin.post("/api/settings/hardware-check", b"");
     assert_eq!(r.status, 200, "{}", r.text());

@@ -19,7 +19,10 @@ pub enum Mode {
     /// Every request waits this long first.
     Slow(Duration),
     /// Each answer after a delay between the two bounds, as IMDb's own latency.
-    #[allow(dead_code, reason = "for the guess benchmark, which shares this stand-in")]
+    #[allow(
+        dead_code,
+        reason = "for the guess benchmark, which shares this stand-in"
+    )]
     Latency(Duration, Duration),
     /// Title pages are garbage.
     Garbage,

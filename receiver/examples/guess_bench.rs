@@ -22,13 +22,11 @@ mod http;
 #[allow(dead_code, reason = "the other modes are for the tests")]
 mod imdb;
 
-use std::path::Path;
-use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result};
-use common::{check, start};
+use anyhow::Result;
+use common::{check, receiver_with_token};
 
 fn main() -> Result<()> {
     let replay = imdb::Replay::start();
@@ -37,47 +35,14 @@ fn main() -> Result<()> {
         Duration::from_millis(300),
     ));
     let work = std::env::temp_dir().join(format!("oott-guess-bench-{}", std::process::id()));
-    let exe = std::env::current_exe()?;
-    let bin = exe
-        .parent()
-        .and_then(Path::parent)
-        .context("exe dir")?
-        .join("oott-receiver");
-    let mut cmd = Command::new(&bin);
-    cmd.env("OOTT_PORT", "0")
-        .env("OOTT_HOST", "127.0.0.1")
-        .env("OOTT_MEDIA_ROOT", work.join("media"))
-        .env("OOTT_DATA_DIR", work.join("data"))
-        .env("OOTT_NGINX", "off")
-        .env("OOTT_IMDB_URL", &replay.url)
-        .env("OOTT_IMDB_SUGGEST_URL", &replay.url)
-        .env("OOTT_WIKIDATA_URL", "")
-        .env("OOTT_LOG", "warn");
-    let (mut child, addr) = start(cmd)?;
-    let json = [("Content-Type", "application/json")];
-    let r = http::request(
-        &addr,
-        "POST",
-        "/api/auth/setup",
-        &json,
-        br#"{"username":"bench","password":"benchmark"}"#,
-    );
-    check(&r, 201, "setup")?;
-    let cookie = r
-        .header("set-cookie")
-        .and_then(|c| c.split(';').next())
-        .context("cookie")?
-        .to_owned();
-    let csrf = r.json()["csrf_token"].as_str().context("csrf")?.to_owned();
-    let r = http::request(
-        &addr,
-        "POST",
-        "/api/auth/tokens",
-        &[("Cookie", &cookie), ("X-CSRF-Token", &csrf)],
-        b"",
-    );
-    check(&r, 201, "token")?;
-    let bearer = format!("Bearer {}", r.json()["token"].as_str().context("token")?);
+    let (mut child, addr, bearer) = receiver_with_token(
+        &work,
+        &[
+            ("OOTT_IMDB_URL", replay.url.as_str()),
+            ("OOTT_IMDB_SUGGEST_URL", replay.url.as_str()),
+            ("OOTT_WIKIDATA_URL", ""),
+        ],
+    )?;
     let guess = |names: &[String]| {
         let body = serde_json::json!({ "names": names }).to_string();
         let h = [

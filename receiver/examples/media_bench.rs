@@ -31,7 +31,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use common::{Args, check, send_chunk, start};
+use common::{Args, check, receiver_with_token, send_chunk};
 
 fn main() -> Result<()> {
     let args = Args::from_env();
@@ -82,38 +82,10 @@ fn main() -> Result<()> {
         ours.push(t.elapsed().as_secs_f64());
         let out = work.join(format!("hand-{round}.mp4"));
         let t = Instant::now();
-        ffmpeg(&[
-            "-i",
-            src.to_str().context("path")?,
-            "-map",
-            "0:v:0",
-            "-map",
-            "0:a?",
-            "-c",
-            "copy",
-            "-movflags",
-            "+faststart",
-            "-f",
-            "mp4",
-            out.to_str().context("path")?,
-        ])?;
+        copy_by_hand(&src, &out)?;
         hand.push(t.elapsed().as_secs_f64());
         let t = Instant::now();
-        ffmpeg(&[
-            "-i",
-            src.to_str().context("path")?,
-            "-map",
-            "0:v:0",
-            "-map",
-            "0:a?",
-            "-c",
-            "copy",
-            "-movflags",
-            "+faststart",
-            "-f",
-            "mp4",
-            out.to_str().context("path")?,
-        ])?;
+        copy_by_hand(&src, &out)?;
         File::open(&out)?.sync_all()?;
         hand_sync.push(t.elapsed().as_secs_f64());
     }
@@ -160,6 +132,25 @@ fn main() -> Result<()> {
     Ok(())
 }
 
+/// `ffmpeg -c copy` to MP4 with the index at the front, as a person would run it.
+fn copy_by_hand(src: &Path, out: &Path) -> Result<()> {
+    ffmpeg(&[
+        "-i",
+        src.to_str().context("path")?,
+        "-map",
+        "0:v:0",
+        "-map",
+        "0:a?",
+        "-c",
+        "copy",
+        "-movflags",
+        "+faststart",
+        "-f",
+        "mp4",
+        out.to_str().context("path")?,
+    ])
+}
+
 fn median(v: &mut [f64]) -> f64 {
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
@@ -181,49 +172,14 @@ fn ffmpeg(args: &[&str]) -> Result<()> {
 /// answers the job's time (from its start to its end, as the receiver records them, to the
 /// second, refined by polling) and the time from switching on to the ladder being served.
 fn receiver_transcode(src: &Path, work: &Path, size: u64) -> Result<(f64, f64)> {
-    let exe = std::env::current_exe()?;
-    let bin = exe
-        .parent()
-        .and_then(Path::parent)
-        .context("exe dir")?
-        .join("oott-receiver");
-    let (media, data) = (work.join("media"), work.join("data"));
-    let mut cmd = Command::new(&bin);
-    cmd.env("OOTT_PORT", "0")
-        .env("OOTT_HOST", "127.0.0.1")
-        .env("OOTT_MEDIA_ROOT", &media)
-        .env("OOTT_DATA_DIR", &data)
-        .env("OOTT_DISK_RESERVE", "0")
-        .env("OOTT_NGINX", "off")
-        .env("OOTT_IMDB_URL", "http://127.0.0.1:9")
-        .env("OOTT_IMDB_SUGGEST_URL", "http://127.0.0.1:9")
-        .env("OOTT_WIKIDATA_URL", "")
-        .env("OOTT_LOG", "warn");
-    let (mut child, addr) = start(cmd).with_context(|| format!("starting {}", bin.display()))?;
-    let json = [("Content-Type", "application/json")];
-    let r = http::request(
-        &addr,
-        "POST",
-        "/api/auth/setup",
-        &json,
-        br#"{"username":"bench","password":"benchmark"}"#,
-    );
-    check(&r, 201, "setup")?;
-    let cookie = r
-        .header("set-cookie")
-        .and_then(|c| c.split(';').next())
-        .context("cookie")?
-        .to_owned();
-    let csrf = r.json()["csrf_token"].as_str().context("csrf")?.to_owned();
-    let r = http::request(
-        &addr,
-        "POST",
-        "/api/auth/tokens",
-        &[("Cookie", &cookie), ("X-CSRF-Token", &csrf)],
-        b"",
-    );
-    check(&r, 201, "token")?;
-    let bearer = format!("Bearer {}", r.json()["token"].as_str().context("token")?);
+    let (mut child, addr, bearer) = receiver_with_token(
+        work,
+        &[
+            ("OOTT_IMDB_URL", "http://127.0.0.1:9"),
+            ("OOTT_IMDB_SUGGEST_URL", "http://127.0.0.1:9"),
+            ("OOTT_WIKIDATA_URL", ""),
+        ],
+    )?;
     let auth = [("Authorization", bearer.as_str())];
     let mtime = std::fs::metadata(src)?.mtime();
     let r = http::request(

@@ -7,6 +7,10 @@
 //! usage: nginx_bench [--size BYTES] [--work DIR] [--nginx PATH]
 
 #[path = "common/mod.rs"]
+#[allow(
+    dead_code,
+    reason = "shares the other benches' helpers; this one uses part of them"
+)]
 mod common;
 #[path = "../tests/it/support/http.rs"]
 #[allow(

@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-use common::{Args, MIB, check, prepare_source, send_chunk, start, usage};
+use common::{Args, MIB, check, prepare_source, receiver_with_token, send_chunk, start, usage};
 
 use anyhow::{Context, Result, bail};
 
@@ -118,50 +118,8 @@ fn dd(src: &Path, work: &Path, chunk: u64) -> Result<Run> {
 }
 
 fn receiver(src: &Path, work: &Path, size: u64, chunk: u64) -> Result<Run> {
-    let exe = std::env::current_exe()?;
-    let bin = exe
-        .parent()
-        .and_then(Path::parent)
-        .context("exe dir")?
-        .join("oott-receiver");
-    let (media, data) = (work.join("media"), work.join("data"));
-    for d in [&media, &data] {
-        let _ = std::fs::remove_dir_all(d);
-    }
-    let mut cmd = Command::new(&bin);
-    cmd.env("OOTT_PORT", "0")
-        .env("OOTT_HOST", "127.0.0.1")
-        .env("OOTT_MEDIA_ROOT", &media)
-        .env("OOTT_DATA_DIR", &data)
-        .env("OOTT_DISK_RESERVE", "0")
-        .env("OOTT_MAX_CHUNK_SIZE", "256 MiB")
-        .env("OOTT_NGINX", "off")
-        .env("OOTT_LOG", "warn");
-    let (mut child, addr) = start(cmd).with_context(|| format!("starting {}", bin.display()))?;
-    let json = [("Content-Type", "application/json")];
-    let r = http::request(
-        &addr,
-        "POST",
-        "/api/auth/setup",
-        &json,
-        br#"{"username":"bench","password":"benchmark"}"#,
-    );
-    check(&r, 201, "setup")?;
-    let cookie = r
-        .header("set-cookie")
-        .and_then(|c| c.split(';').next())
-        .context("cookie")?
-        .to_owned();
-    let csrf = r.json()["csrf_token"].as_str().context("csrf")?.to_owned();
-    let r = http::request(
-        &addr,
-        "POST",
-        "/api/auth/tokens",
-        &[("Cookie", &cookie), ("X-CSRF-Token", &csrf)],
-        b"",
-    );
-    check(&r, 201, "token")?;
-    let bearer = format!("Bearer {}", r.json()["token"].as_str().context("token")?);
+    let (mut child, addr, bearer) =
+        receiver_with_token(work, &[("OOTT_MAX_CHUNK_SIZE", "256 MiB")])?;
     let auth = [("Authorization", bearer.as_str())];
     let r = http::request(
         &addr,
@@ -204,7 +162,7 @@ fn receiver(src: &Path, work: &Path, size: u64, chunk: u64) -> Result<Run> {
     let (peak_rss_kib, cpu_secs) = usage(child.id());
     let _ = child.kill();
     let _ = child.wait();
-    let _ = std::fs::remove_dir_all(&media);
+    let _ = std::fs::remove_dir_all(work.join("media"));
     Ok(Run {
         name: "receiver (fdatasync every chunk)",
         secs,

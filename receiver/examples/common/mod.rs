@@ -100,6 +100,59 @@ pub fn start(mut cmd: Command) -> Result<(Child, String)> {
     bail!("the server exited before listening")
 }
 
+/// A receiver (the release build beside this benchmark) on a free port, with its media root and
+/// data under `work` (emptied first), nginx off and `env` laid over that; set up with an admin
+/// and answered with its address and a bearer token (`Authorization` value).
+pub fn receiver_with_token(work: &Path, env: &[(&str, &str)]) -> Result<(Child, String, String)> {
+    let exe = std::env::current_exe()?;
+    let bin = exe
+        .parent()
+        .and_then(Path::parent)
+        .context("exe dir")?
+        .join("oott-receiver");
+    let (media, data) = (work.join("media"), work.join("data"));
+    for d in [&media, &data] {
+        let _ = std::fs::remove_dir_all(d);
+    }
+    let mut cmd = Command::new(&bin);
+    cmd.env("OOTT_PORT", "0")
+        .env("OOTT_HOST", "127.0.0.1")
+        .env("OOTT_MEDIA_ROOT", &media)
+        .env("OOTT_DATA_DIR", &data)
+        .env("OOTT_DISK_RESERVE", "0")
+        .env("OOTT_NGINX", "off")
+        .env("OOTT_LOG", "warn");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let (child, addr) = start(cmd).with_context(|| format!("starting {}", bin.display()))?;
+    let json = [("Content-Type", "application/json")];
+    let r = http::request(
+        &addr,
+        "POST",
+        "/api/auth/setup",
+        &json,
+        br#"{"username":"bench","password":"benchmark"}"#,
+    );
+    check(&r, 201, "setup")?;
+    let cookie = r
+        .header("set-cookie")
+        .and_then(|c| c.split(';').next())
+        .context("cookie")?
+        .to_owned();
+    let csrf = r.json()["csrf_token"].as_str().context("csrf")?.to_owned();
+    let r = http::request(
+        &addr,
+        "POST",
+        "/api/auth/tokens",
+        &[("Cookie", &cookie), ("X-CSRF-Token", &csrf)],
+        b"",
+    );
+    check(&r, 201, "token")?;
+    let bearer = format!("Bearer {}", r.json()["token"].as_str().context("token")?);
+    Ok((child, addr, bearer))
+}
+
 /// Peak RSS (KiB) and CPU seconds of a live process, from /proc.
 pub fn usage(pid: u32) -> (Option<u64>, Option<f64>) {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();

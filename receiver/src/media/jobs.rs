@@ -71,9 +71,16 @@ pub async fn list(State(st): State<Shared>, _admin: Admin) -> ApiResult<Json<Val
     Ok(Json(jobs_json(&st).await?))
 }
 
-fn job_id(s: &str) -> ApiResult<i64> {
-    s.parse()
-        .map_err(|_| ApiError::new(Code::InvalidId, "a transcoding job's id is a number"))
+/// The job a path names: 400 for what is not a job id, 404 for a job that is not there.
+async fn load(st: &Shared, id: &str) -> ApiResult<(i64, store::TranscodeJob)> {
+    let id: i64 = id
+        .parse()
+        .map_err(|_| ApiError::new(Code::InvalidId, "a transcoding job's id is a number"))?;
+    let job = st
+        .db(move |s| s.transcode_job(id))
+        .await?
+        .ok_or_else(|| ApiError::new(Code::NotFound, format!("no transcoding job {id}")))?;
+    Ok((id, job))
 }
 
 /// `DELETE /api/transcodes/<id>`: a queued job leaves the queue, a running one is stopped.
@@ -82,11 +89,7 @@ pub async fn cancel(
     _admin: Admin,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    let id = job_id(&id)?;
-    let job = st
-        .db(move |s| s.transcode_job(id))
-        .await?
-        .ok_or_else(|| ApiError::new(Code::NotFound, format!("no transcoding job {id}")))?;
+    let (id, job) = load(&st, &id).await?;
     if !st.db(move |s| s.cancel_transcode(id)).await? {
         return Err(ApiError::new(
             Code::JobFinished,
@@ -103,11 +106,7 @@ pub async fn retry(
     _admin: Admin,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    let id = job_id(&id)?;
-    let job = st
-        .db(move |s| s.transcode_job(id))
-        .await?
-        .ok_or_else(|| ApiError::new(Code::NotFound, format!("no transcoding job {id}")))?;
+    let (id, job) = load(&st, &id).await?;
     if !st.db(move |s| s.retry_transcode(id)).await? {
         return Err(ApiError::new(
             Code::JobActive,

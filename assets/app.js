@@ -25,6 +25,15 @@ function enhanceCarousel(track) {
     wrap.append(b);
   }
   wrap.prepend(track);
+  // A button shows only where there is more to see: none for a row that fits.
+  const [prev, next] = wrap.querySelectorAll('button');
+  const edges = () => {
+    prev.hidden = track.scrollLeft <= 1;
+    next.hidden = track.scrollLeft + track.clientWidth >= track.scrollWidth - 1;
+  };
+  track.addEventListener('scroll', edges, { passive: true });
+  addEventListener('resize', edges);
+  requestAnimationFrame(edges);
   track.addEventListener('keydown', (e) => {
     if (e.key !== 'ArrowRight' && e.key !== 'ArrowLeft') return;
     const cards = [...track.querySelectorAll('.card')];

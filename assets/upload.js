@@ -6,6 +6,7 @@
 // a second each, so memory stays flat; a dropped connection or a reload resumes from the
 // server's offset.
 import { call, esc, failure as fail, setCsrf } from './api.js';
+import { fold } from './search.js';
 
 const API = '/api/library/upload/';
 const MIN_CHUNK = 256 * 1024;
@@ -161,7 +162,8 @@ async function guess(list) {
   await Promise.all([worker(), worker(), worker(), worker()]);
 }
 
-const fold = (t) => String(t ?? '').toLowerCase().normalize('NFD').replace(/[\u0300-\u036f]/g, '').replace(/[^a-z0-9]+/g, ' ').trim();
+// A title as search compares it: folded the same way, words apart.
+const words = (t) => fold(String(t ?? '')).split(/\s+/).filter(Boolean).join(' ');
 
 /// The chosen title as people read it: `The Usual Suspects (1995)`, or its id.
 function titleOf(item) {
@@ -176,7 +178,7 @@ function clearlyAhead(item) {
   if (!top || item.contentId !== top.id) return false;
   if (typeof top.confident === 'boolean') return top.confident;
   const p = item.parsed;
-  return Boolean(p && fold(top.title) === fold(p.title) && (!p.year || top.year === p.year) && !isSeries(top));
+  return Boolean(p && words(top.title) === words(p.title) && (!p.year || top.year === p.year) && !isSeries(top));
 }
 
 const isSeries = (c) => /series|episode/i.test(`${c.kind ?? ''} ${c.kind_label ?? ''}`);

@@ -18,7 +18,7 @@ use crate::auth::Admin;
 use crate::config::Config;
 use crate::error::{ApiError, ApiResult, Code};
 use crate::extract::JsonBody;
-use crate::state::Shared as State_;
+use crate::state::Shared;
 
 /// The settings that take effect without a restart: the configured values, with what an
 /// admin changed in the browser laid over them.
@@ -32,10 +32,10 @@ pub struct Live {
 }
 
 /// The settings in force, shared by the parts that read them.
-pub type Shared = std::sync::Arc<std::sync::RwLock<Live>>;
+pub type LiveHandle = std::sync::Arc<std::sync::RwLock<Live>>;
 
 /// A copy of the settings in force.
-pub fn read(live: &Shared) -> Live {
+pub fn read(live: &LiveHandle) -> Live {
     live.read().unwrap_or_else(|e| e.into_inner()).clone()
 }
 
@@ -171,14 +171,23 @@ impl Live {
 }
 
 /// Whether ffmpeg can be run here.
+/// Whether ffmpeg can be run here: asked until it answers once, then remembered (it may be
+/// installed while the server runs, and is not uninstalled under it).
 pub fn ffmpeg_installed() -> bool {
-    Command::new("ffmpeg")
+    use std::sync::atomic::{AtomicBool, Ordering};
+    static FOUND: AtomicBool = AtomicBool::new(false);
+    if FOUND.load(Ordering::Relaxed) {
+        return true;
+    }
+    let found = Command::new("ffmpeg")
         .arg("-version")
         .output()
-        .is_ok_and(|o| o.status.success())
+        .is_ok_and(|o| o.status.success());
+    FOUND.store(found, Ordering::Relaxed);
+    found
 }
 
-async fn answer(st: &State_) -> ApiResult<Json<Value>> {
+async fn answer(st: &Shared) -> ApiResult<Json<Value>> {
     let live = st.live();
     let configured = Live::configured(&st.config);
     let saved: Vec<(String, String)> = st.db(|s| s.server_settings()).await?;
@@ -221,13 +230,13 @@ async fn answer(st: &State_) -> ApiResult<Json<Value>> {
 }
 
 /// `GET /api/settings`.
-pub async fn get(State(st): State<State_>, _admin: Admin) -> ApiResult<Json<Value>> {
+pub async fn get(State(st): State<Shared>, _admin: Admin) -> ApiResult<Json<Value>> {
     answer(&st).await
 }
 
 /// `PUT /api/settings`: every value is checked before any is kept.
 pub async fn put(
-    State(st): State<State_>,
+    State(st): State<Shared>,
     _admin: Admin,
     JsonBody(body): JsonBody<Map<String, Value>>,
 ) -> ApiResult<Json<Value>> {
@@ -289,7 +298,7 @@ pub struct NewDisk {
 /// next start (the receiver and nginx read their disks when they start). The folder must be
 /// there (a mounted disk), be writable, and be none of the disks nor inside or around one.
 pub async fn add_disk(
-    State(st): State<State_>,
+    State(st): State<Shared>,
     _admin: Admin,
     JsonBody(d): JsonBody<NewDisk>,
 ) -> ApiResult<Json<Value>> {
@@ -362,7 +371,7 @@ pub fn measure_speed(seconds: u32) -> std::io::Result<f64> {
 }
 
 /// `POST /api/settings/hardware-check`: measures, keeps and answers the speed.
-pub async fn hardware_check(State(st): State<State_>, _admin: Admin) -> ApiResult<Json<Value>> {
+pub async fn hardware_check(State(st): State<Shared>, _admin: Admin) -> ApiResult<Json<Value>> {
     let speed = tokio::task::spawn_blocking(|| measure_speed(8))
         .await?
         .map_err(|e| {

@@ -37,7 +37,7 @@ pub struct AppState {
     pub received: AtomicU64,
     pub sent: AtomicU64,
     /// The settings an admin may change while the server runs (`settings::Live`).
-    live: crate::settings::Shared,
+    live: crate::settings::LiveHandle,
     /// The transcoding thread's bell and its jobs' progress.
     pub transcoder: crate::media::transcode::Transcoder,
     /// `OOTT_CRASH_AT`: a named point where the process aborts, for crash-recovery tests.

@@ -369,7 +369,7 @@ impl Store {
             )?;
             crate::library_files::delete_path_tx(tx, &root, &file.path)?;
             let mut paths = vec![file.path.clone()];
-            paths.extend(crate::library_files::drop_remux_tx(
+            paths.extend(crate::library_files::drop_derived_tx(
                 tx,
                 &file.content_id,
                 &file.label,

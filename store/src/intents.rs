@@ -170,7 +170,7 @@ impl Store {
                                 crate::library_files::delete_path_tx(tx, &file.root, &old.path)?;
                                 done.obsolete_paths.push(old.path);
                             }
-                            done.obsolete_paths.extend(crate::library_files::drop_remux_tx(
+                            done.obsolete_paths.extend(crate::library_files::drop_derived_tx(
                                 tx,
                                 &old.content_id,
                                 &old.label,
@@ -207,7 +207,7 @@ impl Store {
                         crate::library_files::delete_path_tx(tx, &root, &old_path)?;
                         if let Ok(id) = ContentId::parse(&old_id) {
                             done.obsolete_paths
-                                .extend(crate::library_files::drop_remux_tx(tx, &id, &old_label)?);
+                                .extend(crate::library_files::drop_derived_tx(tx, &id, &old_label)?);
                         }
                         crate::library_files::upsert_tx(
                             tx,

@@ -91,7 +91,7 @@ pub(crate) fn delete_path_tx(tx: &Transaction<'_>, root: &str, path: &str) -> Re
 /// Removes what was made from a title's version (its remuxed copy, its HLS ladder and the job
 /// that makes it), when its movie file is going or changing; answers the paths, for the caller to
 /// delete from disk after the commit.
-pub(crate) fn drop_remux_tx(
+pub(crate) fn drop_derived_tx(
     tx: &Transaction<'_>,
     id: &ContentId,
     label: &str,

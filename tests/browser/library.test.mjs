@@ -160,19 +160,20 @@ test('the monitor shows the disk, the library and the traffic as charts', async 
 
 test('every page fits 360 px and 1920 px without horizontal scrolling', async () => {
   mkdirSync(shots, { recursive: true });
-  const pages = ['/', '/movie/tt0133093/', '/search/?q=matrix', '/upload/', '/monitor/', '/account/', '/users/', '/collection/', '/genre/', '/az/'];
-  for (const width of [360, 1920]) {
-    const { page } = await loggedIn(b, s, 'admin', 'correct horse', { viewport: { width, height: width === 360 ? 740 : 1080 } });
+  const pages = ['/', '/movie/tt0133093/', '/search/?q=matrix', '/upload/', '/monitor/', '/account/', '/users/', '/collection/', '/genre/', '/az/', '/settings/'];
+  for (const [width, colorScheme] of [[360, 'light'], [1920, 'light'], [360, 'dark'], [1920, 'dark']]) {
+    const { page } = await loggedIn(b, s, 'admin', 'correct horse', { viewport: { width, height: width === 360 ? 740 : 1080 }, colorScheme });
     for (const p of [...pages, '/login/']) {
       await page.goto(`${s.url}${p}`);
       await page.waitForLoadState('networkidle');
-      const name = `${width}${p.replace(/[^a-z0-9]+/gi, '_')}.png`;
+      const name = `${colorScheme}-${width}${p.replace(/[^a-z0-9]+/gi, '_')}.png`;
       await page.screenshot({ path: path.join(shots, name), fullPage: true });
       const [scroll, client] = await page.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]);
       assert.ok(scroll <= client, `${p} at ${width} px scrolls sideways: ${scroll} > ${client}`);
     }
     // Phones get the compact menu (which keeps every place: pages.test.mjs), not the wide one.
     if (width === 360) assert.equal(await page.locator('nav.wide').isVisible(), false, 'the compact menu on small screens');
+    await page.context().close();
   }
 });
 

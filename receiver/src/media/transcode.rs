@@ -16,7 +16,7 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Condvar, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use store::{FileKind, NewLibraryFile, Technical, TranscodeJob, layout};
 
@@ -207,13 +207,14 @@ impl Transcoder {
         self.bell.notify_all();
     }
 
-    fn sleep(&self, at_most: Duration) {
+    /// Waits for the bell or `at_most`; answers whether the bell rang.
+    fn sleep(&self, at_most: Duration) -> bool {
         let g = self.woken.lock().unwrap_or_else(|e| e.into_inner());
         let (mut g, _) = self
             .bell
             .wait_timeout_while(g, at_most, |woken| !*woken)
             .unwrap_or_else(|e| e.into_inner());
-        *g = false;
+        std::mem::replace(&mut *g, false)
     }
 
     /// How far each running job is.
@@ -222,6 +223,14 @@ impl Transcoder {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clone()
+    }
+
+    /// Updates a job's progress unless it has ended meanwhile.
+    fn set_progress_if_running(&self, job: i64, p: Progress) {
+        let mut m = self.progress.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(slot) = m.get_mut(&job) {
+            *slot = p;
+        }
     }
 
     fn set_progress(&self, job: i64, p: Option<Progress>) {
@@ -260,6 +269,9 @@ fn run(st: &Shared) {
         Err(e) => tracing::warn!("queueing cut-off transcoding jobs: {e}"),
     }
     let mut running: Vec<Running> = Vec::new();
+    // Newly read files are queued every so often (and at once when the bell rings), not on
+    // every turn: the query looks at every movie file.
+    let mut queued_at: Option<Instant> = None;
     loop {
         let live = st.live();
         running = running
@@ -267,8 +279,11 @@ fn run(st: &Shared) {
             .filter_map(|r| tend(st, r, live.transcoding))
             .collect();
         if live.transcoding {
-            if let Err(e) = st.store.queue_transcodes() {
-                tracing::warn!("queueing transcoding jobs: {e}");
+            if queued_at.is_none_or(|t| t.elapsed() >= QUEUE_EVERY) {
+                if let Err(e) = st.store.queue_transcodes() {
+                    tracing::warn!("queueing transcoding jobs: {e}");
+                }
+                queued_at = Some(Instant::now());
             }
             while running.len() < live.transcode_jobs as usize {
                 match st.store.start_next_transcode() {
@@ -285,9 +300,14 @@ fn run(st: &Shared) {
                 }
             }
         }
-        st.transcoder.sleep(Duration::from_millis(500));
+        if st.transcoder.sleep(Duration::from_millis(500)) {
+            queued_at = None;
+        }
     }
 }
+
+/// How often files filed since are looked for to queue.
+const QUEUE_EVERY: Duration = Duration::from_secs(10);
 
 /// Looks after a running job: answers it while it runs on, ends it when ffmpeg has finished,
 /// stops it when it was cancelled or transcoding was switched off.
@@ -481,16 +501,6 @@ fn follow(st: &Shared, job: i64, total_s: f64, out: std::process::ChildStdout) {
             }
         } else if line.starts_with("progress=") {
             st.transcoder.set_progress_if_running(job, p.clone());
-        }
-    }
-}
-
-impl Transcoder {
-    /// Updates a job's progress unless it has ended meanwhile.
-    fn set_progress_if_running(&self, job: i64, p: Progress) {
-        let mut m = self.progress.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(slot) = m.get_mut(&job) {
-            *slot = p;
         }
     }
 }

@@ -90,11 +90,9 @@ pub fn with_container_title(mut p: Parsed, tag: &str) -> Parsed {
     let tag_longer = !name_words.is_empty()
         && name_words != tag_words
         && format!(" {tag_words} ").contains(&format!(" {name_words} "));
-    if name_says_little || tag_adds_year || tag_longer {
-        if !name_says_little && tag_adds_year && !tag_longer && name_words != tag_words {
-            // A year from a tag naming another film is no help.
-            return p;
-        }
+    // A year from a tag that names another film is no help.
+    let same_film_with_year = tag_adds_year && name_words == tag_words;
+    if name_says_little || tag_longer || same_film_with_year {
         p.title = t.title;
         p.year = t.year.or(p.year);
         p.part = t.part.or(p.part);

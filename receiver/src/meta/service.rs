@@ -46,7 +46,7 @@ pub struct MetaService {
     roots: Vec<store::config::Root>,
     /// The settings in force (the disk reserve and library quota, which a trailer download
     /// honours as uploads do).
-    live: crate::settings::Shared,
+    live: crate::settings::LiveHandle,
     max_age: Duration,
     retry: Duration,
     queue: mpsc::UnboundedSender<ContentId>,
@@ -58,7 +58,7 @@ pub struct MetaService {
 const SUGGESTION_MAX_AGE: i64 = 7 * 86_400;
 
 impl MetaService {
-    pub fn new(config: &Config, store: Arc<Store>, live: crate::settings::Shared) -> Self {
+    pub fn new(config: &Config, store: Arc<Store>, live: crate::settings::LiveHandle) -> Self {
         let (queue, inbox) = mpsc::unbounded_channel();
         let trim = |s: &str| s.trim_end_matches('/').to_owned();
         let hosts = || {

@@ -53,14 +53,16 @@ BIN_DIR ?= target/release
 OOTT_USER ?= $(shell id -un)
 NGINX_BIN ?= $(shell command -v nginx 2>/dev/null || echo /usr/sbin/nginx)
 install: player
-	$(CARGO) build --release -p receiver --bin oott-receiver -p renderer --bin oott-render
+	$(CARGO) build --release -p receiver --bin oott-receiver -p renderer --bin oott-render \
+	  -p agent --bin oott-agent
 	$(MAKE) install-files
 
 install-files:
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/oott/templates \
 	  $(DESTDIR)$(PREFIX)/share/oott/assets $(DESTDIR)$(PREFIX)/etc/oott \
 	  $(DESTDIR)$(PREFIX)/lib/systemd/system $(DESTDIR)$(PREFIX)/share/oott/launchd
-	install -m 755 $(BIN_DIR)/oott-receiver $(BIN_DIR)/oott-render $(DESTDIR)$(PREFIX)/bin/
+	install -m 755 $(BIN_DIR)/oott-receiver $(BIN_DIR)/oott-render $(BIN_DIR)/oott-agent \
+	  $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 templates/*.html templates/nginx.conf $(DESTDIR)$(PREFIX)/share/oott/templates/
 	install -m 644 assets/*.js assets/*.css $(DESTDIR)$(PREFIX)/share/oott/assets/
 	test -e $(DESTDIR)$(PREFIX)/etc/oott/oott.toml || \

@@ -17,11 +17,13 @@ fn make_install_into_a_temporary_prefix() {
         .parent()
         .expect("bin dir")
         .to_path_buf();
-    assert!(
-        bin_dir.join("oott-render").is_file(),
-        "oott-render is not built beside oott-receiver: run the tests with `make test` \
-         (cargo test --workspace builds both)"
-    );
+    for bin in ["oott-render", "oott-agent"] {
+        assert!(
+            bin_dir.join(bin).is_file(),
+            "{bin} is not built beside oott-receiver: run the tests with `make test` \
+             (cargo test --workspace builds them all)"
+        );
+    }
     let tmp = tempfile::tempdir().expect("temp dir");
     let prefix = tmp.path().join("prefix");
     let out = Command::new("make")
@@ -43,6 +45,7 @@ fn make_install_into_a_temporary_prefix() {
     for f in [
         "bin/oott-receiver",
         "bin/oott-render",
+        "bin/oott-agent",
         "share/oott/templates/nginx.conf",
         "share/oott/templates/movie.html",
         "share/oott/assets/app.js",
@@ -70,6 +73,11 @@ fn make_install_into_a_temporary_prefix() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("auth_request /_oott_auth;"));
+    let agent = Command::new(prefix.join("bin/oott-agent"))
+        .arg("--help")
+        .output()
+        .expect("installed oott-agent");
+    assert!(String::from_utf8_lossy(&agent.stdout).contains("upload"));
 
     // The units name the installed paths and nothing is left to fill in.
     let bin = prefix.join("bin").display().to_string();

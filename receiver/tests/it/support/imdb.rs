@@ -85,8 +85,14 @@ impl Drop for Replay {
     }
 }
 
+/// The receiver crate's folder, whichever crate's tests or examples include this file.
+fn receiver_dir() -> PathBuf {
+    let here = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    here.parent().map(|w| w.join("receiver")).unwrap_or(here)
+}
+
 fn fixtures() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/imdb")
+    receiver_dir().join("tests/fixtures/imdb")
 }
 
 /// A 600×900 JPEG poster.
@@ -180,8 +186,7 @@ fn answer(st: &State, req: tiny_http::Request) {
             _ => id,
         };
         let own = fixtures().join(format!("title/{id}.html"));
-        let shared = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join(format!("../../shared/fixtures/imdb/pages/{id}.html"));
+        let shared = receiver_dir().join(format!("../../shared/fixtures/imdb/pages/{id}.html"));
         match std::fs::read_to_string(&own).or_else(|_| std::fs::read_to_string(&shared)) {
             Ok(page) => {
                 let _ = req.respond(text(

@@ -16,6 +16,26 @@ use sha2::{Digest, Sha256};
 
 pub use http::Resp;
 
+/// The `oott-receiver` binary: Cargo's own path in the receiver's tests; beside the test binary's
+/// folder in other crates' tests (which share this support), where `make test` builds it first.
+pub fn receiver_bin() -> PathBuf {
+    if let Some(p) = option_env!("CARGO_BIN_EXE_oott-receiver") {
+        return PathBuf::from(p);
+    }
+    let exe = std::env::current_exe().expect("the test binary's path");
+    let bin = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target/<profile>/deps")
+        .join("oott-receiver");
+    assert!(
+        bin.exists(),
+        "{} is not built: run `cargo build -p receiver` (make test does)",
+        bin.display()
+    );
+    bin
+}
+
 /// A media root and a data directory that outlive server restarts.
 pub struct Dirs {
     tmp: tempfile::TempDir,
@@ -68,7 +88,7 @@ impl Server {
     }
 
     pub fn start_with(dirs: &Dirs, env: &[(&str, &str)]) -> Self {
-        Self::spawn(Command::new(env!("CARGO_BIN_EXE_oott-receiver")), dirs, env)
+        Self::spawn(Command::new(receiver_bin()), dirs, env)
     }
 
     /// Starts the receiver in a mount namespace of its own whose media root is a tmpfs of
@@ -81,7 +101,7 @@ impl Server {
             .arg(format!(
                 "mount -t tmpfs -o size={size} tmpfs \"$OOTT_MEDIA_ROOT\" && exec \"$0\""
             ))
-            .arg(env!("CARGO_BIN_EXE_oott-receiver"));
+            .arg(receiver_bin());
         Self::spawn(cmd, dirs, env)
     }
 
@@ -110,7 +130,7 @@ impl Server {
         let mut cmd = Command::new("unshare");
         cmd.args(["-rm", "sh", "-c"])
             .arg(script)
-            .arg(env!("CARGO_BIN_EXE_oott-receiver"));
+            .arg(receiver_bin());
         let mut all: Vec<(&str, &str)> = vec![("OOTT_MEDIA_ROOTS", list.as_str())];
         all.extend_from_slice(env);
         Self::spawn(cmd, dirs, &all)

@@ -28,7 +28,7 @@ pub fn binary() -> PathBuf {
 /// The configuration `oott-receiver nginx-config` prints for these directories and ports.
 pub fn config(dirs: &Dirs, receiver: &str, port: u16, env: &[(&str, &str)]) -> String {
     let (_, rport) = receiver.rsplit_once(':').expect("host:port");
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_oott-receiver"));
+    let mut cmd = Command::new(super::receiver_bin());
     for (k, _) in std::env::vars() {
         if k.starts_with("OOTT_") {
             cmd.env_remove(k);

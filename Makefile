@@ -97,10 +97,12 @@ bench-deps:
 bench: bench-deps $(HLS_JS)
 	$(CARGO) build --release -p receiver --bin oott-receiver --example upload_bench --example metadata_bench --example nginx_bench --example media_bench --example guess_bench
 	$(CARGO) build --release -p renderer --bin oott-render --example render_bench
+	$(CARGO) build --release -p agent --bin oott-agent --example agent_bench
 	./target/release/examples/upload_bench $(BENCH_ARGS)
 	./target/release/examples/metadata_bench
 	./target/release/examples/media_bench
 	./target/release/examples/guess_bench
 	./target/release/examples/nginx_bench --nginx "$$(command -v nginx || echo /usr/sbin/nginx)"
+	./target/release/examples/agent_bench --nginx "$$(command -v nginx || echo /usr/sbin/nginx)"
 	./target/release/examples/render_bench --hugo "$$(ls target/bench/venv/lib/python3*/site-packages/hugo/binaries/hugo)"
 	node bench/search/chromium.mjs target/bench/render/lib-100000/site quinta kaloka noah "golden harbour" "jonas 1984" "lost empire" fischer nakamra riverr ghost

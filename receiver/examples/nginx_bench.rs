@@ -23,11 +23,11 @@ use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
-use common::{Args, MIB, check, prepare_source, send_chunk, start, usage};
+use common::{Args, Killed, MIB, Nginx, check, prepare_source, send_chunk, start, usage};
 
 /// Small ranges: this many connections, each making this many requests of this many bytes.
 const RANGE_CONNECTIONS: usize = 8;
@@ -171,16 +171,6 @@ fn main() -> Result<()> {
         );
     }
     Ok(())
-}
-
-/// A child process killed when this goes, on every way out of `main`.
-struct Killed(Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 /// Sets up the admin and answers the headers of its session (cookie and CSRF token).
@@ -365,78 +355,4 @@ fn ranges(addr: &str, url: &str, auth: &[(String, String)], size: u64) -> Result
         w.join().map_err(|_| anyhow::anyhow!("worker panicked"))??;
     }
     Ok((RANGE_CONNECTIONS * RANGE_REQUESTS) as f64 / t.elapsed().as_secs_f64())
-}
-
-/// nginx with the configuration `oott-receiver nginx-config` prints, or the same with every
-/// `auth_request` taken out; in a prefix of its own.
-struct Nginx {
-    child: Child,
-    addr: String,
-}
-
-impl Nginx {
-    fn start(
-        receiver: &Path,
-        nginx: &str,
-        env: &[(&str, &str)],
-        receiver_port: u16,
-        data: &Path,
-        name: &str,
-        auth: bool,
-    ) -> Result<Self> {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")?
-            .local_addr()?
-            .port();
-        let out = Command::new(receiver)
-            .arg("nginx-config")
-            .envs(env.iter().copied())
-            .env("OOTT_PORT", receiver_port.to_string())
-            .env("OOTT_NGINX_PORT", port.to_string())
-            .output()?;
-        if !out.status.success() {
-            bail!("nginx-config: {}", String::from_utf8_lossy(&out.stderr));
-        }
-        let mut text = String::from_utf8(out.stdout)?;
-        let prefix = data.join(name);
-        std::fs::create_dir_all(&prefix)?;
-        text = text.replace(
-            &data.join("nginx").display().to_string(),
-            &prefix.display().to_string(),
-        );
-        if !auth {
-            text = text
-                .lines()
-                .filter(|l| !l.trim_start().starts_with("auth_request "))
-                .collect::<Vec<_>>()
-                .join("\n");
-        }
-        let conf = prefix.join("bench.conf");
-        std::fs::write(&conf, text)?;
-        let child = Command::new(nginx)
-            .arg("-p")
-            .arg(&prefix)
-            .arg("-c")
-            .arg(&conf)
-            .args(["-e", "stderr"])
-            .stdout(Stdio::null())
-            .spawn()
-            .with_context(|| format!("starting {nginx}"))?;
-        let addr = format!("127.0.0.1:{port}");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while TcpStream::connect(&addr).is_err() {
-            if Instant::now() > deadline {
-                bail!("nginx did not listen on {addr}");
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        Ok(Nginx { child, addr })
-    }
-}
-
-impl Drop for Nginx {
-    fn drop(&mut self) {
-        // SAFETY: signalling our own child.
-        unsafe { libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM) };
-        let _ = self.child.wait();
-    }
 }

@@ -3,9 +3,11 @@
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
@@ -196,4 +198,89 @@ pub fn send_chunk(
     let mut s = http::start(addr, method, path, headers, buf.len(), buf);
     s.flush()?;
     Ok(http::read_response(&mut s, false))
+}
+
+/// A child process killed when dropped.
+pub struct Killed(pub Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// nginx with the receiver's own configuration for `env`, in front of the receiver on
+/// `receiver_port`, under `<data>/<name>`; with `auth` false its `auth_request` lines are left out.
+/// Stopped (fast shutdown) when dropped.
+pub struct Nginx {
+    child: Child,
+    pub addr: String,
+}
+
+impl Nginx {
+    pub fn start(
+        receiver: &Path,
+        nginx: &str,
+        env: &[(&str, &str)],
+        receiver_port: u16,
+        data: &Path,
+        name: &str,
+        auth: bool,
+    ) -> Result<Self> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
+        let out = Command::new(receiver)
+            .arg("nginx-config")
+            .envs(env.iter().copied())
+            .env("OOTT_PORT", receiver_port.to_string())
+            .env("OOTT_NGINX_PORT", port.to_string())
+            .output()?;
+        if !out.status.success() {
+            bail!("nginx-config: {}", String::from_utf8_lossy(&out.stderr));
+        }
+        let mut text = String::from_utf8(out.stdout)?;
+        let prefix = data.join(name);
+        std::fs::create_dir_all(&prefix)?;
+        text = text.replace(
+            &data.join("nginx").display().to_string(),
+            &prefix.display().to_string(),
+        );
+        if !auth {
+            text = text
+                .lines()
+                .filter(|l| !l.trim_start().starts_with("auth_request "))
+                .collect::<Vec<_>>()
+                .join("\n");
+        }
+        let conf = prefix.join("bench.conf");
+        std::fs::write(&conf, text)?;
+        let child = Command::new(nginx)
+            .arg("-p")
+            .arg(&prefix)
+            .arg("-c")
+            .arg(&conf)
+            .args(["-e", "stderr"])
+            .stdout(Stdio::null())
+            .spawn()
+            .with_context(|| format!("starting {nginx}"))?;
+        let addr = format!("127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while TcpStream::connect(&addr).is_err() {
+            if Instant::now() > deadline {
+                bail!("nginx did not listen on {addr}");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Ok(Nginx { child, addr })
+    }
+}
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        // SAFETY: signalling our own child.
+        unsafe { libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM) };
+        let _ = self.child.wait();
+    }
 }

@@ -6,6 +6,10 @@
 //! usage: upload_bench [--size BYTES] [--chunk BYTES] [--work DIR]
 
 #[path = "common/mod.rs"]
+#[allow(
+    dead_code,
+    reason = "the benches' shared helpers; this bench uses part of them"
+)]
 mod common;
 #[path = "../tests/it/support/http.rs"]
 #[allow(

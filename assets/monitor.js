@@ -78,6 +78,18 @@ function transcodes(t) {
 <ul id="transcodes" class="plain">${t.jobs.map(row).join('')}</ul>${more}</section>`;
 }
 
+// Backup mirrors, as the sync agent last reported them.
+function mirrors(list) {
+  if (!list || !list.length) return '';
+  const when = (t) => (t ? new Date(t * 1000).toLocaleString() : 'never');
+  const rows = list.map((m) => `<tr${m.reachable === false ? ' class="warn"' : ''}><th scope="row">${esc(m.name)}</th>
+<td>${m.reachable === false ? 'unreachable' : 'reachable'}</td><td>${esc(when(m.last_push))}</td>
+<td>${m.lag_seconds ? clock(m.lag_seconds) : 'up to date'}</td><td>${m.pending_paths} files, ${gib(m.pending_bytes)}</td>
+<td>${esc(when(m.last_audit))}</td><td>${esc(m.error || '')}</td></tr>`).join('');
+  return `<section class="mon"><h2>Mirrors</h2><table id="mirrors" class="disks"><thead><tr><th>Mirror</th><th>State</th>
+<th>Last push</th><th>Behind</th><th>To push</th><th>Last audit</th><th>Error</th></tr></thead><tbody>${rows}</tbody></table></section>`;
+}
+
 function draw(box, m) {
   const d = m.disk;
   const used = d.total - d.free;
@@ -90,7 +102,7 @@ function draw(box, m) {
 ${full ? `<p class="warn" role="alert">The disk is filling: ${Math.round(d.used_fraction * 100)}% used, ${gib(d.usable)} left for uploads.</p>` : ''}
 ${bar([[used, 'used', 'Used'], [Math.min(d.reserve, d.free), 'reserve', 'Kept free'], [d.usable, 'free', 'Free for uploads']], d.total, 'Disk use')}
 <p class="legend"><span class="k used"></span> used ${gib(used)} <span class="k reserve"></span> kept free ${gib(Math.min(d.reserve, d.free))} <span class="k free"></span> free for uploads ${gib(d.usable)} · <strong id="disk-pct">${Math.round(d.used_fraction * 100)}%</strong> of ${gib(d.total)}</p></section>
-${disks(m.disks)}${check(m.library_check)}${transcodes(m.transcodes)}
+${disks(m.disks)}${check(m.library_check)}${transcodes(m.transcodes)}${mirrors(m.mirrors)}
 <section class="mon"><h2>Library</h2><div class="inline">${pie(l.hd_files, l.files - l.hd_files, 'HD files against the rest')}
 <dl class="stats"><dt>Titles</dt><dd id="stat-titles">${l.titles}</dd><dt>Files</dt><dd id="stat-files">${l.files}</dd><dt>HD files</dt><dd id="stat-hd">${l.hd_files}</dd><dt>Not HD</dt><dd>${l.files - l.hd_files}</dd><dt>Size</dt><dd id="stat-size">${gib(l.size)}</dd>${l.quota ? `<dt>Quota</dt><dd>${gib(l.quota)}</dd>` : ''}<dt>Uploads in progress</dt><dd>${m.uploads.active}</dd></dl></div></section>
 <section class="mon"><h2>Traffic since the server started</h2>

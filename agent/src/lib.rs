@@ -1,5 +1,6 @@
-//! `oott-agent`: the Open OTT agent on a person's own computer. `login`, `logout` and `status`
-//! manage its API token; `upload` sends a whole collection, resumably and unattended.
+//! `oott-agent`: the Open OTT agent. On a person's own computer, `login`, `logout` and `status`
+//! manage its API token and `upload` sends a whole collection, resumably and unattended; beside
+//! the server, `sync` keeps its backup mirrors.
 
 pub mod api;
 pub mod body;
@@ -8,6 +9,7 @@ pub mod identify;
 pub mod report;
 pub mod scan;
 pub mod state;
+pub mod sync;
 pub mod terminal;
 pub mod transfer;
 pub mod upload;
@@ -90,6 +92,33 @@ pub enum Command {
         #[arg(long, short = 'v')]
         verbose: bool,
     },
+    /// On the server's machine: keeps the backup mirrors identical to the library, the site and
+    /// the database, pushing what changed with rsync.
+    Sync {
+        /// A mirror, `NAME=URL` (`rsync://host:port/module` or `user@host:/path`); repeatable,
+        /// added to the `[[mirror]]` tables of the configuration.
+        #[arg(long = "mirror", value_name = "NAME=URL")]
+        mirrors: Vec<String>,
+        /// The server's configuration file (else OOTT_CONFIG and the OOTT_* variables).
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Pushes what is pending and exits.
+        #[arg(long)]
+        once: bool,
+        /// Compares every media file's contents with each mirror's, repairs what differs, and
+        /// says what it found.
+        #[arg(long)]
+        audit: bool,
+        /// At most this many bytes a second per transfer (rsync's --bwlimit: `10M`, `500k`).
+        #[arg(long, value_name = "RATE")]
+        bwlimit: Option<String>,
+        /// Seconds between looks at the database and the site.
+        #[arg(long, default_value_t = 1.0)]
+        interval: f64,
+        /// One JSON object per line, each with an `event` field.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 fn parse_rate(s: &str) -> Result<u64, String> {
@@ -142,6 +171,56 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Login { server, user } => login(&server, user),
         Command::Logout => logout(),
         Command::Status { server, json } => status(server, json),
+        Command::Sync {
+            mirrors,
+            config,
+            once,
+            audit,
+            bwlimit,
+            interval,
+            json,
+        } => {
+            let mut args = Vec::new();
+            if let Some(c) = config {
+                args.push("--config".to_owned());
+                args.push(c.display().to_string());
+            }
+            let cfg = store::config::Config::load(&args, |k| std::env::var(k).ok())?;
+            let mut list = cfg.mirror.clone();
+            for m in mirrors {
+                let Some((name, url)) = m.split_once('=') else {
+                    eprintln!("oott-agent: --mirror takes NAME=URL, not {m}");
+                    return Ok(EXIT_USAGE);
+                };
+                list.push(store::config::Mirror {
+                    name: name.trim().to_owned(),
+                    url: url.trim().to_owned(),
+                });
+            }
+            if let Some(m) = list.iter().find(|m| {
+                m.name.is_empty()
+                    || !m
+                        .name
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            }) {
+                eprintln!(
+                    "oott-agent: a mirror's name is letters, digits, - and _: {:?}",
+                    m.name
+                );
+                return Ok(EXIT_USAGE);
+            }
+            terminal::stop_on_interrupt();
+            let opts = sync::Options {
+                config: cfg,
+                mirrors: list,
+                once: once || audit,
+                audit,
+                bwlimit,
+                interval: std::time::Duration::from_secs_f64(interval.max(0.05)),
+            };
+            sync::run(&opts, &Report::new(json, true))
+        }
         Command::Upload {
             paths,
             server,

@@ -102,6 +102,7 @@ codes! {
     UnknownRoot = "unknown_root", BAD_REQUEST, "there is no such disk";
     FfmpegMissing = "ffmpeg_missing", UNPROCESSABLE_ENTITY, "ffmpeg is not installed here, so transcoding cannot run";
     JobFinished = "job_finished", CONFLICT, "the transcoding job has ended; only a queued or running one can be cancelled";
+    ReadOnlyMirror = "read_only_mirror", FORBIDDEN, "this server is a read-only mirror: make changes on the primary";
     JobActive = "job_active", CONFLICT, "the transcoding job is queued or running; only a failed or cancelled one can be tried again";
     Internal = "internal", INTERNAL_SERVER_ERROR, "the server failed; its log says why";
     Error = "error", INTERNAL_SERVER_ERROR, "another failure";

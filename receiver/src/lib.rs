@@ -10,6 +10,7 @@ mod extract;
 pub mod library;
 pub mod media;
 pub mod meta;
+pub mod mirror;
 mod monitor;
 pub mod serve;
 pub mod settings;
@@ -173,6 +174,7 @@ pub fn app(st: Shared) -> Router {
         .route("/", get(serve::home))
         .route("/media/{*path}", get(serve::media))
         .fallback_service(site)
+        .layer(from_fn_with_state(st.clone(), mirror::guard))
         .layer(from_fn_with_state(st.clone(), serve::guard))
         .layer(from_fn_with_state(st.clone(), monitor::count_sent))
         .layer(axum::middleware::from_fn(serve::shape))
@@ -252,16 +254,20 @@ pub async fn run(
     st: Shared,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let limits = serve::listen::Limits {
+        header_timeout: st.config.header_timeout,
+        max_connections: st.config.max_connections as usize,
+    };
+    if st.config.is_mirror() {
+        // A mirror's copy changes only by the sync agent's pushes: nothing to do in between.
+        return serve::listen::serve(listener, app(st), limits, shutdown).await;
+    }
     let sweeper = tokio::spawn(sweep_forever(st.clone()));
     let fetcher = tokio::spawn(st.meta.clone().run_worker());
     let render = tokio::spawn(render_forever(st.clone()));
     let prober = tokio::spawn(media::probe_forever(st.clone()));
     let remuxer = tokio::spawn(media::remux::remux_forever(st.clone()));
     media::transcode::spawn(st.clone());
-    let limits = serve::listen::Limits {
-        header_timeout: st.config.header_timeout,
-        max_connections: st.config.max_connections as usize,
-    };
     let r = serve::listen::serve(listener, app(st), limits, shutdown).await;
     sweeper.abort();
     fetcher.abort();

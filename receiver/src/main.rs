@@ -7,7 +7,7 @@ use receiver::{AppState, Config, nginx};
 
 const HELP: &str = "oott-receiver: the Open OTT upload and library service
 
-usage: oott-receiver [nginx-config [--output FILE] | fsck [--repair]] [--config FILE] [--host ADDR] [--port N]
+usage: oott-receiver [nginx-config [--output FILE] | fsck [--repair] | promote] [--config FILE] [--host ADDR] [--port N]
                      [--media-root DIR] [--data-dir DIR] [--site-dir DIR]
                      [--nginx auto|off|PATH] [--nginx-port N]
 
@@ -17,7 +17,10 @@ site and the media itself. `nginx-config` prints the nginx configuration for the
 (run it with: nginx -p <data_dir>/nginx -c FILE -e stderr). `fsck` checks the library against
 the database: files without a row, rows without a file, sizes that differ; `--repair` fixes what
 is safe (a file without a row goes to <media_root>/.orphans/, never deleted) and says what it
-did. It exits 1 when it found something it did not repair.
+did. It exits 1 when it found something it did not repair. `promote` makes a mirror's copy
+(mode = \"mirror\", kept by `oott-agent sync`) the primary: it opens the database for writing,
+checks the library against it, and marks the copy so that sync agents push to it no more; the
+receiver then starts as the primary.
 
 Settings come from built-in defaults, then the TOML file (--config or OOTT_CONFIG), then
 OOTT_* environment variables, then flags. See oott.example.toml for every key.";
@@ -32,6 +35,11 @@ fn main() -> anyhow::Result<()> {
         return Ok(());
     }
     let print_nginx = args.first().is_some_and(|a| a == "nginx-config");
+    if args.first().is_some_and(|a| a == "promote") {
+        args.remove(0);
+        let config = Config::load(&args, |k| std::env::var(k).ok())?;
+        return promote(&config);
+    }
     if args.first().is_some_and(|a| a == "fsck") {
         args.remove(0);
         let repair = args
@@ -73,7 +81,21 @@ fn main() -> anyhow::Result<()> {
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("creating {}", config.data_dir.display()))?;
     let db = config.db_path();
-    let store = store::Store::open(&db).with_context(|| format!("opening {}", db.display()))?;
+    let mut config = config;
+    if config.is_mirror() && config.data_dir.join(PROMOTED).exists() {
+        tracing::info!("this mirror was promoted: it serves as the primary");
+        config.mode = "primary".into();
+    }
+    let store = if config.is_mirror() {
+        store::Store::open_following(&db).with_context(|| {
+            format!(
+                "opening {}: a mirror serves the copy `oott-agent sync` pushes to it; none has arrived yet",
+                db.display()
+            )
+        })?
+    } else {
+        store::Store::open(&db).with_context(|| format!("opening {}", db.display()))?
+    };
     let config = receiver::settings::with_added_disks(config, &store);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -81,7 +103,9 @@ fn main() -> anyhow::Result<()> {
     runtime.block_on(async move {
         let addr = (config.host.clone(), config.port);
         let st = AppState::new(config, store);
-        receiver::prepare(&st).await?;
+        if !st.config.is_mirror() {
+            receiver::prepare(&st).await?;
+        }
         let listener = tokio::net::TcpListener::bind(&addr)
             .await
             .with_context(|| format!("binding {}:{}", addr.0, addr.1))?;
@@ -95,6 +119,31 @@ fn main() -> anyhow::Result<()> {
         drop(nginx);
         Ok(())
     })
+}
+
+/// The mark a promoted mirror's copy carries in its data directory: sync agents push to it no
+/// more, and the receiver serves it as the primary.
+const PROMOTED: &str = "PROMOTED";
+
+/// `promote`: a mirror's copy becomes the primary's.
+fn promote(config: &Config) -> anyhow::Result<()> {
+    let db = config.db_path();
+    if !db.exists() {
+        anyhow::bail!("no database at {}: nothing to promote", db.display());
+    }
+    let store = store::Store::open(&db).with_context(|| format!("opening {}", db.display()))?;
+    let report = receiver::check::run(&config.roots(), &store, receiver::check::Repair::Adopt)?;
+    for line in report.lines() {
+        println!("{line}");
+    }
+    let mark = config.data_dir.join(PROMOTED);
+    std::fs::write(&mark, format!("{}\n", store::now()))
+        .with_context(|| format!("writing {}", mark.display()))?;
+    println!(
+        "promoted: {} is the primary now; restart the receiver (it serves as the primary, whatever its mode says)",
+        config.data_dir.display()
+    );
+    Ok(())
 }
 
 /// `fsck [--repair]`: checks (and repairs) the library, prints what it found and did.

@@ -42,11 +42,22 @@ pub async fn monitor(State(st): State<Shared>, _auth: Auth) -> ApiResult<Json<Va
         "disks": space.roots,
         "library_check": crate::library::check::last(&st.config.data_dir),
         "transcodes": crate::media::jobs::jobs_json(&st).await?,
+        "mirrors": mirrors(&st.config.data_dir),
         "traffic": {
             "bytes_received": st.received.load(Ordering::Relaxed),
             "bytes_sent": st.sent.load(Ordering::Relaxed),
         },
     })))
+}
+
+/// The backup mirrors as `oott-agent sync` last wrote them (`<data_dir>/sync/status.json`):
+/// reachable, last push, lag, what is still to push, last audit, error.
+fn mirrors(data_dir: &std::path::Path) -> Value {
+    std::fs::read(data_dir.join("sync/status.json"))
+        .ok()
+        .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
+        .map(|v| v["mirrors"].clone())
+        .unwrap_or_else(|| json!([]))
 }
 
 /// Adds each response's body length to the bytes-sent counter.

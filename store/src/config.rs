@@ -97,6 +97,20 @@ pub struct Config {
     pub transcoding: bool,
     /// How many transcoding jobs run at once.
     pub transcode_jobs: u32,
+    /// `primary` (the library people upload to) or `mirror` (a read-only copy kept by the sync
+    /// agent: it serves what it holds and refuses every change).
+    pub mode: String,
+    /// The backup mirrors the sync agent keeps (`[[mirror]]` tables; not a flag).
+    pub mirror: Vec<Mirror>,
+}
+
+/// A backup mirror: an rsync daemon module (`rsync://host:port/module`) or an ssh target
+/// (`user@host:/path`), with a name of its own.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Mirror {
+    pub name: String,
+    pub url: String,
 }
 
 /// A library root: a disk, named by its place in the list of roots.
@@ -148,6 +162,8 @@ impl Default for Config {
             media_hosts: "m.media-amazon.com,.media-imdb.com".into(),
             transcoding: false,
             transcode_jobs: 1,
+            mode: "primary".into(),
+            mirror: Vec::new(),
         }
     }
 }
@@ -287,6 +303,9 @@ struct Overrides {
     #[arg(long, env = "OOTT_TRANSCODE_JOBS")]
     #[serde(skip_serializing_if = "Option::is_none")]
     transcode_jobs: Option<u32>,
+    #[arg(long, env = "OOTT_MODE", value_parser = ["primary", "mirror"])]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    mode: Option<String>,
 }
 
 impl Config {
@@ -371,6 +390,11 @@ impl Config {
                 (id.clone(), format!("--{}", id.replace('_', "-")), var)
             })
             .collect()
+    }
+
+    /// Whether this is a read-only mirror.
+    pub fn is_mirror(&self) -> bool {
+        self.mode == "mirror"
     }
 
     pub fn site_dir(&self) -> PathBuf {

@@ -16,6 +16,8 @@ pub enum Error {
     Refused(&'static str),
     #[error("stored json: {0}")]
     Json(#[from] serde_json::Error),
+    #[error("file: {0}")]
+    Io(#[from] std::io::Error),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -107,7 +107,11 @@ impl Store {
             .optional()?)
     }
 
+    /// Records that a session was used; a read-only copy (a mirror's) records nothing.
     pub fn touch_session(&self, token_hash: &str) -> Result<()> {
+        if self.is_read_only() {
+            return Ok(());
+        }
         self.conn().execute(
             "UPDATE sessions SET last_seen = ?2 WHERE token_hash = ?1",
             params![token_hash, now()],
@@ -194,7 +198,8 @@ impl Store {
         };
         // A token used in a burst (an agent's chunks) is recorded once a minute, not per request.
         let t = now();
-        if last_used.is_none_or(|l| t - l >= 60) {
+        let read_only = conn.is_readonly(rusqlite::MAIN_DB).unwrap_or(false);
+        if last_used.is_none_or(|l| t - l >= 60) && !read_only {
             conn.execute(
                 "UPDATE api_tokens SET last_used = ?2 WHERE token_hash = ?1",
                 params![token_hash, t],

@@ -6,6 +6,7 @@
 //!   versions, a kill -9 of the agent and of the receiver mid-file, nginx in front
 //! - `interactive`: a session through a pseudo-terminal: confirm, pick, paste, skip
 //! - `login`: login, status and logout, and the exit code of a refused token
+//! - `sync`: backup mirrors through a real rsync daemon, served by a mirror receiver and nginx
 
 // The receiver's own test support (the server as a process, the IMDb stand-in, nginx), shared
 // rather than written twice.
@@ -19,4 +20,5 @@ mod support;
 mod agent;
 mod interactive;
 mod login;
+mod sync;
 mod upload;

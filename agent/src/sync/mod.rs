@@ -1,0 +1,469 @@
+//! `oott-agent sync`: keeps backup mirrors identical to the primary with the real `rsync`.
+//! The database's file rows and the site's files, compared with a saved manifest of what each
+//! mirror holds, say what to push; a push goes in the order that keeps a mirror consistent at
+//! every moment: media, then a snapshot of the database (SQLite's online backup), then pages,
+//! deletions last.
+
+mod rsync;
+mod state;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use store::config::Mirror;
+
+use crate::report::Report;
+use rsync::{Mode, Rsync};
+use state::{Entry, MirrorState};
+
+pub struct Options {
+    pub config: store::config::Config,
+    pub mirrors: Vec<Mirror>,
+    pub once: bool,
+    pub audit: bool,
+    pub bwlimit: Option<String>,
+    /// How often the database and the site are looked at for changes.
+    pub interval: Duration,
+}
+
+/// Where things go on a mirror, below its URL.
+const MEDIA: &str = "media";
+const SITE: &str = "data/site";
+/// The mark a promoted mirror carries (`oott-receiver promote`): it is pushed to no more.
+const PROMOTED: &str = "data/PROMOTED";
+
+fn mtime_ns(m: &std::fs::Metadata) -> i128 {
+    use std::os::unix::fs::MetadataExt;
+    m.mtime() as i128 * 1_000_000_000 + m.mtime_nsec() as i128
+}
+
+fn entry(path: &Path) -> Option<Entry> {
+    let m = std::fs::metadata(path).ok()?;
+    Some(Entry {
+        size: m.len(),
+        mtime: mtime_ns(&m),
+    })
+}
+
+/// What the mirrors should hold besides the database: every file row of the library (with
+/// each root's marker) and every file of the site, by mirror path.
+fn wanted(
+    config: &store::config::Config,
+    db: &store::Store,
+) -> anyhow::Result<BTreeMap<String, Entry>> {
+    let mut out = BTreeMap::new();
+    let roots = config.roots();
+    for r in &roots {
+        let marker = r.path.join(store::layout::ROOT_MARKER);
+        if let Some(e) = entry(&marker) {
+            out.insert(
+                format!("{MEDIA}/{}/{}", r.name, store::layout::ROOT_MARKER),
+                e,
+            );
+        }
+    }
+    for f in db.library_files().context("reading the library's files")? {
+        let name = if f.root.is_empty() {
+            "1"
+        } else {
+            f.root.as_str()
+        };
+        let Some(root) = roots.iter().find(|r| r.name == name) else {
+            continue;
+        };
+        if let Some(e) = entry(&root.path.join(&f.path)) {
+            out.insert(format!("{MEDIA}/{name}/{}", f.path), e);
+        }
+    }
+    let site = config.site_dir();
+    for e in walkdir::WalkDir::new(&site)
+        .into_iter()
+        .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'))
+    {
+        let Ok(e) = e else { continue };
+        if !e.file_type().is_file() {
+            continue;
+        }
+        let Ok(rel) = e.path().strip_prefix(&site) else {
+            continue;
+        };
+        if let (Some(rel), Ok(m)) = (rel.to_str(), e.metadata()) {
+            out.insert(
+                format!("{SITE}/{rel}"),
+                Entry {
+                    size: m.len(),
+                    mtime: mtime_ns(&m),
+                },
+            );
+        }
+    }
+    Ok(out)
+}
+
+/// What one push did.
+#[derive(Debug, Default)]
+struct Pushed {
+    media: usize,
+    pages: usize,
+    database: bool,
+    deleted: usize,
+    bytes: u64,
+}
+
+/// The state folder, the database and the rsync runner every pass shares.
+struct Sync<'a> {
+    opts: &'a Options,
+    db: store::Store,
+    dir: PathBuf,
+    rsync: Rsync,
+    snapshot: PathBuf,
+}
+
+impl Sync<'_> {
+    /// A consistent copy of the database and its SHA-256.
+    fn snapshot(&self) -> anyhow::Result<String> {
+        self.db
+            .backup_to(&self.snapshot)
+            .context("snapshot of the database")?;
+        let bytes = std::fs::read(&self.snapshot)?;
+        Ok(Sha256::digest(&bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect())
+    }
+
+    /// Brings one mirror up to date.
+    fn push(
+        &self,
+        m: &Mirror,
+        st: &mut MirrorState,
+        want: &BTreeMap<String, Entry>,
+        db_hash: &str,
+    ) -> anyhow::Result<Pushed> {
+        let url = m.url.trim_end_matches('/');
+        let changed: Vec<&String> = want
+            .iter()
+            .filter(|(p, w)| st.manifest.get(*p) != Some(*w))
+            .map(|(p, _)| p)
+            .collect();
+        let gone: Vec<String> = st
+            .manifest
+            .keys()
+            .filter(|p| !want.contains_key(*p))
+            .cloned()
+            .collect();
+        let db_due = st.database.as_deref() != Some(db_hash);
+        let mut done = Pushed::default();
+        if changed.is_empty() && gone.is_empty() && !db_due {
+            st.pending.clear();
+            st.pending_bytes = 0;
+            st.behind_since = None;
+            return Ok(done);
+        }
+        st.pending = changed
+            .iter()
+            .map(|p| (*p).clone())
+            .chain(gone.iter().cloned())
+            .collect();
+        st.pending_bytes = changed.iter().map(|p| want[*p].size).sum();
+        st.behind_since.get_or_insert(store::now());
+        st.save()?;
+        if self.rsync.exists(&format!("{url}/{PROMOTED}")) {
+            anyhow::bail!(
+                "{} was promoted to a primary: it is pushed to no more",
+                m.name
+            );
+        }
+        // 1. Media, root by root: a page never links to a file the mirror lacks.
+        let mut by_root: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+        for p in changed
+            .iter()
+            .filter(|p| p.starts_with(&format!("{MEDIA}/")))
+        {
+            if let Some((root, rel)) = p[MEDIA.len() + 1..].split_once('/') {
+                by_root.entry(root).or_default().push(rel.to_owned());
+            }
+        }
+        for (root, rels) in &by_root {
+            let base = self.root_path(root)?;
+            let out = self
+                .rsync
+                .run(Mode::Push, &base, rels, &format!("{url}/{MEDIA}/{root}/"))?;
+            done.bytes += out.bytes_sent;
+            done.media += rels.len();
+            for rel in rels {
+                let p = format!("{MEDIA}/{root}/{rel}");
+                st.manifest.insert(p.clone(), want[&p]);
+            }
+            st.save()?;
+        }
+        // 2. The database, a consistent snapshot put in place whole.
+        if db_due {
+            let from = self.snapshot.parent().context("snapshot folder")?;
+            let out = self.rsync.run(
+                Mode::Push,
+                from,
+                &["oott.db".to_owned()],
+                &format!("{url}/data/"),
+            )?;
+            done.bytes += out.bytes_sent;
+            done.database = true;
+            st.database = Some(db_hash.to_owned());
+            st.save()?;
+        }
+        // 3. Pages, all put in place at the end of the batch.
+        let pages: Vec<String> = changed
+            .iter()
+            .filter_map(|p| p.strip_prefix(&format!("{SITE}/")).map(str::to_owned))
+            .collect();
+        if !pages.is_empty() {
+            let site = self.opts.config.site_dir();
+            let out = self
+                .rsync
+                .run(Mode::Push, &site, &pages, &format!("{url}/{SITE}/"))?;
+            done.bytes += out.bytes_sent;
+            done.pages = pages.len();
+            for rel in &pages {
+                let p = format!("{SITE}/{rel}");
+                st.manifest.insert(p.clone(), want[&p]);
+            }
+            st.save()?;
+        }
+        // 4. Deletions last: pages first, then the media they no longer link to.
+        let (gone_pages, gone_media): (Vec<&String>, Vec<&String>) = gone
+            .iter()
+            .partition(|p| p.starts_with(&format!("{SITE}/")));
+        if !gone_pages.is_empty() {
+            let rels: Vec<String> = gone_pages
+                .iter()
+                .filter_map(|p| p.strip_prefix(&format!("{SITE}/")).map(str::to_owned))
+                .collect();
+            self.rsync.run(
+                Mode::Delete,
+                &self.opts.config.site_dir(),
+                &rels,
+                &format!("{url}/{SITE}/"),
+            )?;
+        }
+        let mut media_gone: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+        for p in &gone_media {
+            if let Some((root, rel)) = p
+                .strip_prefix(&format!("{MEDIA}/"))
+                .and_then(|r| r.split_once('/'))
+            {
+                media_gone.entry(root).or_default().push(rel.to_owned());
+            }
+        }
+        for (root, rels) in &media_gone {
+            let base = self
+                .root_path(root)
+                .unwrap_or_else(|_| self.dir.join("empty"));
+            self.rsync
+                .run(Mode::Delete, &base, rels, &format!("{url}/{MEDIA}/{root}/"))?;
+        }
+        for p in &gone {
+            st.manifest.remove(p);
+        }
+        done.deleted = gone.len();
+        st.pending.clear();
+        st.pending_bytes = 0;
+        st.behind_since = None;
+        st.last_push = Some(store::now());
+        st.save()?;
+        Ok(done)
+    }
+
+    fn root_path(&self, name: &str) -> anyhow::Result<PathBuf> {
+        self.opts
+            .config
+            .roots()
+            .into_iter()
+            .find(|r| r.name == name)
+            .map(|r| r.path)
+            .with_context(|| format!("no library disk {name} here"))
+    }
+
+    /// Compares every media file's contents with the mirror's and repairs what differs.
+    fn audit(&self, m: &Mirror, st: &mut MirrorState, report: &Report) -> anyhow::Result<usize> {
+        let url = m.url.trim_end_matches('/');
+        let mut by_root: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for p in st.manifest.keys() {
+            if let Some((root, rel)) = p
+                .strip_prefix(&format!("{MEDIA}/"))
+                .and_then(|r| r.split_once('/'))
+            {
+                by_root
+                    .entry(root.to_owned())
+                    .or_default()
+                    .push(rel.to_owned());
+            }
+        }
+        let mut repaired = 0;
+        for (root, rels) in &by_root {
+            let base = self.root_path(root)?;
+            let to = format!("{url}/{MEDIA}/{root}/");
+            let differing = self.rsync.run(Mode::Compare, &base, rels, &to)?.differing;
+            for d in &differing {
+                report.emit(
+                    "audit_difference",
+                    json!({"mirror": m.name, "path": format!("{MEDIA}/{root}/{d}")}),
+                    Some(format!(
+                        "{}: {MEDIA}/{root}/{d} differs from the primary's; repairing it",
+                        m.name
+                    )),
+                );
+            }
+            self.rsync.run(Mode::Repair, &base, &differing, &to)?;
+            repaired += differing.len();
+        }
+        st.last_audit = Some(store::now());
+        st.save()?;
+        Ok(repaired)
+    }
+}
+
+/// What is looked at between passes: the database file and its write-ahead log, and the site's
+/// top folder (a render replaces files in it).
+fn fingerprint(config: &store::config::Config) -> Vec<Option<(u64, i128)>> {
+    let db = config.db_path();
+    let wal = PathBuf::from(format!("{}-wal", db.display()));
+    [db, wal, config.site_dir()]
+        .iter()
+        .map(|p| std::fs::metadata(p).ok().map(|m| (m.len(), mtime_ns(&m))))
+        .collect()
+}
+
+/// Runs the sync agent; answers the exit code (0 all mirrors up to date, 2 some failed).
+pub fn run(opts: &Options, report: &Report) -> anyhow::Result<u8> {
+    if opts.mirrors.is_empty() {
+        anyhow::bail!("no mirror: give --mirror NAME=URL or [[mirror]] in the configuration");
+    }
+    let db_path = opts.config.db_path();
+    let db = store::Store::open_read_only(&db_path)
+        .with_context(|| format!("opening {}", db_path.display()))?;
+    let dir = opts.config.data_dir.join("sync");
+    std::fs::create_dir_all(dir.join("snapshot"))?;
+    let sync = Sync {
+        opts,
+        db,
+        snapshot: dir.join("snapshot").join("oott.db"),
+        dir,
+        rsync: Rsync {
+            bwlimit: opts.bwlimit.clone(),
+        },
+    };
+    let mut states = Vec::new();
+    for m in &opts.mirrors {
+        states.push(MirrorState::load(&sync.dir, &m.name)?);
+    }
+    let mut retry_at: Vec<Option<Instant>> = vec![None; opts.mirrors.len()];
+    let mut failures: Vec<u32> = vec![0; opts.mirrors.len()];
+    let mut last_seen = None;
+    let mut last_full = Instant::now();
+    let mut db_hash = String::new();
+    loop {
+        let print = fingerprint(&opts.config);
+        let due_retry = retry_at
+            .iter()
+            .any(|t| t.is_some_and(|t| Instant::now() >= t));
+        let changed = last_seen.as_ref() != Some(&print);
+        if changed || due_retry || last_full.elapsed() >= Duration::from_secs(60) || opts.once {
+            last_full = Instant::now();
+            if changed || db_hash.is_empty() {
+                db_hash = sync.snapshot()?;
+            }
+            let want = wanted(&opts.config, &sync.db)?;
+            let mut failed = false;
+            for (i, m) in opts.mirrors.iter().enumerate() {
+                if retry_at[i].is_some_and(|t| Instant::now() < t) && !opts.once {
+                    continue;
+                }
+                let st = &mut states[i];
+                let t = Instant::now();
+                match sync.push(m, st, &want, &db_hash) {
+                    Ok(p) => {
+                        failures[i] = 0;
+                        retry_at[i] = None;
+                        st.reachable = Some(true);
+                        st.last_error = None;
+                        if p.media + p.pages + p.deleted > 0 || p.database {
+                            report.emit(
+                                "pushed",
+                                json!({"mirror": m.name, "media": p.media, "pages": p.pages,
+                                       "database": p.database, "deleted": p.deleted,
+                                       "bytes": p.bytes, "seconds": t.elapsed().as_secs_f64()}),
+                                Some(format!(
+                                    "{}: {} media files, {} pages{}, {} deleted, {} bytes in {:.1} s",
+                                    m.name, p.media, p.pages,
+                                    if p.database { ", the database" } else { "" },
+                                    p.deleted, p.bytes, t.elapsed().as_secs_f64()
+                                )),
+                            );
+                        }
+                        if opts.audit {
+                            let n = sync.audit(m, st, report)?;
+                            report.emit(
+                                "audited",
+                                json!({"mirror": m.name, "repaired": n}),
+                                Some(format!(
+                                    "{}: audit done, {n} file{} repaired",
+                                    m.name,
+                                    if n == 1 { "" } else { "s" }
+                                )),
+                            );
+                        }
+                    }
+                    Err(e) => {
+                        failed = true;
+                        failures[i] += 1;
+                        let wait = crate::transfer::backoff(failures[i] + 2);
+                        retry_at[i] = Some(Instant::now() + wait);
+                        st.reachable = Some(false);
+                        st.last_error = Some(format!("{e:#}"));
+                        report.emit(
+                            "error",
+                            json!({"mirror": m.name, "error": format!("{e:#}"),
+                                   "retry_seconds": wait.as_secs_f64()}),
+                            Some(format!(
+                                "{}: {e:#}; trying again in {:.0} s",
+                                m.name,
+                                wait.as_secs_f64()
+                            )),
+                        );
+                    }
+                }
+                let _ = st.save();
+            }
+            write_status(&sync.dir, &opts.mirrors, &states);
+            last_seen = Some(print);
+            if opts.once {
+                return Ok(if failed { 2 } else { 0 });
+            }
+        }
+        if crate::terminal::stopping() {
+            return Ok(0);
+        }
+        std::thread::sleep(opts.interval);
+    }
+}
+
+/// `<data_dir>/sync/status.json`, which the receiver's monitor shows.
+fn write_status(dir: &Path, mirrors: &[Mirror], states: &[MirrorState]) {
+    let now = store::now();
+    let list: Vec<_> = mirrors
+        .iter()
+        .zip(states)
+        .map(|(m, s)| {
+            json!({"name": m.name, "url": m.url, "reachable": s.reachable,
+                   "last_push": s.last_push, "lag_seconds": s.behind_since.map(|t| now - t).unwrap_or(0),
+                   "pending_paths": s.pending.len(), "pending_bytes": s.pending_bytes,
+                   "last_audit": s.last_audit, "error": s.last_error})
+        })
+        .collect();
+    let v = json!({"updated": now, "mirrors": list});
+    let _ = crate::config::write_atomic(&dir.join("status.json"), v.to_string().as_bytes(), false);
+}

@@ -326,12 +326,11 @@ impl Sync<'_> {
     }
 }
 
-/// What is looked at between passes: the database file and its write-ahead log, and the site's
-/// top folder (a render replaces files in it).
+/// What is looked at between passes: the database file and its write-ahead log.
 fn fingerprint(config: &store::config::Config) -> Vec<Option<(u64, i128)>> {
     let db = config.db_path();
     let wal = PathBuf::from(format!("{}-wal", db.display()));
-    [db, wal, config.site_dir()]
+    [db, wal]
         .iter()
         .map(|p| std::fs::metadata(p).ok().map(|m| (m.len(), mtime_ns(&m))))
         .collect()
@@ -365,13 +364,18 @@ pub fn run(opts: &Options, report: &Report) -> anyhow::Result<u8> {
     let mut last_seen = None;
     let mut last_full = Instant::now();
     let mut db_hash = String::new();
+    let mut hints = Hints::start(&opts.config);
+    // With the watcher's hints a whole comparison now and then is a safety net; without them,
+    // it is how changes to the site and the media are found.
+    let full_every = Duration::from_secs(if hints.watching() { 60 } else { 10 });
     loop {
         let print = fingerprint(&opts.config);
+        let hinted = hints.due();
         let due_retry = retry_at
             .iter()
             .any(|t| t.is_some_and(|t| Instant::now() >= t));
         let changed = last_seen.as_ref() != Some(&print);
-        if changed || due_retry || last_full.elapsed() >= Duration::from_secs(60) || opts.once {
+        if changed || hinted || due_retry || last_full.elapsed() >= full_every || opts.once {
             last_full = Instant::now();
             if changed || db_hash.is_empty() {
                 db_hash = sync.snapshot()?;
@@ -448,6 +452,70 @@ pub fn run(opts: &Options, report: &Report) -> anyhow::Result<u8> {
             return Ok(0);
         }
         std::thread::sleep(opts.interval);
+    }
+}
+
+/// File-system events under the media roots, the site and the database's folder, taken as hints
+/// only: any of them (an overflowing queue included) makes the next pass come sooner, and every
+/// pass compares everything with the manifest, so a lost event loses nothing.
+struct Hints {
+    watcher: Option<notify::RecommendedWatcher>,
+    rx: std::sync::mpsc::Receiver<()>,
+    first: Option<Instant>,
+    last: Instant,
+}
+
+impl Hints {
+    fn start(config: &store::config::Config) -> Hints {
+        use notify::{EventKind, RecursiveMode, Watcher};
+        let (tx, rx) = std::sync::mpsc::channel();
+        let watcher = notify::recommended_watcher(move |e: notify::Result<notify::Event>| {
+            // Reading (ours, rsync's, nginx's) changes nothing.
+            if !matches!(e, Ok(ref ev) if matches!(ev.kind, EventKind::Access(_))) {
+                let _ = tx.send(());
+            }
+        });
+        let watcher = watcher.ok().and_then(|mut w| {
+            let mut ok = w
+                .watch(&config.site_dir(), RecursiveMode::Recursive)
+                .is_ok();
+            ok &= w
+                .watch(&config.data_dir, RecursiveMode::NonRecursive)
+                .is_ok();
+            for r in config.roots() {
+                ok &= w.watch(&r.path, RecursiveMode::Recursive).is_ok();
+            }
+            ok.then_some(w)
+        });
+        Hints {
+            watcher,
+            rx,
+            first: None,
+            last: Instant::now(),
+        }
+    }
+
+    fn watching(&self) -> bool {
+        self.watcher.is_some()
+    }
+
+    /// Whether events came and have settled: 200 ms without another, or 2 s since the first
+    /// (a burst that goes on is pushed as it goes).
+    fn due(&mut self) -> bool {
+        while self.rx.try_recv().is_ok() {
+            self.last = Instant::now();
+            self.first.get_or_insert(self.last);
+        }
+        match self.first {
+            Some(first)
+                if self.last.elapsed() >= Duration::from_millis(200)
+                    || first.elapsed() >= Duration::from_secs(2) =>
+            {
+                self.first = None;
+                true
+            }
+            _ => false,
+        }
     }
 }
 

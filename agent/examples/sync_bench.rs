@@ -177,6 +177,10 @@ fn main() -> Result<()> {
     );
     let db = Store::open(&data.join("oott.db"))?;
     let id = |i: u64| format!("tt{:07}", 1_000_000 + i);
+    // The titles a scenario adds are new in every run.
+    for k in 0..4 {
+        let _ = std::fs::remove_dir_all(media.join(id(titles + k)));
+    }
     for i in 0..titles {
         let cid = id(i);
         let rel = format!("{cid}/{cid}.mkv");
@@ -206,7 +210,9 @@ fn main() -> Result<()> {
     let (uid, gid) = unsafe { (libc::getuid(), libc::getgid()) };
     let mut conf = format!("use chroot = no\nuid = {uid}\ngid = {gid}\n");
     for m in ["agent", "cron", "lsyncd"] {
-        std::fs::create_dir_all(mirrors.join(m))?;
+        // lsyncd's rsync makes no missing parent folders.
+        std::fs::create_dir_all(mirrors.join(m).join("media/1"))?;
+        std::fs::create_dir_all(mirrors.join(m).join("data"))?;
         conf.push_str(&format!(
             "[{m}]\n  path = {}\n  read only = no\n",
             mirrors.join(m).display()
@@ -390,6 +396,11 @@ fn main() -> Result<()> {
             .filter_map(|e| e["bytes"].as_u64())
             .sum();
         let agent_conns = connections(&log) - conns0;
+        if std::env::var_os("SYNC_BENCH_EVENTS").is_some() {
+            for e in &events.lock().unwrap_or_else(|e| e.into_inner())[seen..] {
+                eprintln!("  {e}");
+            }
+        }
         let show = |d: Option<Duration>| {
             d.map(|d| format!("{:.2} s", d.as_secs_f64()))
                 .unwrap_or_else(|| "-".into())

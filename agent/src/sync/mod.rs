@@ -49,9 +49,12 @@ fn entry(path: &Path) -> Option<Entry> {
     })
 }
 
-/// What the mirrors should hold besides the database: every file row of the library (with
-/// each root's marker) and every file of the site, by mirror path.
-fn wanted(
+/// Files by mirror path.
+type Files = BTreeMap<String, Entry>;
+
+/// The library's part of what the mirrors should hold: every file row (with each root's
+/// marker), by mirror path.
+fn media_wanted(
     config: &store::config::Config,
     db: &store::Store,
 ) -> anyhow::Result<BTreeMap<String, Entry>> {
@@ -79,8 +82,12 @@ fn wanted(
             out.insert(format!("{MEDIA}/{name}/{}", f.path), e);
         }
     }
-    let site = config.site_dir();
-    for e in walkdir::WalkDir::new(&site)
+    Ok(out)
+}
+
+/// Every file of the site (dot names left out) under `from`, by mirror path, into `out`.
+fn walk_site(site: &Path, from: &Path, out: &mut BTreeMap<String, Entry>) {
+    for e in walkdir::WalkDir::new(from)
         .into_iter()
         .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'))
     {
@@ -88,7 +95,7 @@ fn wanted(
         if !e.file_type().is_file() {
             continue;
         }
-        let Ok(rel) = e.path().strip_prefix(&site) else {
+        let Ok(rel) = e.path().strip_prefix(site) else {
             continue;
         };
         if let (Some(rel), Ok(m)) = (rel.to_str(), e.metadata()) {
@@ -101,7 +108,36 @@ fn wanted(
             );
         }
     }
-    Ok(out)
+}
+
+/// Brings the site's part up to date for the paths events named: a file is looked at again, a
+/// folder walked again, and what is gone forgotten.
+fn update_site(site: &Path, cache: &mut BTreeMap<String, Entry>, paths: &[PathBuf]) {
+    for p in paths {
+        let Ok(rel) = p.strip_prefix(site) else {
+            continue;
+        };
+        let Some(rel) = rel.to_str() else { continue };
+        if rel.split('/').any(|seg| seg.starts_with('.')) {
+            continue;
+        }
+        let key = format!("{SITE}/{rel}");
+        let under = format!("{key}/");
+        cache.retain(|k, _| *k != key && !k.starts_with(&under));
+        match std::fs::metadata(p) {
+            Ok(m) if m.is_dir() => walk_site(site, p, cache),
+            Ok(m) => {
+                cache.insert(
+                    key,
+                    Entry {
+                        size: m.len(),
+                        mtime: mtime_ns(&m),
+                    },
+                );
+            }
+            Err(_) => {}
+        }
+    }
 }
 
 /// What one push did.
@@ -121,6 +157,8 @@ struct Sync<'a> {
     dir: PathBuf,
     rsync: Rsync,
     snapshot: PathBuf,
+    /// When each mirror was last asked whether it was promoted (once a minute, not per push).
+    promoted_checked: std::sync::Mutex<BTreeMap<String, Instant>>,
 }
 
 impl Sync<'_> {
@@ -172,7 +210,20 @@ impl Sync<'_> {
         st.pending_bytes = changed.iter().map(|p| want[*p].size).sum();
         st.behind_since.get_or_insert(store::now());
         st.save()?;
-        if self.rsync.exists(&format!("{url}/{PROMOTED}")) {
+        let check = {
+            let mut seen = self
+                .promoted_checked
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            let due = seen
+                .get(&m.name)
+                .is_none_or(|t| t.elapsed() >= Duration::from_secs(60));
+            if due {
+                seen.insert(m.name.clone(), Instant::now());
+            }
+            due
+        };
+        if check && self.rsync.exists(&format!("{url}/{PROMOTED}")) {
             anyhow::bail!(
                 "{} was promoted to a primary: it is pushed to no more",
                 m.name
@@ -273,7 +324,7 @@ impl Sync<'_> {
         st.pending_bytes = 0;
         st.behind_since = None;
         st.last_push = Some(store::now());
-        st.save()?;
+        st.save_all()?;
         Ok(done)
     }
 
@@ -354,6 +405,7 @@ pub fn run(opts: &Options, report: &Report) -> anyhow::Result<u8> {
         rsync: Rsync {
             bwlimit: opts.bwlimit.clone(),
         },
+        promoted_checked: std::sync::Mutex::new(BTreeMap::new()),
     };
     let mut states = Vec::new();
     for m in &opts.mirrors {
@@ -368,19 +420,43 @@ pub fn run(opts: &Options, report: &Report) -> anyhow::Result<u8> {
     // With the watcher's hints a whole comparison now and then is a safety net; without them,
     // it is how changes to the site and the media are found.
     let full_every = Duration::from_secs(if hints.watching() { 60 } else { 10 });
+    let site = opts.config.site_dir();
+    // What the mirrors should hold: the library's files and the site's, kept between passes.
+    let mut media: Option<Files> = None;
+    let mut pages: Option<Files> = None;
     loop {
         let print = fingerprint(&opts.config);
-        let hinted = hints.due();
+        let hinted = hints.take();
         let due_retry = retry_at
             .iter()
             .any(|t| t.is_some_and(|t| Instant::now() >= t));
         let changed = last_seen.as_ref() != Some(&print);
-        if changed || hinted || due_retry || last_full.elapsed() >= full_every || opts.once {
-            last_full = Instant::now();
+        let full = opts.once
+            || pages.is_none()
+            || last_full.elapsed() >= full_every
+            || hinted.as_ref().is_some_and(|h| h.rescan);
+        if changed || hinted.is_some() || due_retry || full {
             if changed || db_hash.is_empty() {
                 db_hash = sync.snapshot()?;
             }
-            let want = wanted(&opts.config, &sync.db)?;
+            match (&mut pages, &hinted) {
+                (Some(cache), Some(h)) if !full => update_site(&site, cache, &h.paths),
+                (Some(_), None) if !full => {}
+                _ => {
+                    let mut all = BTreeMap::new();
+                    walk_site(&site, &site, &mut all);
+                    pages = Some(all);
+                    last_full = Instant::now();
+                }
+            }
+            let media_hinted = hinted
+                .as_ref()
+                .is_some_and(|h| h.paths.iter().any(|p| !p.starts_with(&site)));
+            if changed || full || media_hinted || media.is_none() {
+                media = Some(media_wanted(&opts.config, &sync.db)?);
+            }
+            let mut want = media.clone().unwrap_or_default();
+            want.extend(pages.iter().flatten().map(|(k, v)| (k.clone(), *v)));
             let mut failed = false;
             for (i, m) in opts.mirrors.iter().enumerate() {
                 if retry_at[i].is_some_and(|t| Instant::now() < t) && !opts.once {
@@ -451,18 +527,26 @@ pub fn run(opts: &Options, report: &Report) -> anyhow::Result<u8> {
         if crate::terminal::stopping() {
             return Ok(0);
         }
-        std::thread::sleep(opts.interval);
+        hints.wait(opts.interval);
     }
 }
 
 /// File-system events under the media roots, the site and the database's folder, taken as hints
-/// only: any of them (an overflowing queue included) makes the next pass come sooner, and every
-/// pass compares everything with the manifest, so a lost event loses nothing.
+/// only: they bring the next pass at once and name the site's paths to look at again; an
+/// overflowing queue asks for a whole comparison, and one comes every minute anyway, so a lost
+/// event loses nothing.
 struct Hints {
     watcher: Option<notify::RecommendedWatcher>,
-    rx: std::sync::mpsc::Receiver<()>,
-    first: Option<Instant>,
-    last: Instant,
+    /// The paths of an event, or `None`: look at everything.
+    rx: std::sync::mpsc::Receiver<Option<Vec<PathBuf>>>,
+    pending: Option<Hint>,
+}
+
+/// What the events since the last pass named.
+#[derive(Debug, Default)]
+struct Hint {
+    paths: Vec<PathBuf>,
+    rescan: bool,
 }
 
 impl Hints {
@@ -470,10 +554,12 @@ impl Hints {
         use notify::{EventKind, RecursiveMode, Watcher};
         let (tx, rx) = std::sync::mpsc::channel();
         let watcher = notify::recommended_watcher(move |e: notify::Result<notify::Event>| {
-            // Reading (ours, rsync's, nginx's) changes nothing.
-            if !matches!(e, Ok(ref ev) if matches!(ev.kind, EventKind::Access(_))) {
-                let _ = tx.send(());
-            }
+            let _ = match e {
+                // Reading (ours, rsync's, nginx's) changes nothing.
+                Ok(ev) if matches!(ev.kind, EventKind::Access(_)) => Ok(()),
+                Ok(ev) if !ev.need_rescan() => tx.send(Some(ev.paths)),
+                _ => tx.send(None),
+            };
         });
         let watcher = watcher.ok().and_then(|mut w| {
             let mut ok = w
@@ -490,8 +576,7 @@ impl Hints {
         Hints {
             watcher,
             rx,
-            first: None,
-            last: Instant::now(),
+            pending: None,
         }
     }
 
@@ -499,23 +584,36 @@ impl Hints {
         self.watcher.is_some()
     }
 
-    /// Whether events came and have settled: 200 ms without another, or 2 s since the first
-    /// (a burst that goes on is pushed as it goes).
-    fn due(&mut self) -> bool {
-        while self.rx.try_recv().is_ok() {
-            self.last = Instant::now();
-            self.first.get_or_insert(self.last);
+    fn add(&mut self, m: Option<Vec<PathBuf>>) {
+        let h = self.pending.get_or_insert_with(Hint::default);
+        match m {
+            Some(paths) => h.paths.extend(paths),
+            None => h.rescan = true,
         }
-        match self.first {
-            Some(first)
-                if self.last.elapsed() >= Duration::from_millis(200)
-                    || first.elapsed() >= Duration::from_secs(2) =>
-            {
-                self.first = None;
-                true
+    }
+
+    /// Waits up to `timeout` for an event; once one comes, until 50 ms pass without another
+    /// (at most a second: a burst that goes on is pushed as it goes).
+    fn wait(&mut self, timeout: Duration) {
+        let Ok(m) = self.rx.recv_timeout(timeout) else {
+            return;
+        };
+        self.add(m);
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(1) {
+            match self.rx.recv_timeout(Duration::from_millis(50)) {
+                Ok(m) => self.add(m),
+                Err(_) => break,
             }
-            _ => false,
         }
+    }
+
+    /// What came since the last pass, if anything.
+    fn take(&mut self) -> Option<Hint> {
+        while let Ok(m) = self.rx.try_recv() {
+            self.add(m);
+        }
+        self.pending.take()
     }
 }
 

@@ -19,6 +19,7 @@ pub struct Entry {
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub struct MirrorState {
     /// Mirror path (`media/1/tt…/tt….mkv`, `data/site/…`) → what it holds there.
+    #[serde(skip)]
     pub manifest: BTreeMap<String, Entry>,
     /// The SHA-256 of the database snapshot the mirror has.
     pub database: Option<String>,
@@ -33,17 +34,33 @@ pub struct MirrorState {
     pub reachable: Option<bool>,
     #[serde(skip)]
     path: PathBuf,
+    #[serde(skip)]
+    manifest_path: PathBuf,
 }
 
 impl MirrorState {
     pub fn load(dir: &Path, name: &str) -> anyhow::Result<MirrorState> {
         let path = dir.join(format!("{name}.json"));
+        let manifest_path = dir.join(format!("{name}.manifest.json"));
         let mut s: MirrorState = config::read_json(&path)?.unwrap_or_default();
+        s.manifest = config::read_json(&manifest_path)?.unwrap_or_default();
         s.path = path;
+        s.manifest_path = manifest_path;
         Ok(s)
     }
 
+    /// Writes the small part: what is pending and how pushes went.
     pub fn save(&self) -> anyhow::Result<()> {
         config::write_atomic(&self.path, &serde_json::to_vec(self)?, true)
+    }
+
+    /// Writes the manifest too.
+    pub fn save_all(&self) -> anyhow::Result<()> {
+        config::write_atomic(
+            &self.manifest_path,
+            &serde_json::to_vec(&self.manifest)?,
+            true,
+        )?;
+        self.save()
     }
 }

@@ -44,13 +44,14 @@ pub enum Choice {
 }
 
 /// The server's guesses for the names, in order (`/api/metadata/guess`, 20 names a call so the
-/// first answers come early). `None` for a name whose guess failed.
-pub fn guesses(api: &Api, names: &[String]) -> Answer<Vec<Value>> {
+/// first answers come early), with each file's own title tag where it has one.
+pub fn guesses(api: &Api, names: &[String], titles: &[Option<String>]) -> Answer<Vec<Value>> {
     let mut out = Vec::with_capacity(names.len());
-    for batch in names.chunks(20) {
+    for (k, batch) in names.chunks(20).enumerate() {
+        let tags = &titles[k * 20..(k * 20 + batch.len()).min(titles.len())];
         let v = api.post(
             "/api/metadata/guess",
-            &serde_json::json!({ "names": batch }),
+            &serde_json::json!({ "names": batch, "titles": tags }),
         )?;
         let results = v["results"].as_array().cloned().unwrap_or_default();
         for i in 0..batch.len() {

@@ -10,6 +10,7 @@ pub mod report;
 pub mod scan;
 pub mod state;
 pub mod sync;
+pub mod tag;
 pub mod terminal;
 pub mod transfer;
 pub mod upload;

@@ -1,6 +1,7 @@
 //! What the agent tells: lines for a person (with progress bars on a terminal), or with
 //! `--json` one JSON object per line, each with an `event` field.
 
+use std::io::Write;
 use std::time::{Duration, Instant};
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -54,7 +55,8 @@ impl Report {
                     }
                 }
             }
-            println!("{}", Value::Object(ordered));
+            // A reader that went away (`| head`) ends nothing here.
+            let _ = writeln!(std::io::stdout().lock(), "{}", Value::Object(ordered));
         } else if let Some(line) = line {
             self.say(&line);
         }
@@ -65,7 +67,9 @@ impl Report {
         if self.json {
             return;
         }
-        self.bars.suspend(|| println!("{line}"));
+        self.bars.suspend(|| {
+            let _ = writeln!(std::io::stdout().lock(), "{line}");
+        });
     }
 
     /// A line shown only with `--verbose` (always an event with `--json`).

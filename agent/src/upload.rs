@@ -313,7 +313,11 @@ fn identify_all(
         .iter()
         .map(|&i| items[i].movie.guess_name.clone())
         .collect();
-    let guesses = identify::guesses(api, &names)?;
+    let titles: Vec<Option<String>> = open
+        .iter()
+        .map(|&i| crate::tag::container_title(&items[i].movie.path))
+        .collect();
+    let guesses = identify::guesses(api, &names, &titles)?;
     let mut asking = attended;
     for (n, (&i, guess)) in open.iter().zip(&guesses).enumerate() {
         let it = &mut items[i];

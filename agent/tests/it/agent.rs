@@ -282,6 +282,11 @@ impl Drop for Pty {
 /// Makes a short movie with ffmpeg: `big` ones are uncompressed AVI (about 11 MiB for 4 s),
 /// others small H.264 in the container the name's extension says.
 pub fn movie(path: &Path, seconds: u32, big: bool) -> PathBuf {
+    movie_titled(path, seconds, big, None)
+}
+
+/// The same, with the container's own title tag.
+pub fn movie_titled(path: &Path, seconds: u32, big: bool, title: Option<&str>) -> PathBuf {
     std::fs::create_dir_all(path.parent().expect("folder")).expect("folder");
     let t = seconds.to_string();
     let mut cmd = Command::new("ffmpeg");
@@ -311,6 +316,9 @@ pub fn movie(path: &Path, seconds: u32, big: bool) -> PathBuf {
         if path.extension().is_some_and(|e| e == "avi") {
             cmd.args(["-f", "avi"]);
         }
+    }
+    if let Some(t) = title {
+        cmd.args(["-metadata", &format!("title={t}")]);
     }
     let status = cmd
         .arg(path)

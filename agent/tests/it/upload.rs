@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::agent::{Agent, Pty, filed, movie};
+use crate::agent::{Agent, Pty, filed, movie, movie_titled};
 use crate::support::imdb::Replay;
 use crate::support::nginx::{Nginx, free_port};
 use crate::support::{Api, Dirs, FileSpec, Server, sha256_file, wait_for};
@@ -398,4 +398,26 @@ fn uploads_through_nginx() {
     assert_eq!(run.code, 0, "{:#?}\n{}", run.events, run.stderr);
     let f = filed(&dirs.media(), "tt0078748").expect("filed");
     assert_eq!(sha256_file(&f), sha256_file(&big));
+}
+
+#[test]
+fn a_file_whose_name_says_nothing_is_identified_by_its_own_title_tag() {
+    let (dirs, replay) = (Dirs::new(), Replay::start());
+    let server = start(&dirs, &replay, &[]);
+    let api = server.admin();
+    let src = dirs.path("src");
+    let mkv = movie_titled(
+        &src.join("DSC_0042.mkv"),
+        1,
+        false,
+        Some("The Matrix (1999)"),
+    );
+    let mp4 = movie_titled(&src.join("movie_final.mp4"), 1, false, Some("Alien (1979)"));
+    let agent = Agent::new(&server, &api);
+    let run = agent.upload(&["--yes", src.to_str().expect("utf-8")]);
+    assert_eq!(run.code, 0, "{:#?}\n{}", run.events, run.stderr);
+    for (id, src) in [("tt0133093", &mkv), ("tt0078748", &mp4)] {
+        let f = filed(&dirs.media(), id).unwrap_or_else(|| panic!("{id} filed: {:#?}", run.events));
+        assert_eq!(sha256_file(&f), sha256_file(src));
+    }
 }

@@ -82,10 +82,17 @@ pub fn with_container_title(mut p: Parsed, tag: &str) -> Parsed {
         return p;
     }
     let (name_words, tag_words) = (words(&p.title), words(&t.title));
-    let name_says_little = p.title.is_empty()
-        || is_junk(&p.title)
-        || !p.title.chars().any(char::is_alphabetic)
-        || camera_or_generic(&p.title);
+    let says_little = |title: &str| {
+        title.is_empty()
+            || is_junk(title)
+            || !title.chars().any(char::is_alphabetic)
+            || camera_or_generic(title)
+    };
+    // The file's own name, without the folders whose name may have stood in for it: a folder
+    // (`Videos`, `Holiday`) says less of a file than the file's own tag.
+    let file = p.name.rsplit(['/', '\\']).next().unwrap_or(&p.name);
+    let file_says_little = file.len() < p.name.len() && says_little(&parse(file).title);
+    let name_says_little = says_little(&p.title) || file_says_little;
     let tag_adds_year = p.year.is_none() && t.year.is_some();
     let tag_longer = !name_words.is_empty()
         && name_words != tag_words
@@ -728,6 +735,15 @@ mod tests {
         assert_eq!(
             with("DSC_0042.mkv", "The Matrix (1999)"),
             ("The Matrix".into(), Some(1999))
+        );
+        // A folder took the place of a name that says nothing; the file's own tag says more.
+        assert_eq!(
+            with("Holiday/DSC_0042.mkv", "The Matrix (1999)"),
+            ("The Matrix".into(), Some(1999))
+        );
+        assert_eq!(
+            with("src/movie_final.mp4", "Alien (1979)"),
+            ("Alien".into(), Some(1979))
         );
         assert_eq!(with("movie_final.mp4", "Heat"), ("Heat".into(), None));
         assert_eq!(with("heat.mkv", "Heat (1995)"), ("Heat".into(), Some(1995)));

@@ -113,6 +113,10 @@ pub enum Command {
         /// At most this many bytes a second per transfer (rsync's --bwlimit: `10M`, `500k`).
         #[arg(long, value_name = "RATE")]
         bwlimit: Option<String>,
+        /// Audits in the background, a file at a time, reading at most this many bytes a second
+        /// (`20M`); none by default.
+        #[arg(long, value_name = "RATE", value_parser = parse_rate)]
+        audit_rate: Option<u64>,
         /// Seconds between looks at the database and the site.
         #[arg(long, default_value_t = 1.0)]
         interval: f64,
@@ -178,6 +182,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
             once,
             audit,
             bwlimit,
+            audit_rate,
             interval,
             json,
         } => {
@@ -219,6 +224,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
                 audit,
                 bwlimit,
                 interval: std::time::Duration::from_secs_f64(interval.max(0.05)),
+                audit_rate,
             };
             sync::run(&opts, &Report::new(json, true))
         }

@@ -28,6 +28,8 @@ pub struct Options {
     pub bwlimit: Option<String>,
     /// How often the database and the site are looked at for changes.
     pub interval: Duration,
+    /// The background audit's pace, in bytes a second (none: no background audit).
+    pub audit_rate: Option<u64>,
 }
 
 /// Where things go on a mirror, below its URL.
@@ -340,9 +342,47 @@ impl Sync<'_> {
 
     /// Compares every media file's contents with the mirror's and repairs what differs.
     fn audit(&self, m: &Mirror, st: &mut MirrorState, report: &Report) -> anyhow::Result<usize> {
+        let all: Vec<String> = st
+            .manifest
+            .keys()
+            .filter(|p| p.starts_with(&format!("{MEDIA}/")))
+            .cloned()
+            .collect();
+        let n = self.audit_paths(m, &all, report)?;
+        st.last_audit = Some(store::now());
+        st.save()?;
+        Ok(n)
+    }
+
+    /// The background audit's next step: the media file after the last one audited (from the
+    /// first again after the last). Answers its size, for the byte rate.
+    fn audit_next(&self, m: &Mirror, st: &mut MirrorState, report: &Report) -> anyhow::Result<u64> {
+        let media = format!("{MEDIA}/");
+        let after = st.audit_cursor.clone().unwrap_or_default();
+        let next = st
+            .manifest
+            .range(after.clone()..)
+            .find(|(p, _)| **p != after && p.starts_with(&media))
+            .or_else(|| st.manifest.iter().find(|(p, _)| p.starts_with(&media)))
+            .map(|(p, e)| (p.clone(), e.size));
+        let Some((path, size)) = next else {
+            return Ok(0);
+        };
+        if path <= after {
+            // Round the whole library: a full audit is done.
+            st.last_audit = Some(store::now());
+        }
+        self.audit_paths(m, std::slice::from_ref(&path), report)?;
+        st.audit_cursor = Some(path);
+        st.save()?;
+        Ok(size)
+    }
+
+    /// Compares the contents of the media files at these mirror paths and repairs what differs.
+    fn audit_paths(&self, m: &Mirror, paths: &[String], report: &Report) -> anyhow::Result<usize> {
         let url = m.url.trim_end_matches('/');
         let mut by_root: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        for p in st.manifest.keys() {
+        for p in paths {
             if let Some((root, rel)) = p
                 .strip_prefix(&format!("{MEDIA}/"))
                 .and_then(|r| r.split_once('/'))
@@ -371,8 +411,6 @@ impl Sync<'_> {
             self.rsync.run(Mode::Repair, &base, &differing, &to)?;
             repaired += differing.len();
         }
-        st.last_audit = Some(store::now());
-        st.save()?;
         Ok(repaired)
     }
 }
@@ -413,6 +451,7 @@ pub fn run(opts: &Options, report: &Report) -> anyhow::Result<u8> {
     }
     let mut retry_at: Vec<Option<Instant>> = vec![None; opts.mirrors.len()];
     let mut failures: Vec<u32> = vec![0; opts.mirrors.len()];
+    let mut next_audit: Vec<Instant> = vec![Instant::now(); opts.mirrors.len()];
     let mut last_seen = None;
     let mut last_full = Instant::now();
     let mut db_hash = String::new();
@@ -522,6 +561,25 @@ pub fn run(opts: &Options, report: &Report) -> anyhow::Result<u8> {
             last_seen = Some(print);
             if opts.once {
                 return Ok(if failed { 2 } else { 0 });
+            }
+        }
+        // The background audit, a file at a time, at its byte rate, on reachable mirrors.
+        if let Some(rate) = opts.audit_rate.filter(|_| !opts.once) {
+            for (i, m) in opts.mirrors.iter().enumerate() {
+                if retry_at[i].is_some() || Instant::now() < next_audit[i] {
+                    continue;
+                }
+                match sync.audit_next(m, &mut states[i], report) {
+                    Ok(bytes) => {
+                        let pause =
+                            Duration::from_secs_f64(bytes.max(1) as f64 / rate.max(1) as f64);
+                        next_audit[i] = Instant::now() + pause.max(opts.interval);
+                    }
+                    Err(e) => {
+                        states[i].last_error = Some(format!("audit: {e:#}"));
+                        next_audit[i] = Instant::now() + Duration::from_secs(60);
+                    }
+                }
             }
         }
         if crate::terminal::stopping() {

@@ -30,6 +30,9 @@ pub struct MirrorState {
     /// When the oldest change not yet on the mirror was seen.
     pub behind_since: Option<i64>,
     pub last_audit: Option<i64>,
+    /// The last media file the background audit compared.
+    #[serde(default)]
+    pub audit_cursor: Option<String>,
     pub last_error: Option<String>,
     pub reachable: Option<bool>,
     #[serde(skip)]

@@ -420,6 +420,37 @@ fn files_of(p: &Pair, id: &str) -> usize {
 }
 
 #[test]
+fn the_background_audit_repairs_a_flipped_byte_at_its_own_pace() {
+    let p = Pair::new();
+    let f = p.title("tt0133093", 200_000, 4);
+    assert_eq!(p.once(&[]).0, 0);
+    let copy = p.on_mirror("media/1/tt0133093/tt0133093.mkv");
+    let mtime = std::fs::metadata(&copy)
+        .expect("copy")
+        .modified()
+        .expect("mtime");
+    let mut bytes = std::fs::read(&copy).expect("read");
+    bytes[5] ^= 0x01;
+    std::fs::write(&copy, &bytes).expect("flip");
+    std::fs::File::options()
+        .write(true)
+        .open(&copy)
+        .expect("open")
+        .set_modified(mtime)
+        .expect("touch");
+    let mut agent = p
+        .sync(&["--audit-rate", "1M", "--interval", "0.2"])
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("sync");
+    wait_for(60, "the background audit's repair", || {
+        (sha256_file(&copy) == f.sha256()).then_some(())
+    });
+    let _ = agent.kill();
+    let _ = agent.wait();
+}
+
+#[test]
 fn a_mirror_down_during_three_changes_catches_up_and_a_restart_pushes_only_what_is_pending() {
     let mut p = Pair::new();
     p.title("tt0133093", 100_000, 1);

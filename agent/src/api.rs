@@ -74,11 +74,7 @@ pub struct Api {
 
 impl Api {
     pub fn new(server: &str, token: Option<String>) -> anyhow::Result<Api> {
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(10))
-            .read_timeout(Duration::from_secs(300))
-            .user_agent(concat!("oott-agent/", env!("CARGO_PKG_VERSION")))
-            .build()?;
+        let http = client()?;
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?;
@@ -100,22 +96,52 @@ impl Api {
 
     /// Sends a request and reads its JSON answer (an empty answer is `null`).
     fn send(&self, r: reqwest::RequestBuilder) -> Answer<(Value, reqwest::header::HeaderMap)> {
-        self.rt.block_on(async {
-            let resp = r.send().await.map_err(network)?;
-            let status = resp.status();
-            let headers = resp.headers().clone();
-            let body = resp.bytes().await.map_err(network)?;
-            let v: Value = if body.is_empty() {
-                Value::Null
-            } else {
-                serde_json::from_slice(&body).unwrap_or(Value::Null)
+        self.rt.block_on(exchange(r))
+    }
+
+    /// POSTs each body to `path`, several at a time, on a thread of its own; the answers come
+    /// through the channel in the order of the bodies, each as soon as it and those before it
+    /// are in.
+    pub fn post_each(
+        &self,
+        path: &str,
+        bodies: Vec<Value>,
+        at_once: usize,
+    ) -> std::sync::mpsc::Receiver<Answer> {
+        use futures_util::StreamExt;
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (url, token) = (format!("{}{path}", self.server), self.token.clone());
+        std::thread::spawn(move || {
+            // A client and a runtime of this thread's own: connections of the caller's client
+            // belong to its runtime, which nothing drives while the caller waits.
+            let (Ok(rt), Ok(http)) = (
+                tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build(),
+                client(),
+            ) else {
+                return;
             };
-            if status.is_success() {
-                Ok((v, headers))
-            } else {
-                Err(failure(status, &v, &headers))
-            }
-        })
+            let requests = bodies.iter().map(|b| {
+                let r = http.post(&url).json(b);
+                match &token {
+                    Some(t) => r.bearer_auth(t),
+                    None => r,
+                }
+            });
+            let requests: Vec<reqwest::RequestBuilder> = requests.collect();
+            rt.block_on(async move {
+                let mut answers = futures_util::stream::iter(requests)
+                    .map(|r| async move { exchange(r).await.map(|a| a.0) })
+                    .buffered(at_once.max(1));
+                while let Some(a) = answers.next().await {
+                    if tx.send(a).is_err() {
+                        break;
+                    }
+                }
+            });
+        });
+        rx
     }
 
     pub fn get(&self, path: &str) -> Answer {
@@ -233,6 +259,33 @@ impl Api {
             .body(bytes),
         )
         .map(|a| a.0)
+    }
+}
+
+/// The HTTP client: connections time out, answers may take minutes (`end` checks the file).
+fn client() -> reqwest::Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(10))
+        .read_timeout(Duration::from_secs(300))
+        .user_agent(concat!("oott-agent/", env!("CARGO_PKG_VERSION")))
+        .build()
+}
+
+/// One request and its JSON answer (an empty answer is `null`).
+async fn exchange(r: reqwest::RequestBuilder) -> Answer<(Value, reqwest::header::HeaderMap)> {
+    let resp = r.send().await.map_err(network)?;
+    let status = resp.status();
+    let headers = resp.headers().clone();
+    let body = resp.bytes().await.map_err(network)?;
+    let v: Value = if body.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&body).unwrap_or(Value::Null)
+    };
+    if status.is_success() {
+        Ok((v, headers))
+    } else {
+        Err(failure(status, &v, &headers))
     }
 }
 

@@ -2,6 +2,8 @@
 //! pick another, search, paste an id or link, skip), or without a person only a guess the server
 //! marks as clearly ahead.
 
+use std::sync::mpsc::Receiver;
+
 use serde_json::Value;
 
 use crate::api::{Answer, Api};
@@ -43,22 +45,27 @@ pub enum Choice {
     Quit,
 }
 
-/// The server's guesses for the names, in order (`/api/metadata/guess`, 20 names a call so the
-/// first answers come early), with each file's own title tag where it has one.
-pub fn guesses(api: &Api, names: &[String], titles: &[Option<String>]) -> Answer<Vec<Value>> {
-    let mut out = Vec::with_capacity(names.len());
-    for (k, batch) in names.chunks(20).enumerate() {
-        let tags = &titles[k * 20..(k * 20 + batch.len()).min(titles.len())];
-        let v = api.post(
-            "/api/metadata/guess",
-            &serde_json::json!({ "names": batch, "titles": tags }),
-        )?;
-        let results = v["results"].as_array().cloned().unwrap_or_default();
-        for i in 0..batch.len() {
-            out.push(results.get(i).cloned().unwrap_or(Value::Null));
-        }
-    }
-    Ok(out)
+/// How many guesses are asked for at once: the server spaces its own requests to IMDb, so
+/// more would only wait there.
+const GUESSES_AT_ONCE: usize = 4;
+
+/// The server's guesses for the names (`/api/metadata/guess`, one name a request, several at a
+/// time), with each file's own title tag where it has one: each comes through the channel, in
+/// order, as soon as it is in, so the first question is asked while the rest are looked up.
+pub fn guesses(api: &Api, names: &[String], titles: &[Option<String>]) -> Receiver<Answer> {
+    let bodies = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| {
+            serde_json::json!({"names": [n], "titles": [titles.get(i).cloned().flatten()]})
+        })
+        .collect();
+    api.post_each("/api/metadata/guess", bodies, GUESSES_AT_ONCE)
+}
+
+/// One name's guess out of its answer.
+pub fn first_result(a: Answer) -> Answer {
+    a.map(|v| v["results"].get(0).cloned().unwrap_or(Value::Null))
 }
 
 /// The first candidate when the server marks it as clearly ahead of the others.

@@ -317,9 +317,17 @@ fn identify_all(
         .iter()
         .map(|&i| crate::tag::container_title(&items[i].movie.path))
         .collect();
-    let guesses = identify::guesses(api, &names, &titles)?;
+    let guesses = identify::guesses(api, &names, &titles);
     let mut asking = attended;
-    for (n, (&i, guess)) in open.iter().zip(&guesses).enumerate() {
+    for (n, &i) in open.iter().enumerate() {
+        // Each guess as it comes; one that failed leaves the person to search or paste.
+        let guess = match guesses.recv().map(identify::first_result) {
+            Ok(Ok(g)) => g,
+            Ok(Err(f)) if f.unauthorized() => return Err(f),
+            Ok(Err(f)) => json!({"candidates": [], "error": f.to_string()}),
+            Err(_) => json!({"candidates": [], "error": "the guesses stopped coming"}),
+        };
+        let guess = &guess;
         let it = &mut items[i];
         let shown = it.movie.path.display().to_string();
         let choice = if asking {

@@ -55,6 +55,22 @@ fn random_file(path: &Path, len: u64, seed: u64) -> Result<()> {
     Ok(())
 }
 
+/// A title's movie file in the library and its row.
+fn add_title(db: &Store, media: &Path, cid: &str, bytes: u64, seed: u64) -> Result<()> {
+    let rel = format!("{cid}/{cid}.mkv");
+    random_file(&media.join(&rel), bytes, seed)?;
+    db.record_library_file(&NewLibraryFile {
+        content_id: ContentId::parse(cid)?,
+        kind: FileKind::Movie,
+        label: String::new(),
+        root: "1".into(),
+        path: rel,
+        size: bytes,
+        mtime: 0,
+    })?;
+    Ok(())
+}
+
 fn page(i: u64, v: u64) -> String {
     format!(
         "<!doctype html><title>Page {i}</title><main>{}</main><!-- version {v} -->\n",
@@ -182,18 +198,7 @@ fn main() -> Result<()> {
         let _ = std::fs::remove_dir_all(media.join(id(titles + k)));
     }
     for i in 0..titles {
-        let cid = id(i);
-        let rel = format!("{cid}/{cid}.mkv");
-        random_file(&media.join(&rel), title_bytes, i + 1)?;
-        db.record_library_file(&NewLibraryFile {
-            content_id: ContentId::parse(&cid)?,
-            kind: FileKind::Movie,
-            label: String::new(),
-            root: "1".into(),
-            path: rel,
-            size: title_bytes,
-            mtime: 0,
-        })?;
+        add_title(&db, &media, &id(i), title_bytes, i + 1)?;
     }
     for i in 0..pages {
         let p = data.join(format!("site/p/{}/{i}.html", i % 400));
@@ -340,17 +345,7 @@ fn main() -> Result<()> {
         let arrived: Box<dyn Fn(&Path) -> bool> = match k {
             0 => Box::new(|_| false),
             1 => {
-                let rel = format!("{new}/{new}.mkv");
-                random_file(&media.join(&rel), title_bytes, 999)?;
-                db.record_library_file(&NewLibraryFile {
-                    content_id: ContentId::parse(&new)?,
-                    kind: FileKind::Movie,
-                    label: String::new(),
-                    root: "1".into(),
-                    path: rel,
-                    size: title_bytes,
-                    mtime: 0,
-                })?;
+                add_title(&db, &media, &new, title_bytes, 999)?;
                 let p = data.join(format!("site/movie/{new}/index.html"));
                 std::fs::create_dir_all(p.parent().context("folder")?)?;
                 std::fs::write(&p, page(9999, 1))?;

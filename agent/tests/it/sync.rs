@@ -378,26 +378,30 @@ fn a_push_killed_at_the_agent_or_at_rsync_leaves_a_consistent_mirror_and_the_nex
     );
 }
 
+/// Flips a bit of the byte at `at`, keeping the file's size and time: only its contents tell.
+fn flip(path: &Path, at: usize) {
+    let mtime = std::fs::metadata(path)
+        .expect("the file")
+        .modified()
+        .expect("mtime");
+    let mut bytes = std::fs::read(path).expect("read");
+    bytes[at] ^= 0x40;
+    std::fs::write(path, &bytes).expect("flip");
+    std::fs::File::options()
+        .write(true)
+        .open(path)
+        .expect("open")
+        .set_modified(mtime)
+        .expect("touch");
+}
+
 #[test]
 fn the_audit_finds_and_repairs_a_flipped_byte() {
     let p = Pair::new();
     let f = p.title("tt0133093", 200_000, 3);
     assert_eq!(p.once(&[]).0, 0);
     let copy = p.on_mirror("media/1/tt0133093/tt0133093.mkv");
-    let mtime = std::fs::metadata(&copy)
-        .expect("copy")
-        .modified()
-        .expect("mtime");
-    let mut bytes = std::fs::read(&copy).expect("read");
-    bytes[100_000] ^= 0x40;
-    std::fs::write(&copy, &bytes).expect("flip");
-    // The same size and time: only the contents tell.
-    std::fs::File::options()
-        .write(true)
-        .open(&copy)
-        .expect("open")
-        .set_modified(mtime)
-        .expect("touch");
+    flip(&copy, 100_000);
     let plain = p.once(&[]).1;
     assert!(
         pushed(&plain).iter().all(|e| e["media"] == 0),
@@ -425,19 +429,7 @@ fn the_background_audit_repairs_a_flipped_byte_at_its_own_pace() {
     let f = p.title("tt0133093", 200_000, 4);
     assert_eq!(p.once(&[]).0, 0);
     let copy = p.on_mirror("media/1/tt0133093/tt0133093.mkv");
-    let mtime = std::fs::metadata(&copy)
-        .expect("copy")
-        .modified()
-        .expect("mtime");
-    let mut bytes = std::fs::read(&copy).expect("read");
-    bytes[5] ^= 0x01;
-    std::fs::write(&copy, &bytes).expect("flip");
-    std::fs::File::options()
-        .write(true)
-        .open(&copy)
-        .expect("open")
-        .set_modified(mtime)
-        .expect("touch");
+    flip(&copy, 5);
     let mut agent = p
         .sync(&["--audit-rate", "1M", "--interval", "0.2"])
         .stdout(Stdio::null())

@@ -40,6 +40,11 @@ impl Report {
         self.json
     }
 
+    /// Whether each left-out file is named with its reason.
+    pub fn verbose(&self) -> bool {
+        self.verbose
+    }
+
     /// An event: its JSON with `--json`, else `line` when there is one.
     pub fn emit(&self, event: &str, mut fields: Value, line: Option<String>) {
         if self.json {

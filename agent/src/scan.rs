@@ -186,7 +186,7 @@ fn classify(path: &Path, ext: &str) -> Result<Movie, String> {
         return Err("a partial download".into());
     }
     if !VIDEO_EXTENSIONS.contains(&ext) {
-        return Err("not a video file (by its extension)".into());
+        return Err("not a video file, by its extension".into());
     }
     let stem = path
         .file_stem()

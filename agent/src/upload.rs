@@ -88,7 +88,7 @@ pub fn run(api: &Api, opts: &Options, report: &mut Report) -> Result<Tally, Fail
             plural(found.movies.len()),
             found.left_out.len(),
             plural(found.left_out.len()),
-            if found.left_out.is_empty() {
+            if found.left_out.is_empty() || report.verbose() {
                 ""
             } else {
                 " (--verbose says why)"

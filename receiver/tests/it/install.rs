@@ -94,6 +94,11 @@ fn make_install_into_a_temporary_prefix() {
             "{unit} names the config"
         );
     }
+    let sync = std::fs::read_to_string(prefix.join("lib/systemd/system/oott-sync.service"))
+        .expect("the sync agent's unit");
+    assert!(!sync.contains('@'), "{sync}");
+    assert!(sync.contains(&format!("{bin}/oott-agent sync")), "{sync}");
+    assert!(sync.contains(&conf.display().to_string()), "{sync}");
     let receiver = std::fs::read_to_string(prefix.join("lib/systemd/system/oott-receiver.service"))
         .expect("unit");
     assert!(receiver.contains("User=oott") && receiver.contains("Restart=always"));

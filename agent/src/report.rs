@@ -36,10 +36,6 @@ impl Report {
         }
     }
 
-    pub fn json(&self) -> bool {
-        self.json
-    }
-
     /// Whether each left-out file is named with its reason.
     pub fn verbose(&self) -> bool {
         self.verbose

@@ -175,20 +175,7 @@ fn main() -> Result<()> {
 
 /// Sets up the admin and answers the headers of its session (cookie and CSRF token).
 fn login(addr: &str) -> Result<Vec<(String, String)>> {
-    let r = http::request(
-        addr,
-        "POST",
-        "/api/auth/setup",
-        &[("Content-Type", "application/json")],
-        br#"{"username":"bench","password":"benchmark"}"#,
-    );
-    check(&r, 201, "setup")?;
-    let cookie = r
-        .header("set-cookie")
-        .and_then(|c| c.split(';').next())
-        .context("cookie")?
-        .to_owned();
-    let csrf = r.json()["csrf_token"].as_str().context("csrf")?.to_owned();
+    let (cookie, csrf) = common::setup_admin(addr)?;
     Ok(vec![
         ("Cookie".into(), cookie),
         ("X-CSRF-Token".into(), csrf),

@@ -435,6 +435,7 @@ pub fn run(opts: &Options, report: &Report) -> anyhow::Result<u8> {
         .with_context(|| format!("opening {}", db_path.display()))?;
     let dir = opts.config.data_dir.join("sync");
     std::fs::create_dir_all(dir.join("snapshot"))?;
+    std::fs::create_dir_all(dir.join("empty"))?;
     let sync = Sync {
         opts,
         db,

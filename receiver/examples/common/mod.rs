@@ -128,21 +128,7 @@ pub fn receiver_with_token(work: &Path, env: &[(&str, &str)]) -> Result<(Child, 
         cmd.env(k, v);
     }
     let (child, addr) = start(cmd).with_context(|| format!("starting {}", bin.display()))?;
-    let json = [("Content-Type", "application/json")];
-    let r = http::request(
-        &addr,
-        "POST",
-        "/api/auth/setup",
-        &json,
-        br#"{"username":"bench","password":"benchmark"}"#,
-    );
-    check(&r, 201, "setup")?;
-    let cookie = r
-        .header("set-cookie")
-        .and_then(|c| c.split(';').next())
-        .context("cookie")?
-        .to_owned();
-    let csrf = r.json()["csrf_token"].as_str().context("csrf")?.to_owned();
+    let (cookie, csrf) = setup_admin(&addr)?;
     let r = http::request(
         &addr,
         "POST",
@@ -153,6 +139,25 @@ pub fn receiver_with_token(work: &Path, env: &[(&str, &str)]) -> Result<(Child, 
     check(&r, 201, "token")?;
     let bearer = format!("Bearer {}", r.json()["token"].as_str().context("token")?);
     Ok((child, addr, bearer))
+}
+
+/// Sets up the admin of a new receiver; answers its session cookie and CSRF token.
+pub fn setup_admin(addr: &str) -> Result<(String, String)> {
+    let r = http::request(
+        addr,
+        "POST",
+        "/api/auth/setup",
+        &[("Content-Type", "application/json")],
+        br#"{"username":"bench","password":"benchmark"}"#,
+    );
+    check(&r, 201, "setup")?;
+    let cookie = r
+        .header("set-cookie")
+        .and_then(|c| c.split(';').next())
+        .context("cookie")?
+        .to_owned();
+    let csrf = r.json()["csrf_token"].as_str().context("csrf")?.to_owned();
+    Ok((cookie, csrf))
 }
 
 /// Peak RSS (KiB) and CPU seconds of a live process, from /proc.

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 use serde_json::{Value, json};
-use store::{CardRow, IndexTx, Store, Title};
+use store::{CardRow, IndexView, Store, Title};
 use tinytemplate::TinyTemplate;
 
 use crate::Error;
@@ -24,8 +24,8 @@ pub struct Pages {
 }
 
 /// What a render reads.
-pub struct Ctx<'a, 'b> {
-    pub idx: &'a IndexTx<'b>,
+pub struct Ctx<'a> {
+    pub idx: IndexView<'a>,
     pub store: &'a Store,
     /// Titles already loaded (a full render loads them all at once).
     pub titles: &'a HashMap<String, Title>,
@@ -96,7 +96,7 @@ impl Pages {
         Ok(Some(self.tt.render(name, ctx)?.into_bytes()))
     }
 
-    pub fn render(&self, t: &Target, c: &Ctx<'_, '_>) -> Result<Option<Vec<u8>>, Error> {
+    pub fn render(&self, t: &Target, c: &Ctx<'_>) -> Result<Option<Vec<u8>>, Error> {
         match t {
             Target::Movie(id) => self.movie(id, c),
             Target::Bucket(key) => bucket(key, c),
@@ -122,7 +122,7 @@ impl Pages {
         }
     }
 
-    fn home(&self, c: &Ctx<'_, '_>) -> Result<Option<Vec<u8>>, Error> {
+    fn home(&self, c: &Ctx<'_>) -> Result<Option<Vec<u8>>, Error> {
         let order = row_order(c)?;
         let mut rows = Vec::new();
         for (name, _) in order.iter().take(INLINE_ROWS) {
@@ -160,7 +160,7 @@ impl Pages {
         self.html("static", &v)
     }
 
-    fn list_page(&self, key: &str, c: &Ctx<'_, '_>) -> Result<Option<Vec<u8>>, Error> {
+    fn list_page(&self, key: &str, c: &Ctx<'_>) -> Result<Option<Vec<u8>>, Error> {
         let Some(list) = c.idx.list(key)? else {
             return Ok(None);
         };
@@ -196,7 +196,7 @@ impl Pages {
         )
     }
 
-    fn index(&self, name: &'static str, c: &Ctx<'_, '_>) -> Result<Option<Vec<u8>>, Error> {
+    fn index(&self, name: &'static str, c: &Ctx<'_>) -> Result<Option<Vec<u8>>, Error> {
         let lists = c.idx.lists(&format!("{name}/"))?;
         let mut top: Vec<_> = lists
             .into_iter()
@@ -246,7 +246,7 @@ impl Pages {
         self.html("index", &json!({"head": Head { title: title.into(), page: "index" }, "title": title, "links": links}))
     }
 
-    fn movie(&self, id: &str, c: &Ctx<'_, '_>) -> Result<Option<Vec<u8>>, Error> {
+    fn movie(&self, id: &str, c: &Ctx<'_>) -> Result<Option<Vec<u8>>, Error> {
         let loaded;
         let t = match c.titles.get(id) {
             Some(t) => t,
@@ -515,7 +515,7 @@ fn side_files(side: &[store::LibraryFile]) -> (Vec<Value>, Option<String>) {
 
 /// The carousels of the home page, in order: recently added, top rated, genres, decades,
 /// collections, categories (those with titles in the library only).
-fn row_order(c: &Ctx<'_, '_>) -> Result<Vec<(String, String)>, Error> {
+fn row_order(c: &Ctx<'_>) -> Result<Vec<(String, String)>, Error> {
     let mut out = Vec::new();
     if !c.idx.top_cards(false, 0, 1)?.is_empty() {
         out.push(("recent".to_owned(), "Recently added".to_owned()));
@@ -558,7 +558,7 @@ fn row_order(c: &Ctx<'_, '_>) -> Result<Vec<(String, String)>, Error> {
     Ok(out)
 }
 
-fn row(name: &str, c: &Ctx<'_, '_>) -> Result<Option<Row>, Error> {
+fn row(name: &str, c: &Ctx<'_>) -> Result<Option<Row>, Error> {
     let (title, link, rows) = match name {
         "recent" => (
             "Recently added".to_owned(),
@@ -589,7 +589,7 @@ fn row(name: &str, c: &Ctx<'_, '_>) -> Result<Option<Row>, Error> {
     }))
 }
 
-fn bucket(key: &str, c: &Ctx<'_, '_>) -> Result<Option<Vec<u8>>, Error> {
+fn bucket(key: &str, c: &Ctx<'_>) -> Result<Option<Vec<u8>>, Error> {
     let Some(list) = c.idx.list(key)? else {
         return Ok(None);
     };
@@ -616,7 +616,7 @@ fn popularity(votes: i64) -> i64 {
 /// A search shard: `{"t": {token: [postings]}}`, postings as differences. A three-character
 /// shard over `SPLIT_AT` postings holds only its exact token and `"split": true`; its words are
 /// in the four-character shards, which exist only then.
-fn shard(s: &str, c: &Ctx<'_, '_>) -> Result<Option<Vec<u8>>, Error> {
+fn shard(s: &str, c: &Ctx<'_>) -> Result<Option<Vec<u8>>, Error> {
     let len = s.chars().count();
     let exact_only = len < 3 || is_number(s);
     let (split, rows) = if exact_only {
@@ -666,7 +666,7 @@ fn shard(s: &str, c: &Ctx<'_, '_>) -> Result<Option<Vec<u8>>, Error> {
 /// that a search asks only for those: the three-character shards of `a-z0-9` as a bitmap
 /// (`shards`, hex, bit `i` for the shard numbered `i` in base 36), every other one listed
 /// (`other`).
-fn search_manifest(c: &Ctx<'_, '_>) -> Result<Option<Vec<u8>>, Error> {
+fn search_manifest(c: &Ctx<'_>) -> Result<Option<Vec<u8>>, Error> {
     let digit = |ch: char| ch.to_digit(36).filter(|_| !ch.is_ascii_uppercase());
     let mut bits = vec![0u8; 36 * 36 * 36 / 8];
     let mut other = Vec::new();
@@ -686,7 +686,7 @@ fn search_manifest(c: &Ctx<'_, '_>) -> Result<Option<Vec<u8>>, Error> {
 /// The library view's titles of shard `n` (the buckets of the search documents' shard `n`):
 /// each card with what the view sorts and filters by, `[id, title, sort title, year, poster,
 /// rating, added, facts]`, in the id's order.
-fn library(n: i64, c: &Ctx<'_, '_>) -> Result<Option<Vec<u8>>, Error> {
+fn library(n: i64, c: &Ctx<'_>) -> Result<Option<Vec<u8>>, Error> {
     let shards = doc_shards(c.idx.card_count()?);
     if n >= shards {
         return Ok(None);
@@ -714,7 +714,7 @@ fn library(n: i64, c: &Ctx<'_, '_>) -> Result<Option<Vec<u8>>, Error> {
 }
 
 /// The search documents of shard `n`: the cards of the buckets `n`, `n + N`, `n + 2N`, …
-fn docs(n: i64, c: &Ctx<'_, '_>) -> Result<Option<Vec<u8>>, Error> {
+fn docs(n: i64, c: &Ctx<'_>) -> Result<Option<Vec<u8>>, Error> {
     let shards = doc_shards(c.idx.card_count()?);
     if n >= shards {
         return Ok(None);

@@ -6,14 +6,16 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::Path;
 
-use store::{ContentId, IndexTx, RenderIndex, Store, Title};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use store::{Bulk, ContentId, IndexReader, IndexTx, IndexView, Member, RenderIndex, Store, Title};
 
 use crate::Error;
 use crate::key::ListKey;
 use crate::model::{card, doc_shards, memberships, related, search_tokens};
 use crate::pages::{Ctx, Pages};
 use crate::target::{INDEXES, STATIC_PAGES, Target, always, for_key, shards_of};
-use crate::write::{Outcome, begin, end, remove, walk, write_if_changed};
+use crate::write::{Outcome, begin, end, remove, walk, write_if_changed, write_new};
 
 /// What a render did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -35,6 +37,9 @@ pub fn index_path(out: &Path) -> std::path::PathBuf {
 
 /// Renders what changed since the last render (everything, if the site has no complete index).
 pub fn incremental(store: &Store, out: &Path) -> Result<Report, Error> {
+    if is_blank(out)? {
+        return full(store, out);
+    }
     begin(out)?;
     let report = incremental_inner(store, out)?;
     end(out)?;
@@ -46,7 +51,7 @@ fn incremental_inner(store: &Store, out: &Path) -> Result<Report, Error> {
     let tx = idx.begin()?;
     if tx.state("complete")? != Some(1) {
         drop(tx);
-        return full_with(store, out, &mut idx);
+        return full_with(store, out, &mut idx, Mode::Live);
     }
     let from = tx.state("seq")?.unwrap_or(0);
     let changes = store.changes_since(from, 1_000_000)?;
@@ -70,11 +75,11 @@ fn incremental_inner(store: &Store, out: &Path) -> Result<Report, Error> {
     for id in &titles {
         if let Ok(cid) = ContentId::parse(id) {
             let title = store.titles(std::slice::from_ref(&cid))?.pop();
-            reindex_title(&tx, id, title.as_ref(), Some(&mut targets))?;
+            reindex_title(&tx, id, title.as_ref(), &mut targets)?;
         }
     }
     for id in collections {
-        reindex_collection(&tx, store, id, Some(&mut targets))?;
+        reindex_collection(&tx, store, id, &mut targets)?;
     }
     // The search document files the changed titles are in, by the old and the new spread; all of
     // them when the spread changes.
@@ -89,7 +94,14 @@ fn incremental_inner(store: &Store, out: &Path) -> Result<Report, Error> {
             targets.extend([Target::Docs(n), Target::Library(n)]);
         }
     }
-    let mut report = write_targets(store, out, &tx, targets, &HashMap::new())?;
+    let mut report = write_targets(
+        store,
+        out,
+        Reads::Tx(&tx),
+        targets,
+        &HashMap::new(),
+        Mode::Live,
+    )?;
     tx.set_state("seq", last)?;
     tx.commit()?;
     report.seq = last;
@@ -98,31 +110,146 @@ fn incremental_inner(store: &Store, out: &Path) -> Result<Report, Error> {
 
 /// Renders everything from scratch.
 pub fn full(store: &Store, out: &Path) -> Result<Report, Error> {
+    if is_blank(out)?
+        && let Some(report) = full_fresh(store, out)?
+    {
+        return Ok(report);
+    }
     begin(out)?;
     let mut idx = RenderIndex::open(&index_path(out))?;
-    let report = full_with(store, out, &mut idx)?;
+    let report = full_with(store, out, &mut idx, Mode::Live)?;
     end(out)?;
     Ok(report)
 }
 
-fn full_with(store: &Store, out: &Path, idx: &mut RenderIndex) -> Result<Report, Error> {
+/// How a render puts its files on disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// Into the site people read: only the files whose bytes change, each through a temporary
+    /// name, with placeholders first for the pages that are linked before they are written.
+    Live,
+    /// Into a folder no one reads yet, swapped in whole when complete: each file written once,
+    /// straight under its name.
+    Fresh,
+}
+
+/// Whether a site holds nothing but the renderer's own folder (or is not there yet).
+fn is_blank(out: &Path) -> std::io::Result<bool> {
+    let entries = match std::fs::read_dir(out) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(true),
+        Err(e) => return Err(e),
+    };
+    for e in entries {
+        if e?.file_name() != ".render" {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// The first render of a site: into a fresh folder beside it, which then replaces the blank
+/// site in one rename, so no reader ever sees part of a site. `None` (render in place) when
+/// that cannot be done: a parent folder that is not writable, a site that is a mount point or
+/// a link.
+fn full_fresh(store: &Store, out: &Path) -> Result<Option<Report>, Error> {
+    use std::os::unix::fs::MetadataExt;
+    let Some(name) = out.file_name().map(|n| n.to_string_lossy().into_owned()) else {
+        return Ok(None);
+    };
+    let parent = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    if let Ok(site) = std::fs::symlink_metadata(out) {
+        let parent_dev = std::fs::metadata(&parent).map(|m| m.dev()).ok();
+        if site.file_type().is_symlink() || Some(site.dev()) != parent_dev {
+            return Ok(None);
+        }
+    }
+    // What first renders killed part way left.
+    let stem = format!(".{name}.fresh-");
+    if let Ok(entries) = std::fs::read_dir(&parent) {
+        for e in entries.flatten() {
+            if e.file_name().to_string_lossy().starts_with(&stem) {
+                std::fs::remove_dir_all(e.path())?;
+            }
+        }
+    }
+    let fresh = parent.join(format!("{stem}{}", std::process::id()));
+    match std::fs::create_dir(&fresh) {
+        Ok(()) => {}
+        Err(e)
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem
+            ) =>
+        {
+            return Ok(None);
+        }
+        Err(e) => return Err(e.into()),
+    }
+    let rendered = std::fs::create_dir(fresh.join(".render"))
+        .map_err(Error::from)
+        .and_then(|()| Ok(RenderIndex::open(&index_path(&fresh))?))
+        .and_then(|mut idx| full_with(store, &fresh, &mut idx, Mode::Fresh));
+    let swapped = rendered.and_then(|report| {
+        // The blank site's own folder goes; the empty site is then replaced in one step.
+        match std::fs::remove_dir_all(out.join(".render")) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
+            _ => {}
+        }
+        std::fs::rename(&fresh, out)?;
+        Ok(report)
+    });
+    if swapped.is_err() {
+        let _ = std::fs::remove_dir_all(&fresh);
+    }
+    swapped.map(Some)
+}
+
+fn full_with(
+    store: &Store,
+    out: &Path,
+    idx: &mut RenderIndex,
+    mode: Mode,
+) -> Result<Report, Error> {
     let seq = store.last_change()?;
+    let started = std::time::Instant::now();
     let tx = idx.begin()?;
     tx.clear()?;
     let all = store.library_titles()?;
+    let loaded = started.elapsed();
+    let mut bulk = Bulk::default();
     for t in &all {
-        reindex_title(&tx, t.record.metadata.id.as_str(), Some(t), None)?;
+        bulk.append(title_rows(t));
     }
     for c in store.collections()? {
-        reindex_collection(&tx, store, c.id, None)?;
+        let key = ListKey::Collection(c.id).to_string();
+        bulk.members
+            .extend(c.content.iter().enumerate().map(|(i, id)| Member {
+                key: key.clone(),
+                label: c.name.clone(),
+                id: id.to_string(),
+                owner: key.clone(),
+                added_at: 0,
+                position: i as i64,
+            }));
     }
-    tx.index_after_bulk()?;
     for cat in store.categories()? {
         let key = ListKey::Category(cat.slug.clone()).to_string();
-        for (i, id) in cat.content.iter().enumerate() {
-            tx.add_member(&key, &cat.name, id.as_str(), &key, 0, i as i64)?;
-        }
+        bulk.members
+            .extend(cat.content.iter().enumerate().map(|(i, id)| Member {
+                key: key.clone(),
+                label: cat.name.clone(),
+                id: id.to_string(),
+                owner: key.clone(),
+                added_at: 0,
+                position: i as i64,
+            }));
     }
+    tx.load(bulk)?;
+    tx.index_after_bulk()?;
     let mut targets: BTreeSet<Target> = always().into_iter().collect();
     for name in INDEXES {
         targets.insert(Target::Index(name));
@@ -152,18 +279,41 @@ fn full_with(store: &Store, out: &Path, idx: &mut RenderIndex) -> Result<Report,
     let mut assets = Report::default();
     let files = crate::static_files();
     for (rel, bytes) in &files {
-        count(&mut assets, write_if_changed(out, rel, bytes)?);
+        count(&mut assets, put(mode, out, rel, bytes)?);
     }
-    let mut report = write_targets(store, out, &tx, targets, &titles)?;
+    // The index is committed before the pages are written, so that threads of their own can
+    // read it; it is marked complete only at the end, so a render killed between is followed
+    // by a full one.
+    tx.commit()?;
+    let indexed = started.elapsed();
+    let mut report = write_targets(
+        store,
+        out,
+        Reads::Committed(&index_path(out)),
+        targets,
+        &titles,
+        mode,
+    )?;
+    tracing::info!(
+        "full render: {} titles read in {:.2?}, indexed by {:.2?}, {} files written by {:.2?}",
+        titles.len(),
+        loaded,
+        indexed,
+        report.written + assets.written,
+        started.elapsed()
+    );
     report.written += assets.written;
     report.unchanged += assets.unchanged;
     // Whatever is left from before and belongs to no target goes (assets are kept in step above).
-    for rel in walk(out)? {
-        let asset = files.iter().any(|(f, _)| *f == rel);
-        if !produced.contains(&rel) && !asset && remove(out, &rel)? {
-            report.removed += 1;
+    if mode == Mode::Live {
+        for rel in walk(out)? {
+            let asset = files.iter().any(|(f, _)| *f == rel);
+            if !produced.contains(&rel) && !asset && remove(out, &rel)? {
+                report.removed += 1;
+            }
         }
     }
+    let tx = idx.begin()?;
     tx.set_state("seq", seq)?;
     tx.set_state("complete", 1)?;
     tx.commit()?;
@@ -174,6 +324,14 @@ fn full_with(store: &Store, out: &Path, idx: &mut RenderIndex) -> Result<Report,
 
 /// A page being rendered for the first time, before its content is there.
 const PLACEHOLDER: &str = "<!doctype html><meta charset=\"utf-8\"><title>Open OTT</title><p>This page is being prepared; reload in a moment.</p>\n";
+
+/// Puts one file on disk as `mode` says.
+fn put(mode: Mode, out: &Path, rel: &str, bytes: &[u8]) -> std::io::Result<Outcome> {
+    match mode {
+        Mode::Live => write_if_changed(out, rel, bytes),
+        Mode::Fresh => write_new(out, rel, bytes).map(|()| Outcome::Written),
+    }
+}
 
 fn count(r: &mut Report, o: Outcome) {
     match o {
@@ -188,42 +346,71 @@ fn reindex_title(
     tx: &IndexTx<'_>,
     id: &str,
     title: Option<&Title>,
-    affected: Option<&mut BTreeSet<Target>>,
+    affected: &mut BTreeSet<Target>,
 ) -> Result<(), Error> {
-    let tracking = affected.is_some();
-    let (old_keys, old_tokens) = if tracking {
-        (tx.keys_of(id)?, tx.tokens_of(id)?)
-    } else {
-        (vec![], vec![])
-    };
-    if tracking {
-        tx.remove(id)?;
-    }
+    let (old_keys, old_tokens) = (tx.keys_of(id)?, tx.tokens_of(id)?);
+    tx.remove(id)?;
     if let Some(t) = title {
-        let c = card(t);
-        tx.put_card(&c)?;
-        for m in memberships(t) {
-            tx.add_member(&m.key, &m.label, id, id, c.added_at, 0)?;
+        let rows = title_rows(t);
+        for c in &rows.cards {
+            tx.put_card(c)?;
         }
-        for (key, member, position) in related(t) {
-            tx.add_member(&key, "", &member, id, 0, position)?;
+        for m in &rows.members {
+            tx.add_member(&m.key, &m.label, &m.id, &m.owner, m.added_at, m.position)?;
         }
-        for (token, field) in search_tokens(t) {
-            tx.add_token(&token, id, field, c.votes)?;
+        for (token, id, field, votes) in &rows.tokens {
+            tx.add_token(token, id, *field, *votes)?;
         }
     }
-    if let Some(affected) = affected {
-        affected.insert(Target::Movie(id.to_owned()));
-        let new_keys = tx.keys_of(id)?;
-        let new_tokens = tx.tokens_of(id)?;
-        for key in old_keys.iter().chain(&new_keys) {
-            affected.extend(for_key(key));
-        }
-        for token in old_tokens.iter().chain(&new_tokens) {
-            affected.extend(shards_of(token));
-        }
+    affected.insert(Target::Movie(id.to_owned()));
+    let new_keys = tx.keys_of(id)?;
+    let new_tokens = tx.tokens_of(id)?;
+    for key in old_keys.iter().chain(&new_keys) {
+        affected.extend(for_key(key));
+    }
+    for token in old_tokens.iter().chain(&new_tokens) {
+        affected.extend(shards_of(token));
     }
     Ok(())
+}
+
+/// A title's rows in the index: its card, the lists it is in and its related titles' list,
+/// its search tokens.
+fn title_rows(t: &Title) -> Bulk {
+    let c = card(t);
+    let id = c.id.clone();
+    let mut members: Vec<Member> = memberships(t)
+        .into_iter()
+        .map(|m| Member {
+            key: m.key,
+            label: m.label,
+            id: id.clone(),
+            owner: id.clone(),
+            added_at: c.added_at,
+            position: 0,
+        })
+        .collect();
+    members.extend(
+        related(t)
+            .into_iter()
+            .map(|(key, member, position)| Member {
+                key,
+                label: String::new(),
+                id: member,
+                owner: id.clone(),
+                added_at: 0,
+                position,
+            }),
+    );
+    let tokens = search_tokens(t)
+        .into_iter()
+        .map(|(token, field)| (token, id.clone(), field, c.votes))
+        .collect();
+    Bulk {
+        cards: vec![c],
+        members,
+        tokens,
+    }
 }
 
 /// Brings the index in step with a collection (gone, renamed, or its titles changed).
@@ -231,7 +418,7 @@ fn reindex_collection(
     tx: &IndexTx<'_>,
     store: &Store,
     id: i64,
-    affected: Option<&mut BTreeSet<Target>>,
+    affected: &mut BTreeSet<Target>,
 ) -> Result<(), Error> {
     let key = ListKey::Collection(id).to_string();
     let old = tx.members(&key)?;
@@ -243,33 +430,136 @@ fn reindex_collection(
             new.push(cid.to_string());
         }
     }
-    if let Some(affected) = affected {
-        affected.extend(for_key(&key));
-        for m in old.iter().chain(&new) {
-            affected.insert(Target::Movie(m.clone()));
-        }
+    affected.extend(for_key(&key));
+    for m in old.iter().chain(&new) {
+        affected.insert(Target::Movie(m.clone()));
     }
     Ok(())
+}
+
+/// Where the pages read the index from.
+enum Reads<'a, 'b> {
+    /// The render's own transaction (an incremental render: its changes are not committed
+    /// until its files are written). One thread renders.
+    Tx(&'a IndexTx<'b>),
+    /// The committed index at this path: each rendering thread opens a connection of its own.
+    Committed(&'a Path),
 }
 
 fn write_targets(
     store: &Store,
     out: &Path,
-    tx: &IndexTx<'_>,
+    reads: Reads<'_, '_>,
     targets: BTreeSet<Target>,
     titles: &HashMap<String, Title>,
+    mode: Mode,
 ) -> Result<Report, Error> {
-    let pages = Pages::new()?;
-    let ctx = Ctx {
-        idx: tx,
-        store,
-        titles,
-    };
     let mut ordered: Vec<Target> = targets.into_iter().collect();
     ordered.sort_by_key(|t| t.level());
-    // Pages that are linked before they are written get a placeholder without links first, so
-    // a render stopped at any point leaves no link that leads nowhere: the list and index pages
-    // that movie pages link to, and new movie pages other movie pages link to.
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2)
+        .clamp(1, 8);
+    let mut readers = match reads {
+        Reads::Tx(_) => Vec::new(),
+        Reads::Committed(path) => (0..threads)
+            .map(|_| IndexReader::open(path))
+            .collect::<Result<Vec<_>, _>>()?,
+    };
+    if mode == Mode::Live {
+        let view = match reads {
+            Reads::Tx(tx) => **tx,
+            Reads::Committed(_) => readers[0].view(),
+        };
+        placeholders(out, view, &ordered)?;
+    }
+    let mut report = Report {
+        targets: ordered.len(),
+        ..Report::default()
+    };
+    let mut gone = Vec::new();
+    // Every file of a level is on disk before the next level starts, so the link order holds.
+    for level in ordered.chunk_by(|a, b| a.level() == b.level()) {
+        let next = AtomicUsize::new(0);
+        let work = |idx: IndexView<'_>| {
+            let ctx = Ctx { idx, store, titles };
+            render_some(&ctx, level, &next, out, mode)
+        };
+        let parts: Vec<Result<(Report, Vec<String>), Error>> = match reads {
+            Reads::Tx(tx) => vec![work(**tx)],
+            // Each thread with a connection of its own (a connection is not shared).
+            Reads::Committed(_) => std::thread::scope(|scope| {
+                let handles: Vec<_> = readers
+                    .iter_mut()
+                    .map(|reader| {
+                        let work = &work;
+                        scope.spawn(move || work(reader.view()))
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| {
+                        h.join().unwrap_or_else(|_| {
+                            Err(std::io::Error::other("a rendering thread panicked").into())
+                        })
+                    })
+                    .collect()
+            }),
+        };
+        for part in parts {
+            let (r, g) = part?;
+            report.written += r.written;
+            report.unchanged += r.unchanged;
+            gone.extend(g);
+        }
+    }
+    for rel in gone {
+        if remove(out, &rel)? {
+            report.removed += 1;
+        }
+    }
+    Ok(report)
+}
+
+/// Renders and writes the targets of `level` this thread takes, one at a time from `next`,
+/// until none is left; answers what it did and the files that should not exist.
+fn render_some(
+    ctx: &Ctx<'_>,
+    level: &[Target],
+    next: &AtomicUsize,
+    out: &Path,
+    mode: Mode,
+) -> Result<(Report, Vec<String>), Error> {
+    let pages = Pages::new()?;
+    let mut report = Report::default();
+    let mut gone = Vec::new();
+    loop {
+        let i = next.fetch_add(1, Ordering::Relaxed);
+        let Some(t) = level.get(i) else {
+            return Ok((report, gone));
+        };
+        let rendered = pages.render(t, ctx).and_then(|bytes| match bytes {
+            Some(bytes) => {
+                count(&mut report, put(mode, out, &t.path(), &bytes)?);
+                Ok(())
+            }
+            None => {
+                gone.push(t.path());
+                Ok(())
+            }
+        });
+        if let Err(e) = rendered {
+            // The other threads stop at their next page.
+            next.store(level.len(), Ordering::Relaxed);
+            return Err(e);
+        }
+    }
+}
+
+/// Pages that are linked before they are written get a placeholder without links first, so a
+/// render stopped at any point leaves no link that leads nowhere: the list and index pages that
+/// movie pages link to, and new movie pages other movie pages link to.
+fn placeholders(out: &Path, idx: IndexView<'_>, ordered: &[Target]) -> Result<(), Error> {
     let new_movies: HashSet<&str> = ordered
         .iter()
         .filter_map(|t| match t {
@@ -279,9 +569,9 @@ fn write_targets(
         .collect();
     let mut linked_new: BTreeSet<String> = BTreeSet::new();
     if !new_movies.is_empty() {
-        for t in &ordered {
+        for t in ordered {
             if let Target::Movie(id) = t {
-                let related = tx.members(&ListKey::Related(id.to_string()).to_string())?;
+                let related = idx.members(&ListKey::Related(id.to_string()).to_string())?;
                 linked_new.extend(
                     related
                         .into_iter()
@@ -290,7 +580,7 @@ fn write_targets(
             }
         }
     }
-    for t in &ordered {
+    for t in ordered {
         let linked_page = matches!(
             t,
             Target::ListPage(_) | Target::Index(_) | Target::Home | Target::Static(_)
@@ -299,67 +589,5 @@ fn write_targets(
             write_if_changed(out, &t.path(), PLACEHOLDER.as_bytes())?;
         }
     }
-    let mut report = Report {
-        targets: ordered.len(),
-        ..Report::default()
-    };
-    let mut gone = Vec::new();
-    // This thread renders; writers put the files on disk meanwhile. Every file of a level is
-    // on disk before the next level starts, so the link order holds.
-    let writers = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(2)
-        .clamp(1, 4);
-    std::thread::scope(|scope| -> Result<(), Error> {
-        for level in ordered.chunk_by(|a, b| a.level() == b.level()) {
-            let (send, receive) = std::sync::mpsc::sync_channel::<(String, Vec<u8>)>(64);
-            let receive = std::sync::Arc::new(std::sync::Mutex::new(receive));
-            let workers: Vec<_> = (0..writers)
-                .map(|_| {
-                    let receive = receive.clone();
-                    scope.spawn(move || -> std::io::Result<Report> {
-                        let mut r = Report::default();
-                        loop {
-                            let next = receive.lock().unwrap_or_else(|e| e.into_inner()).recv();
-                            let Ok((path, bytes)) = next else {
-                                return Ok(r);
-                            };
-                            count(&mut r, write_if_changed(out, &path, &bytes)?);
-                        }
-                    })
-                })
-                .collect();
-            let mut rendered = Ok(());
-            for t in level {
-                match pages.render(t, &ctx) {
-                    Ok(Some(bytes)) => {
-                        if send.send((t.path(), bytes)).is_err() {
-                            break; // a writer failed; its error is reported below
-                        }
-                    }
-                    Ok(None) => gone.push(t.path()),
-                    Err(e) => {
-                        rendered = Err(e);
-                        break;
-                    }
-                }
-            }
-            drop(send);
-            for w in workers {
-                let r = w
-                    .join()
-                    .map_err(|_| std::io::Error::other("a writer thread panicked"))??;
-                report.written += r.written;
-                report.unchanged += r.unchanged;
-            }
-            rendered?;
-        }
-        Ok(())
-    })?;
-    for rel in gone {
-        if remove(out, &rel)? {
-            report.removed += 1;
-        }
-    }
-    Ok(report)
+    Ok(())
 }

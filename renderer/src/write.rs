@@ -63,6 +63,18 @@ pub fn write_if_changed(root: &Path, rel: &str, bytes: &[u8]) -> io::Result<Outc
     Ok(Outcome::Written)
 }
 
+/// Writes `bytes` to `root/rel` straight under its name: for a folder no one reads yet.
+pub fn write_new(root: &Path, rel: &str, bytes: &[u8]) -> io::Result<()> {
+    let path = root.join(rel);
+    match fs::write(&path, bytes) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            fs::create_dir_all(path.parent().unwrap_or(root))?;
+            fs::write(&path, bytes)
+        }
+        r => r,
+    }
+}
+
 /// Removes `root/rel` and the directories it leaves empty; answers whether it existed.
 pub fn remove(root: &Path, rel: &str) -> io::Result<bool> {
     let path = root.join(rel);

@@ -36,7 +36,10 @@ pub use layout::FileKind;
 pub use library::{LibraryStats, MovieCard, MovieInfo};
 pub use library_files::{LibraryFile, NewLibraryFile};
 pub use metadata::{Duration, Metadata, MetadataRecord, Rating, URL_FIELDS, is_web_url};
-pub use render_index::{CARD_BUCKETS, CardRow, IndexTx, ListRow, RenderIndex, card_bucket};
+pub use render_index::{
+    Bulk, CARD_BUCKETS, CardRow, IndexReader, IndexTx, IndexView, ListRow, Member, RenderIndex,
+    card_bucket,
+};
 pub use sessions::{Origin, Session, SessionInfo, TokenInfo};
 pub use transcode::{JobState, TranscodeJob};
 pub use uploads::{NewUpload, Upload, UploadMode, UploadState};

@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
@@ -34,6 +34,34 @@ pub struct ListRow {
     pub key: String,
     pub label: String,
     pub count: i64,
+}
+
+/// A title in a list, as a bulk load takes it (`IndexTx::add_member`'s arguments).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    pub key: String,
+    pub label: String,
+    pub id: String,
+    pub owner: String,
+    pub added_at: i64,
+    pub position: i64,
+}
+
+/// What a full render loads into an empty index at once.
+#[derive(Debug, Default)]
+pub struct Bulk {
+    pub cards: Vec<CardRow>,
+    pub members: Vec<Member>,
+    /// (token, id, field, votes)
+    pub tokens: Vec<(String, String, i64, i64)>,
+}
+
+impl Bulk {
+    pub fn append(&mut self, mut other: Bulk) {
+        self.cards.append(&mut other.cards);
+        self.members.append(&mut other.members);
+        self.tokens.append(&mut other.tokens);
+    }
 }
 
 /// The bucket of a card: the number in its id, modulo `CARD_BUCKETS`.
@@ -115,30 +143,56 @@ impl RenderIndex {
     }
 
     pub fn begin(&mut self) -> Result<IndexTx<'_>> {
+        // `&mut self` keeps this the connection's only transaction.
+        let conn: &Connection = &self.conn;
         Ok(IndexTx {
-            tx: self.conn.transaction()?,
+            tx: Transaction::new_unchecked(conn, TransactionBehavior::Deferred)?,
+            view: IndexView { conn },
         })
     }
 }
 
-/// One render's changes to the index, committed when the render is done.
+/// One render's changes to the index, committed when the render is done. It reads as an
+/// `IndexView` of itself (what it has changed included).
 pub struct IndexTx<'a> {
     tx: Transaction<'a>,
+    view: IndexView<'a>,
+}
+
+impl<'a> std::ops::Deref for IndexTx<'a> {
+    type Target = IndexView<'a>;
+
+    fn deref(&self) -> &IndexView<'a> {
+        &self.view
+    }
+}
+
+/// A connection of its own to a committed index, for a thread that renders beside others.
+/// It reads one snapshot: the index as it was when the reader was opened.
+pub struct IndexReader {
+    conn: Connection,
+}
+
+impl IndexReader {
+    pub fn open(path: &Path) -> Result<Self> {
+        let conn = Connection::open_with_flags(
+            path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        // The snapshot starts with the first read.
+        conn.execute_batch("BEGIN")?;
+        conn.query_row("SELECT count(*) FROM state", [], |_| Ok(()))?;
+        Ok(IndexReader { conn })
+    }
+
+    pub fn view(&self) -> IndexView<'_> {
+        IndexView { conn: &self.conn }
+    }
 }
 
 impl IndexTx<'_> {
     pub fn commit(self) -> Result<()> {
         Ok(self.tx.commit()?)
-    }
-
-    /// A named number (the change-log position, whether the index is complete).
-    pub fn state(&self, name: &str) -> Result<Option<i64>> {
-        Ok(self
-            .tx
-            .query_row("SELECT value FROM state WHERE name = ?1", [name], |r| {
-                r.get(0)
-            })
-            .optional()?)
     }
 
     pub fn set_state(&self, name: &str, value: i64) -> Result<()> {
@@ -162,28 +216,59 @@ impl IndexTx<'_> {
         Ok(())
     }
 
+    /// Loads an emptied index (`clear`) with rows as `put_card`, `add_member` and `add_token`
+    /// one by one in this order would (the first of a list's title or of a token's posting
+    /// counts; a list is labelled by its last new member), but sorted by key first, so that
+    /// each table grows at its end.
+    pub fn load(&self, bulk: Bulk) -> Result<()> {
+        let Bulk {
+            mut cards,
+            members,
+            mut tokens,
+        } = bulk;
+        cards.sort_by(|a, b| a.id.cmp(&b.id));
+        for c in &cards {
+            self.put_card(c)?;
+        }
+        let mut seen = std::collections::HashSet::new();
+        let mut lists: std::collections::BTreeMap<&str, (&str, i64)> = Default::default();
+        let mut new: Vec<&Member> = Vec::with_capacity(members.len());
+        for m in &members {
+            if seen.insert((m.key.as_str(), m.id.as_str())) {
+                let list = lists.entry(&m.key).or_insert((&m.label, 0));
+                *list = (&m.label, list.1 + 1);
+                new.push(m);
+            }
+        }
+        new.sort_by(|a, b| (&a.key, &a.id).cmp(&(&b.key, &b.id)));
+        let mut insert = self.tx.prepare_cached(
+            "INSERT INTO members (key, id, owner, added_at, position) VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?;
+        for m in new {
+            insert.execute(params![m.key, m.id, m.owner, m.added_at, m.position])?;
+        }
+        let mut insert = self
+            .tx
+            .prepare_cached("INSERT INTO lists (key, label, count) VALUES (?1, ?2, ?3)")?;
+        for (key, (label, count)) in lists {
+            insert.execute(params![key, label, count])?;
+        }
+        // Stable: the first of equal postings stays first.
+        tokens.sort_by(|a, b| (&a.0, &a.1, a.2).cmp(&(&b.0, &b.1, b.2)));
+        tokens.dedup_by(|b, a| (&a.0, &a.1, a.2) == (&b.0, &b.1, b.2));
+        let mut insert = self.tx.prepare_cached(
+            "INSERT INTO tokens (token, id, field, votes) VALUES (?1, ?2, ?3, ?4)",
+        )?;
+        for (token, id, field, votes) in &tokens {
+            insert.execute(params![token, id, field, votes])?;
+        }
+        Ok(())
+    }
+
     /// Makes the secondary indexes again after a bulk load.
     pub fn index_after_bulk(&self) -> Result<()> {
         self.tx.execute_batch(INDEXES)?;
         Ok(())
-    }
-
-    /// The list keys a title belongs to.
-    pub fn keys_of(&self, id: &str) -> Result<Vec<String>> {
-        let mut stmt = self
-            .tx
-            .prepare_cached("SELECT key FROM members WHERE id = ?1 ORDER BY key")?;
-        let rows = stmt.query_map([id], |r| r.get(0))?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
-    }
-
-    /// A title's search tokens.
-    pub fn tokens_of(&self, id: &str) -> Result<Vec<String>> {
-        let mut stmt = self
-            .tx
-            .prepare_cached("SELECT DISTINCT token FROM tokens WHERE id = ?1")?;
-        let rows = stmt.query_map([id], |r| r.get(0))?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     /// Removes a title: its card, the memberships it owns (list counts go down; a collection's
@@ -278,11 +363,48 @@ impl IndexTx<'_> {
             .execute(params![token, id, field, votes])?;
         Ok(())
     }
+}
+
+/// Reads of the index: through a render's own transaction (an `IndexTx` derefs to one), or
+/// through an `IndexReader`'s connection.
+#[derive(Clone, Copy)]
+pub struct IndexView<'c> {
+    conn: &'c Connection,
+}
+
+impl IndexView<'_> {
+    /// A named number (the change-log position, whether the index is complete).
+    pub fn state(&self, name: &str) -> Result<Option<i64>> {
+        Ok(self
+            .conn
+            .query_row("SELECT value FROM state WHERE name = ?1", [name], |r| {
+                r.get(0)
+            })
+            .optional()?)
+    }
+
+    /// The list keys a title belongs to.
+    pub fn keys_of(&self, id: &str) -> Result<Vec<String>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT key FROM members WHERE id = ?1 ORDER BY key")?;
+        let rows = stmt.query_map([id], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// A title's search tokens.
+    pub fn tokens_of(&self, id: &str) -> Result<Vec<String>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT DISTINCT token FROM tokens WHERE id = ?1")?;
+        let rows = stmt.query_map([id], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
 
     /// The ids in a list, in its own order.
     pub fn members(&self, key: &str) -> Result<Vec<String>> {
         let mut stmt = self
-            .tx
+            .conn
             .prepare_cached("SELECT id FROM members WHERE key = ?1 ORDER BY position, id")?;
         let rows = stmt.query_map([key], |r| r.get(0))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -298,7 +420,7 @@ impl IndexTx<'_> {
         let sql = format!(
             "SELECT {CARD_COLS} FROM members m JOIN cards c ON c.id = m.id WHERE m.key = ?1 ORDER BY {order} LIMIT ?2"
         );
-        let mut stmt = self.tx.prepare_cached(&sql)?;
+        let mut stmt = self.conn.prepare_cached(&sql)?;
         let rows = stmt.query_map(params![key, limit], card_from_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
@@ -306,7 +428,7 @@ impl IndexTx<'_> {
     /// Cards by id (those not in the library left out), in the order asked.
     pub fn cards(&self, ids: &[String]) -> Result<Vec<CardRow>> {
         let mut stmt = self
-            .tx
+            .conn
             .prepare_cached(&format!("SELECT {CARD_COLS} FROM cards c WHERE c.id = ?1"))?;
         let mut out = Vec::new();
         for id in ids {
@@ -328,14 +450,14 @@ impl IndexTx<'_> {
                 "SELECT {CARD_COLS} FROM cards c WHERE ?1 >= 0 ORDER BY c.added_at DESC, c.id DESC LIMIT ?2"
             )
         };
-        let mut stmt = self.tx.prepare_cached(&sql)?;
+        let mut stmt = self.conn.prepare_cached(&sql)?;
         let rows = stmt.query_map(params![min_votes, limit], card_from_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     /// The lists whose keys start with `prefix`, by key.
     pub fn lists(&self, prefix: &str) -> Result<Vec<ListRow>> {
-        let mut stmt = self.tx.prepare_cached(
+        let mut stmt = self.conn.prepare_cached(
             "SELECT key, label, count FROM lists WHERE key >= ?1 AND key < ?1 || char(1114111) ORDER BY key",
         )?;
         let rows = stmt.query_map([prefix], |r| {
@@ -350,7 +472,7 @@ impl IndexTx<'_> {
 
     pub fn list(&self, key: &str) -> Result<Option<ListRow>> {
         Ok(self
-            .tx
+            .conn
             .query_row(
                 "SELECT key, label, count FROM lists WHERE key = ?1",
                 [key],
@@ -377,7 +499,7 @@ impl IndexTx<'_> {
         } else {
             "SELECT token, id, field, votes FROM tokens WHERE token >= ?1 AND token < ?1 || char(1114111) ORDER BY token, id, field"
         };
-        let mut stmt = self.tx.prepare_cached(sql)?;
+        let mut stmt = self.conn.prepare_cached(sql)?;
         let rows = stmt.query_map([prefix], |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
         })?;
@@ -387,14 +509,14 @@ impl IndexTx<'_> {
     /// How many cards there are.
     pub fn card_count(&self) -> Result<i64> {
         Ok(self
-            .tx
+            .conn
             .prepare_cached("SELECT count(*) FROM cards")?
             .query_row([], |r| r.get(0))?)
     }
 
     /// The cards in some buckets, by id.
     pub fn cards_in_buckets(&self, buckets: &[i64]) -> Result<Vec<CardRow>> {
-        let mut stmt = self.tx.prepare_cached(&format!(
+        let mut stmt = self.conn.prepare_cached(&format!(
             "SELECT {CARD_COLS} FROM cards c WHERE c.bucket = ?1"
         ))?;
         let mut out = Vec::new();
@@ -411,7 +533,7 @@ impl IndexTx<'_> {
     /// How many postings the tokens starting with `prefix` have.
     pub fn postings_with_prefix(&self, prefix: &str) -> Result<i64> {
         Ok(self
-            .tx
+            .conn
             .prepare_cached(
                 "SELECT count(*) FROM tokens WHERE token >= ?1 AND token < ?1 || char(1114111)",
             )?
@@ -426,7 +548,7 @@ impl IndexTx<'_> {
         prefix: &str,
         shard_of: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Vec<String>> {
-        let mut stmt = self.tx.prepare_cached(
+        let mut stmt = self.conn.prepare_cached(
             "SELECT token FROM tokens WHERE token >= ?1 AND token < ?2 || char(1114111)
              ORDER BY token LIMIT 1",
         )?;
@@ -455,7 +577,7 @@ impl IndexTx<'_> {
     /// Every distinct token (for a full render's list of shards).
     pub fn all_tokens(&self) -> Result<Vec<String>> {
         let mut stmt = self
-            .tx
+            .conn
             .prepare_cached("SELECT DISTINCT token FROM tokens ORDER BY token")?;
         let rows = stmt.query_map([], |r| r.get(0))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)

@@ -84,6 +84,16 @@ fn render_killed(lib: &Lib, site: &std::path::Path, full: bool, after: Duration)
     !finished
 }
 
+/// The folders first renders build beside a site before they swap it in.
+fn fresh_folders(lib: &Lib) -> Vec<String> {
+    std::fs::read_dir(lib.site(""))
+        .expect("lib dir")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".site.fresh-"))
+        .collect()
+}
+
 #[test]
 fn renders_killed_part_way_leave_no_dangling_link() {
     let lib = Lib::new();
@@ -91,8 +101,48 @@ fn renders_killed_part_way_leave_no_dangling_link() {
         lib.add(&synthetic(n));
     }
     let site = lib.site("site");
+    // A first render builds the site beside it and swaps it in whole: killed, it leaves the
+    // site as it was (blank), never a part of one.
     let mut killed = 0;
-    for ms in [40, 150, 400, 900, 1500] {
+    for ms in [40, 150, 400] {
+        if render_killed(&lib, &site, true, Duration::from_millis(ms)) {
+            killed += 1;
+            assert!(
+                crate::support::tree(&site).is_empty(),
+                "a first render killed after {ms} ms left files in the site"
+            );
+        }
+        assert_eq!(
+            dangling(&site),
+            Vec::<String>::new(),
+            "first render killed after {ms} ms"
+        );
+    }
+    assert!(killed >= 1, "a first render was killed part way");
+    assert!(
+        !fresh_folders(&lib).is_empty(),
+        "the killed first render left its folder"
+    );
+    renderer::full(&lib.store, &site).expect("complete");
+    assert_eq!(
+        fresh_folders(&lib),
+        Vec::<String>::new(),
+        "a render removes what killed ones left"
+    );
+    assert_eq!(dangling(&site), Vec::<String>::new());
+
+    // Full renders of a live site, each after changes, killed part way.
+    let mut killed = 0;
+    for (round, ms) in [40, 150, 400, 900, 1500].into_iter().enumerate() {
+        for n in (round..900).step_by(9) {
+            let mut m = synthetic(n);
+            m.title = format!("Round {round} {n}");
+            m.genres = vec![GENRES[round % GENRES.len()].into()];
+            lib.store.save_metadata(&m, 4).expect("edit");
+        }
+        for n in 0..20 {
+            lib.add(&synthetic(2000 + round * 20 + n));
+        }
         killed += usize::from(render_killed(&lib, &site, true, Duration::from_millis(ms)));
         assert_eq!(
             dangling(&site),

@@ -29,6 +29,155 @@ pub struct Ctx<'a> {
     pub store: &'a Store,
     /// Titles already loaded (a full render loads them all at once).
     pub titles: &'a HashMap<String, Title>,
+    /// What movie pages read, when a full render holds it in memory.
+    pub memory: Option<&'a Memory<'a>>,
+}
+
+/// What a movie page shows of the rest of the library: its related titles' cards, its
+/// collections, and the title up next in a sequel collection.
+pub struct Links {
+    related: Vec<CardRow>,
+    collections: Vec<Value>,
+    up_next: Option<Value>,
+}
+
+fn up_next_of(card: &CardRow, collection: &str) -> Value {
+    json!({"id": card.id, "title": card.title, "year": card.year, "collection": collection})
+}
+
+fn links_from_index(id: &str, c: &Ctx<'_>) -> Result<Links, Error> {
+    let related_ids = c
+        .idx
+        .members(&ListKey::Related(id.to_owned()).to_string())?;
+    let related = c.idx.cards(&related_ids)?;
+    let mut collections = Vec::new();
+    let mut up_next: Option<Value> = None;
+    for key in c.idx.keys_of(id)?.into_iter() {
+        let Some(ListKey::Collection(cid)) = ListKey::parse(&key) else {
+            continue;
+        };
+        let Some(list) = c.idx.list(&key)? else {
+            continue;
+        };
+        collections.push(json!({"id": cid.to_string(), "name": list.label}));
+        // In a sequel collection, the title after this one is up next.
+        let sequel = c
+            .store
+            .collection(cid)?
+            .is_some_and(|k| k.kind == store::CollectionKind::Sequel);
+        if sequel && up_next.is_none() {
+            let order = c.idx.members(&key)?;
+            let next = order
+                .iter()
+                .position(|m| m == id)
+                .and_then(|i| order.get(i + 1));
+            if let Some(card) = next.and_then(|n| c.idx.cards(std::slice::from_ref(n)).ok()?.pop())
+            {
+                up_next = Some(up_next_of(&card, &list.label));
+            }
+        }
+    }
+    Ok(Links {
+        related,
+        collections,
+        up_next,
+    })
+}
+
+/// What movie pages read, held in memory by a full render, so that they are rendered while
+/// the index is still being loaded. It answers as the loaded index would.
+pub struct Memory<'a> {
+    cards: HashMap<&'a str, &'a CardRow>,
+    /// The related lists and collections: their members in their own order, and their labels.
+    lists: HashMap<&'a str, (Vec<&'a str>, &'a str)>,
+    /// The collections of each title, by key.
+    collections_of: HashMap<&'a str, Vec<&'a str>>,
+    sequels: std::collections::HashSet<i64>,
+}
+
+impl<'a> Memory<'a> {
+    pub fn new(bulk: &'a store::Bulk, sequels: std::collections::HashSet<i64>) -> Self {
+        let cards = bulk.cards.iter().map(|c| (c.id.as_str(), c)).collect();
+        let mut members: HashMap<&str, Vec<&store::Member>> = HashMap::new();
+        let mut labels: HashMap<&str, &str> = HashMap::new();
+        let mut seen = std::collections::HashSet::new();
+        for m in &bulk.members {
+            let linked = m.key.starts_with("related/") || m.key.starts_with("collection/");
+            // The first membership of a title counts; a list has its last new member's label.
+            if linked && seen.insert((m.key.as_str(), m.id.as_str())) {
+                members.entry(&m.key).or_default().push(m);
+                labels.insert(&m.key, &m.label);
+            }
+        }
+        let mut collections_of: HashMap<&str, Vec<&str>> = HashMap::new();
+        let lists = members
+            .into_iter()
+            .map(|(key, mut ms)| {
+                ms.sort_by(|a, b| (a.position, &a.id).cmp(&(b.position, &b.id)));
+                if key.starts_with("collection/") {
+                    for m in &ms {
+                        collections_of.entry(&m.id).or_default().push(key);
+                    }
+                }
+                let ids = ms.iter().map(|m| m.id.as_str()).collect();
+                (key, (ids, labels.get(key).copied().unwrap_or("")))
+            })
+            .collect();
+        for keys in collections_of.values_mut() {
+            keys.sort_unstable();
+        }
+        Memory {
+            cards,
+            lists,
+            collections_of,
+            sequels,
+        }
+    }
+
+    /// The titles a movie page links to as related, in the library or not.
+    pub fn related_ids(&self, id: &str) -> Vec<String> {
+        let key = ListKey::Related(id.to_owned()).to_string();
+        self.lists.get(key.as_str()).map_or(vec![], |(ids, _)| {
+            ids.iter().map(|i| i.to_string()).collect()
+        })
+    }
+
+    fn links(&self, id: &str) -> Links {
+        let related_key = ListKey::Related(id.to_owned()).to_string();
+        let related = self
+            .lists
+            .get(related_key.as_str())
+            .map_or(vec![], |(ids, _)| {
+                ids.iter()
+                    .filter_map(|i| self.cards.get(i).map(|c| (*c).clone()))
+                    .collect()
+            });
+        let mut collections = Vec::new();
+        let mut up_next = None;
+        for key in self.collections_of.get(id).into_iter().flatten() {
+            let Some(ListKey::Collection(cid)) = ListKey::parse(key) else {
+                continue;
+            };
+            let Some((order, label)) = self.lists.get(key) else {
+                continue;
+            };
+            collections.push(json!({"id": cid.to_string(), "name": label}));
+            if self.sequels.contains(&cid) && up_next.is_none() {
+                let next = order
+                    .iter()
+                    .position(|m| *m == id)
+                    .and_then(|i| order.get(i + 1));
+                if let Some(card) = next.and_then(|n| self.cards.get(n)) {
+                    up_next = Some(up_next_of(card, label));
+                }
+            }
+        }
+        Links {
+            related,
+            collections,
+            up_next,
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -262,40 +411,15 @@ impl Pages {
             }
         };
         let m = &t.record.metadata;
-        let related_ids = c
-            .idx
-            .members(&ListKey::Related(id.to_owned()).to_string())?;
-        let related = cards(&c.idx.cards(&related_ids)?);
-        let mut collections = Vec::new();
-        let mut up_next: Option<Value> = None;
-        for key in c.idx.keys_of(id)?.into_iter() {
-            let Some(ListKey::Collection(cid)) = ListKey::parse(&key) else {
-                continue;
-            };
-            if let Some(l) = c.idx.list(&key)? {
-                collections.push(json!({"id": cid.to_string(), "name": l.label}));
-            }
-            // In a sequel collection, the title after this one is up next.
-            let sequel = c
-                .store
-                .collection(cid)?
-                .is_some_and(|k| k.kind == store::CollectionKind::Sequel);
-            if sequel && up_next.is_none() {
-                let order = c.idx.members(&key)?;
-                let next = order
-                    .iter()
-                    .position(|m| m == id)
-                    .and_then(|i| order.get(i + 1));
-                if let Some(card) =
-                    next.and_then(|n| c.idx.cards(std::slice::from_ref(n)).ok()?.pop())
-                {
-                    let label = c.idx.list(&key)?.map(|l| l.label).unwrap_or_default();
-                    up_next = Some(
-                        json!({"id": card.id, "title": card.title, "year": card.year, "collection": label}),
-                    );
-                }
-            }
-        }
+        let Links {
+            related,
+            collections,
+            up_next,
+        } = match c.memory {
+            Some(mem) => mem.links(id),
+            None => links_from_index(id, c)?,
+        };
+        let related = cards(&related);
         let versions: Vec<Value> = t
             .files
             .iter()

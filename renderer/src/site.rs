@@ -8,12 +8,12 @@ use std::path::Path;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use store::{Bulk, ContentId, IndexReader, IndexTx, IndexView, Member, RenderIndex, Store, Title};
+use store::{Bulk, ContentId, IndexReader, IndexTx, Member, RenderIndex, Store, Title};
 
 use crate::Error;
 use crate::key::ListKey;
 use crate::model::{card, doc_shards, memberships, related, search_tokens};
-use crate::pages::{Ctx, Pages};
+use crate::pages::{Ctx, Memory, Pages};
 use crate::target::{INDEXES, STATIC_PAGES, Target, always, for_key, shards_of};
 use crate::write::{Outcome, begin, end, remove, walk, write_if_changed, write_new};
 
@@ -218,82 +218,108 @@ fn full_with(
     let started = std::time::Instant::now();
     let tx = idx.begin()?;
     tx.clear()?;
-    let all = store.library_titles()?;
+    let all = store.library_titles_parallel(threads())?;
+    let collections = store.collections()?;
     let loaded = started.elapsed();
     let mut bulk = Bulk::default();
     for t in &all {
         bulk.append(title_rows(t));
     }
-    for c in store.collections()? {
-        let key = ListKey::Collection(c.id).to_string();
+    let listed = collections
+        .iter()
+        .map(|c| (ListKey::Collection(c.id).to_string(), &c.name, &c.content));
+    let categories = store.categories()?;
+    let listed = listed.chain(categories.iter().map(|c| {
+        (
+            ListKey::Category(c.slug.clone()).to_string(),
+            &c.name,
+            &c.content,
+        )
+    }));
+    for (key, name, content) in listed {
         bulk.members
-            .extend(c.content.iter().enumerate().map(|(i, id)| Member {
+            .extend(content.iter().enumerate().map(|(i, id)| Member {
                 key: key.clone(),
-                label: c.name.clone(),
+                label: name.clone(),
                 id: id.to_string(),
                 owner: key.clone(),
                 added_at: 0,
                 position: i as i64,
             }));
     }
-    for cat in store.categories()? {
-        let key = ListKey::Category(cat.slug.clone()).to_string();
-        bulk.members
-            .extend(cat.content.iter().enumerate().map(|(i, id)| Member {
-                key: key.clone(),
-                label: cat.name.clone(),
-                id: id.to_string(),
-                owner: key.clone(),
-                added_at: 0,
-                position: i as i64,
-            }));
-    }
-    tx.load(bulk)?;
-    tx.index_after_bulk()?;
-    let mut targets: BTreeSet<Target> = always().into_iter().collect();
-    for name in INDEXES {
-        targets.insert(Target::Index(name));
-    }
-    for name in STATIC_PAGES {
-        targets.insert(Target::Static(name));
-    }
-    for t in &all {
-        targets.insert(Target::Movie(t.record.metadata.id.to_string()));
-    }
-    for list in tx.lists("")? {
-        targets.extend(for_key(&list.key));
-    }
-    for token in tx.all_tokens()? {
-        targets.extend(shards_of(&token));
-    }
-    let docs = doc_shards(tx.card_count()?);
-    targets.extend((0..docs).map(Target::Docs));
-    targets.extend((0..docs).map(Target::Library));
-    tx.set_state("docs", docs)?;
     let titles: HashMap<String, Title> = all
         .into_iter()
         .map(|t| (t.record.metadata.id.to_string(), t))
         .collect();
+    // Every file, from the rows (as the loaded index will answer).
+    let mut targets: BTreeSet<Target> = always().into_iter().collect();
+    targets.extend(INDEXES.iter().map(|name| Target::Index(name)));
+    targets.extend(STATIC_PAGES.iter().map(|name| Target::Static(name)));
+    targets.extend(titles.keys().map(|id| Target::Movie(id.clone())));
+    let keys: BTreeSet<&str> = bulk.members.iter().map(|m| m.key.as_str()).collect();
+    for key in keys {
+        targets.extend(for_key(key));
+    }
+    let tokens: BTreeSet<&str> = bulk.tokens.iter().map(|t| t.0.as_str()).collect();
+    for token in tokens {
+        targets.extend(shards_of(token));
+    }
+    let docs = doc_shards(bulk.cards.len() as i64);
+    targets.extend((0..docs).map(Target::Docs));
+    targets.extend((0..docs).map(Target::Library));
     let produced: BTreeSet<String> = targets.iter().map(Target::path).collect();
+    let sequels = collections
+        .iter()
+        .filter(|c| c.kind == store::CollectionKind::Sequel)
+        .map(|c| c.id)
+        .collect();
+    let memory = Memory::new(&bulk, sequels);
+    let (movies, rest): (Vec<Target>, BTreeSet<Target>) = {
+        let (m, r): (BTreeSet<Target>, BTreeSet<Target>) =
+            targets.into_iter().partition(|t| t.level() == 0);
+        (m.into_iter().collect(), r)
+    };
+    if mode == Mode::Live {
+        let all: Vec<Target> = movies.iter().chain(&rest).cloned().collect();
+        placeholders(out, &all, |id| Ok(memory.related_ids(id)))?;
+    }
     // The assets first: every page uses them.
     let mut assets = Report::default();
     let files = crate::static_files();
     for (rel, bytes) in &files {
         count(&mut assets, put(mode, out, rel, bytes)?);
     }
-    // The index is committed before the pages are written, so that threads of their own can
-    // read it; it is marked complete only at the end, so a render killed between is followed
-    // by a full one.
+    // The movie pages are rendered from memory on every core while this thread loads the
+    // index; the index is committed before the other files are written from it, and marked
+    // complete only at the end, so a render killed between is followed by a full one.
+    let path = index_path(out);
+    let (rendered, indexed) = std::thread::scope(|scope| {
+        let movies = scope
+            .spawn(|| render_parallel(store, out, &path, &movies, &titles, Some(&memory), mode));
+        let indexed = (|| -> Result<(), Error> {
+            tx.load(&bulk)?;
+            tx.index_after_bulk()?;
+            tx.set_state("docs", docs)?;
+            Ok(())
+        })();
+        let rendered = movies
+            .join()
+            .unwrap_or_else(|_| Err(std::io::Error::other("a rendering thread panicked").into()));
+        (rendered, indexed)
+    });
+    indexed?;
     tx.commit()?;
     let indexed = started.elapsed();
-    let mut report = write_targets(
-        store,
-        out,
-        Reads::Committed(&index_path(out)),
-        targets,
-        &titles,
-        mode,
-    )?;
+    let (movie_report, gone) = rendered?;
+    let mut report = write_targets(store, out, Reads::Committed(&path), rest, &titles, mode)?;
+    report.targets += movies.len();
+    report.written += movie_report.written;
+    report.unchanged += movie_report.unchanged;
+    for rel in gone {
+        if remove(out, &rel)? {
+            report.removed += 1;
+        }
+    }
     tracing::info!(
         "full render: {} titles read in {:.2?}, indexed by {:.2?}, {} files written by {:.2?}",
         titles.len(),
@@ -456,22 +482,18 @@ fn write_targets(
 ) -> Result<Report, Error> {
     let mut ordered: Vec<Target> = targets.into_iter().collect();
     ordered.sort_by_key(|t| t.level());
-    let threads = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(2)
-        .clamp(1, 8);
-    let mut readers = match reads {
-        Reads::Tx(_) => Vec::new(),
-        Reads::Committed(path) => (0..threads)
-            .map(|_| IndexReader::open(path))
-            .collect::<Result<Vec<_>, _>>()?,
-    };
     if mode == Mode::Live {
+        let reader;
         let view = match reads {
             Reads::Tx(tx) => **tx,
-            Reads::Committed(_) => readers[0].view(),
+            Reads::Committed(path) => {
+                reader = IndexReader::open(path)?;
+                reader.view()
+            }
         };
-        placeholders(out, view, &ordered)?;
+        placeholders(out, &ordered, |id| {
+            Ok(view.members(&ListKey::Related(id.to_owned()).to_string())?)
+        })?;
     }
     let mut report = Report {
         targets: ordered.len(),
@@ -480,38 +502,21 @@ fn write_targets(
     let mut gone = Vec::new();
     // Every file of a level is on disk before the next level starts, so the link order holds.
     for level in ordered.chunk_by(|a, b| a.level() == b.level()) {
-        let next = AtomicUsize::new(0);
-        let work = |idx: IndexView<'_>| {
-            let ctx = Ctx { idx, store, titles };
-            render_some(&ctx, level, &next, out, mode)
+        let (r, g) = match reads {
+            Reads::Tx(tx) => {
+                let ctx = Ctx {
+                    idx: **tx,
+                    store,
+                    titles,
+                    memory: None,
+                };
+                render_some(&ctx, level, &AtomicUsize::new(0), out, mode)?
+            }
+            Reads::Committed(path) => render_parallel(store, out, path, level, titles, None, mode)?,
         };
-        let parts: Vec<Result<(Report, Vec<String>), Error>> = match reads {
-            Reads::Tx(tx) => vec![work(**tx)],
-            // Each thread with a connection of its own (a connection is not shared).
-            Reads::Committed(_) => std::thread::scope(|scope| {
-                let handles: Vec<_> = readers
-                    .iter_mut()
-                    .map(|reader| {
-                        let work = &work;
-                        scope.spawn(move || work(reader.view()))
-                    })
-                    .collect();
-                handles
-                    .into_iter()
-                    .map(|h| {
-                        h.join().unwrap_or_else(|_| {
-                            Err(std::io::Error::other("a rendering thread panicked").into())
-                        })
-                    })
-                    .collect()
-            }),
-        };
-        for part in parts {
-            let (r, g) = part?;
-            report.written += r.written;
-            report.unchanged += r.unchanged;
-            gone.extend(g);
-        }
+        report.written += r.written;
+        report.unchanged += r.unchanged;
+        gone.extend(g);
     }
     for rel in gone {
         if remove(out, &rel)? {
@@ -519,6 +524,65 @@ fn write_targets(
         }
     }
     Ok(report)
+}
+
+/// How many threads a full render reads and renders with: one a core.
+fn threads() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2)
+        .clamp(1, 8)
+}
+
+/// Renders and writes `targets` on every core, each thread reading the committed index at
+/// `path` through a connection of its own (a connection is not shared between threads).
+fn render_parallel(
+    store: &Store,
+    out: &Path,
+    path: &Path,
+    targets: &[Target],
+    titles: &HashMap<String, Title>,
+    memory: Option<&Memory<'_>>,
+    mode: Mode,
+) -> Result<(Report, Vec<String>), Error> {
+    let readers = (0..threads())
+        .map(|_| IndexReader::open(path))
+        .collect::<Result<Vec<_>, _>>()?;
+    let next = AtomicUsize::new(0);
+    let parts: Vec<Result<(Report, Vec<String>), Error>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = readers
+            .into_iter()
+            .map(|reader| {
+                let next = &next;
+                scope.spawn(move || {
+                    let ctx = Ctx {
+                        idx: reader.view(),
+                        store,
+                        titles,
+                        memory,
+                    };
+                    render_some(&ctx, targets, next, out, mode)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join().unwrap_or_else(|_| {
+                    Err(std::io::Error::other("a rendering thread panicked").into())
+                })
+            })
+            .collect()
+    });
+    let mut report = Report::default();
+    let mut gone = Vec::new();
+    for part in parts {
+        let (r, g) = part?;
+        report.written += r.written;
+        report.unchanged += r.unchanged;
+        gone.extend(g);
+    }
+    Ok((report, gone))
 }
 
 /// Renders and writes the targets of `level` this thread takes, one at a time from `next`,
@@ -558,8 +622,13 @@ fn render_some(
 
 /// Pages that are linked before they are written get a placeholder without links first, so a
 /// render stopped at any point leaves no link that leads nowhere: the list and index pages that
-/// movie pages link to, and new movie pages other movie pages link to.
-fn placeholders(out: &Path, idx: IndexView<'_>, ordered: &[Target]) -> Result<(), Error> {
+/// movie pages link to, and new movie pages other movie pages link to (`related` answers the
+/// titles a movie page links to).
+fn placeholders(
+    out: &Path,
+    ordered: &[Target],
+    related: impl Fn(&str) -> Result<Vec<String>, Error>,
+) -> Result<(), Error> {
     let new_movies: HashSet<&str> = ordered
         .iter()
         .filter_map(|t| match t {
@@ -571,9 +640,8 @@ fn placeholders(out: &Path, idx: IndexView<'_>, ordered: &[Target]) -> Result<()
     if !new_movies.is_empty() {
         for t in ordered {
             if let Target::Movie(id) = t {
-                let related = idx.members(&ListKey::Related(id.to_string()).to_string())?;
                 linked_new.extend(
-                    related
+                    related(id)?
                         .into_iter()
                         .filter(|r| new_movies.contains(r.as_str())),
                 );

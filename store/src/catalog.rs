@@ -1,8 +1,6 @@
 //! What the renderer reads: every title in the library with its metadata and files, in bulk
 //! for a full render or one at a time for an incremental one.
 
-use std::collections::HashMap;
-
 use rusqlite::params;
 
 use crate::error::Result;
@@ -35,6 +33,35 @@ impl Store {
         self.titles(&ids)
     }
 
+    /// `library_titles`, read by up to `threads` connections of their own side by side (each
+    /// title is several statements and a parse of its metadata); one connection for a
+    /// database that is not a file, or a small library.
+    pub fn library_titles_parallel(&self, threads: usize) -> Result<Vec<Title>> {
+        let ids = self.library_ids()?;
+        let path = self
+            .conn()
+            .path()
+            .filter(|p| !p.is_empty())
+            .map(std::path::PathBuf::from);
+        let Some(path) = path.filter(|_| threads > 1 && ids.len() >= 512) else {
+            return self.titles(&ids);
+        };
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = ids
+                .chunks(ids.len().div_ceil(threads))
+                .map(|part| scope.spawn(|| Store::open_read_only(&path)?.titles(part)))
+                .collect();
+            let mut out = Vec::with_capacity(ids.len());
+            for h in handles {
+                let part = h
+                    .join()
+                    .map_err(|_| std::io::Error::other("a reading thread panicked"))??;
+                out.extend(part);
+            }
+            Ok(out)
+        })
+    }
+
     /// The ids of every title that has a file, ordered.
     pub fn library_ids(&self) -> Result<Vec<ContentId>> {
         let conn = self.conn();
@@ -49,35 +76,31 @@ impl Store {
 
     /// These titles, those without a file left out.
     pub fn titles(&self, ids: &[ContentId]) -> Result<Vec<Title>> {
-        let mut files: HashMap<String, Vec<ContentFile>> = HashMap::new();
-        for id in ids {
-            let f = self.files_of(id)?;
-            if !f.is_empty() {
-                files.insert(id.to_string(), f);
+        // One transaction for them all: one snapshot, and no lock and no transaction a title.
+        self.tx(|tx| {
+            let mut out = Vec::with_capacity(ids.len());
+            for id in ids {
+                let files = crate::files::files_of_tx(tx, id)?;
+                if files.is_empty() {
+                    continue;
+                }
+                let Some(record) = crate::metadata::metadata_of(tx, id)? else {
+                    continue;
+                };
+                let added_at = files.iter().map(|f| f.created_at).min().unwrap_or(0);
+                let side = crate::library_files::files_of_title_tx(tx, id)?
+                    .into_iter()
+                    .filter(|f| f.kind != crate::FileKind::Movie)
+                    .collect();
+                out.push(Title {
+                    record,
+                    added_at,
+                    files,
+                    side,
+                });
             }
-        }
-        let mut out = Vec::with_capacity(files.len());
-        for id in ids {
-            let Some(f) = files.remove(id.as_str()) else {
-                continue;
-            };
-            let Some(record) = self.metadata(id)? else {
-                continue;
-            };
-            let added_at = f.iter().map(|f| f.created_at).min().unwrap_or(0);
-            let side = self
-                .library_files_of(id)?
-                .into_iter()
-                .filter(|f| f.kind != crate::FileKind::Movie)
-                .collect();
-            out.push(Title {
-                record,
-                added_at,
-                files: f,
-                side,
-            });
-        }
-        Ok(out)
+            Ok(out)
+        })
     }
 
     /// Every category with its titles.

@@ -155,6 +155,18 @@ fn list(r: &Row<'_>, i: usize) -> rusqlite::Result<Vec<String>> {
         .unwrap_or_default())
 }
 
+/// A title's metadata record, on a connection (or in a transaction) already held.
+pub(crate) fn metadata_of(
+    conn: &rusqlite::Connection,
+    id: &ContentId,
+) -> Result<Option<MetadataRecord>> {
+    let sql = format!("SELECT {COLS} FROM metadata WHERE content_id = ?1");
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row([id.as_str()], from_row)
+        .optional()?)
+}
+
 fn from_row(r: &Row<'_>) -> rusqlite::Result<MetadataRecord> {
     let id: String = r.get(0)?;
     let id = ContentId::parse(&id).map_err(|e| {
@@ -211,11 +223,7 @@ fn json_list(v: &[String]) -> Option<String> {
 
 impl Store {
     pub fn metadata(&self, id: &ContentId) -> Result<Option<MetadataRecord>> {
-        let sql = format!("SELECT {COLS} FROM metadata WHERE content_id = ?1");
-        Ok(self
-            .conn()
-            .query_row(&sql, [id.as_str()], from_row)
-            .optional()?)
+        metadata_of(&self.conn(), id)
     }
 
     /// Stores freshly fetched metadata, replacing the cached fields (users' own values live

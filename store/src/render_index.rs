@@ -77,7 +77,7 @@ pub struct RenderIndex {
 const INDEXES: &str = "
 CREATE INDEX IF NOT EXISTS cards_added ON cards(added_at DESC, id DESC);
 CREATE INDEX IF NOT EXISTS cards_rating ON cards(rating DESC, votes DESC, id);
-CREATE INDEX IF NOT EXISTS members_by_id ON members(id);
+CREATE INDEX IF NOT EXISTS members_by_id ON members(id, key);
 CREATE INDEX IF NOT EXISTS members_by_owner ON members(owner);
 CREATE INDEX IF NOT EXISTS members_recent ON members(key, added_at DESC, id DESC);
 CREATE INDEX IF NOT EXISTS tokens_by_id ON tokens(id);
@@ -85,7 +85,7 @@ CREATE INDEX IF NOT EXISTS cards_bucket ON cards(bucket);
 ";
 
 /// The index's layout; an index of another version is dropped and rebuilt by a full render.
-const VERSION: i64 = 4;
+const VERSION: i64 = 5;
 
 /// Cards are spread over this many buckets (by the number in their id), which the search
 /// document files group.
@@ -129,6 +129,7 @@ impl RenderIndex {
         let conn = Connection::open(path)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
+        read_fast(&conn)?;
         let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
         if version != VERSION {
             conn.execute_batch(
@@ -167,6 +168,13 @@ impl<'a> std::ops::Deref for IndexTx<'a> {
     }
 }
 
+/// Reads through memory maps and a larger cache: a full render reads the whole index many
+/// times over, and each read through the file is a system call and a copy.
+fn read_fast(conn: &Connection) -> Result<()> {
+    conn.pragma_update(None, "cache_size", -32_768)?;
+    Ok(())
+}
+
 /// A connection of its own to a committed index, for a thread that renders beside others.
 /// It reads one snapshot: the index as it was when the reader was opened.
 pub struct IndexReader {
@@ -179,6 +187,7 @@ impl IndexReader {
             path,
             rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
+        read_fast(&conn)?;
         // The snapshot starts with the first read.
         conn.execute_batch("BEGIN")?;
         conn.query_row("SELECT count(*) FROM state", [], |_| Ok(()))?;
@@ -220,12 +229,10 @@ impl IndexTx<'_> {
     /// one by one in this order would (the first of a list's title or of a token's posting
     /// counts; a list is labelled by its last new member), but sorted by key first, so that
     /// each table grows at its end.
-    pub fn load(&self, bulk: Bulk) -> Result<()> {
-        let Bulk {
-            mut cards,
-            members,
-            mut tokens,
-        } = bulk;
+    pub fn load(&self, bulk: &Bulk) -> Result<()> {
+        let mut cards: Vec<&CardRow> = bulk.cards.iter().collect();
+        let members = &bulk.members;
+        let mut tokens: Vec<&(String, String, i64, i64)> = bulk.tokens.iter().collect();
         cards.sort_by(|a, b| a.id.cmp(&b.id));
         for c in &cards {
             self.put_card(c)?;
@@ -233,7 +240,7 @@ impl IndexTx<'_> {
         let mut seen = std::collections::HashSet::new();
         let mut lists: std::collections::BTreeMap<&str, (&str, i64)> = Default::default();
         let mut new: Vec<&Member> = Vec::with_capacity(members.len());
-        for m in &members {
+        for m in members {
             if seen.insert((m.key.as_str(), m.id.as_str())) {
                 let list = lists.entry(&m.key).or_insert((&m.label, 0));
                 *list = (&m.label, list.1 + 1);
@@ -259,7 +266,7 @@ impl IndexTx<'_> {
         let mut insert = self.tx.prepare_cached(
             "INSERT INTO tokens (token, id, field, votes) VALUES (?1, ?2, ?3, ?4)",
         )?;
-        for (token, id, field, votes) in &tokens {
+        for (token, id, field, votes) in tokens {
             insert.execute(params![token, id, field, votes])?;
         }
         Ok(())

@@ -94,10 +94,13 @@ function searchAsYouType() {
   const run = async () => {
     const mine = ++seq;
     const q = input.value.trim();
-    const found = q ? await search(input.value, getJson) : [];
-    if (mine !== seq) return;
-    results.innerHTML = found.length || !q ? found.map(cardHtml).join('')
-      : `<p class="empty" role="status">Nothing in the library matches “${esc(q)}”. Try fewer words, or another spelling.</p>`;
+    const show = (found) => {
+      if (mine !== seq) return;
+      results.innerHTML = found.length || !q ? found.map(cardHtml).join('')
+        : `<p class="empty" role="status">Nothing in the library matches “${esc(q)}”. Try fewer words, or another spelling.</p>`;
+    };
+    // The first page shows as soon as its cards are in; the rest follow.
+    show(q ? await search(input.value, getJson, 24, show) : []);
   };
   input.addEventListener('input', run);
   const q = new URLSearchParams(location.search).get('q');

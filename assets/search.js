@@ -60,12 +60,29 @@ function distance(a, b, max) {
   return prev[b.length];
 }
 
-/** Searches; `getJson(path)` answers the parsed file at that site path or null. */
-export async function search(query, getJson, limit = 24) {
+function inlineManifest() {
+  const text = typeof document === 'undefined' ? null : document.getElementById('results')?.dataset.manifest;
+  try {
+    return text ? JSON.parse(text) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** How many results a first page shows, before the rest of them are looked up. */
+export const FIRST_PAGE = 12;
+
+/**
+ * Searches; `getJson(path)` answers the parsed file at that site path or null. When there are
+ * more than a first page of results, `onFirstPage` is given that page as soon as its cards are
+ * in; the promise answers them all.
+ */
+export async function search(query, getJson, limit = 24, onFirstPage = null) {
   let words = tokens(query);
   if (words.length === 0) words = fold(query).split(/\s+/).filter(Boolean);
   if (words.length === 0) return [];
-  const manifest = getJson('/search/manifest.json');
+  // The search page carries the manifest; elsewhere (a test, another page) it is fetched.
+  const manifest = Promise.resolve(inlineManifest() ?? getJson('/search/manifest.json'));
   const shards = new Map();
   const load = (s) => {
     if (!shards.has(s)) shards.set(s, getJson(`/search/t/${encodeURIComponent(s)}.json`));
@@ -123,15 +140,23 @@ export async function search(query, getJson, limit = 24) {
   const ranked = (complete.length ? complete : all).sort((a, b) => b[1].score - a[1].score || a[0] - b[0]).slice(0, limit);
   const spread = (await manifest)?.docs ?? 16;
   const docShards = new Map();
-  for (const [doc] of ranked) {
-    const n = (doc % 4096) % spread; // a card's bucket, then its file
-    if (!docShards.has(n)) docShards.set(n, getJson(`/search/d/${n}.json`));
-  }
-  const out = [];
-  for (const [doc, e] of ranked) {
-    const id = 'tt' + String(doc).padStart(7, '0');
-    const card = (await docShards.get((doc % 4096) % spread))?.[id];
-    if (card) out.push({ ...card, score: e.score });
-  }
-  return out;
+  // The cards of some ranked titles, their document files fetched side by side.
+  const cardsOf = async (some) => {
+    for (const [doc] of some) {
+      const n = (doc % 4096) % spread; // a card's bucket, then its file
+      if (!docShards.has(n)) docShards.set(n, getJson(`/search/d/${n}.json`));
+    }
+    const out = [];
+    for (const [doc, e] of some) {
+      const id = 'tt' + String(doc).padStart(7, '0');
+      const card = (await docShards.get((doc % 4096) % spread))?.[id];
+      if (card) out.push({ ...card, score: e.score });
+    }
+    return out;
+  };
+  // A first page as soon as its cards are in, then the rest.
+  const first = await cardsOf(ranked.slice(0, FIRST_PAGE));
+  if (ranked.length <= FIRST_PAGE) return first;
+  onFirstPage?.(first);
+  return first.concat(await cardsOf(ranked.slice(FIRST_PAGE)));
 }

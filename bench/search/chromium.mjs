@@ -1,6 +1,7 @@
 // The first search query in headless Chromium: serves a rendered site on 127.0.0.1, opens its
 // search page in a fresh browser context (empty cache) for each query, and measures the time
-// from the call to search() until its results, and the bytes the page fetched for the query.
+// from the call to search() until its first page of results (as the search page shows it), and
+// the bytes the page fetched until then.
 // usage: node chromium.mjs SITE_DIR query...
 import http from 'node:http';
 import { readFile } from 'node:fs/promises';
@@ -41,8 +42,11 @@ for (const q of queries) {
   const result = await page.evaluate(async (q) => {
     const { search } = await import('/assets/search.js');
     const getJson = async (p) => { const r = await fetch(p); return r.ok ? r.json() : null; };
+    // Until the first page of results is there, as the search page shows it.
     const t = performance.now();
-    const found = await search(q, getJson);
+    const found = await new Promise((done) => {
+      search(q, getJson, 24, done).then(done);
+    });
     return { ms: performance.now() - t, first: found[0]?.id ?? null, n: found.length };
   }, q);
   rows.push({ q, ...result, kb: bytes / 1000 });

@@ -267,7 +267,7 @@ impl Pages {
             }
             Target::SearchManifest => search_manifest(c),
             Target::Home => self.home(c),
-            Target::Static(name) => self.static_page(name),
+            Target::Static(name) => self.static_page(name, c),
         }
     }
 
@@ -283,7 +283,7 @@ impl Pages {
         )
     }
 
-    fn static_page(&self, name: &str) -> Result<Option<Vec<u8>>, Error> {
+    fn static_page(&self, name: &str, c: &Ctx<'_>) -> Result<Option<Vec<u8>>, Error> {
         let title = match name {
             "search" => "Search",
             "login" => "Log in",
@@ -305,6 +305,10 @@ impl Pages {
         let mut v = json!({"head": Head { title: title.into(), page }});
         for p in STATIC_PAGES {
             v[*p] = json!(*p == name);
+        }
+        if name == "search" {
+            // The search manifest in the page itself: a first query asks for its shards at once.
+            v["manifest"] = json!(search_manifest_value(c)?.to_string());
         }
         self.html("static", &v)
     }
@@ -791,6 +795,11 @@ fn shard(s: &str, c: &Ctx<'_>) -> Result<Option<Vec<u8>>, Error> {
 /// (`shards`, hex, bit `i` for the shard numbered `i` in base 36), every other one listed
 /// (`other`).
 fn search_manifest(c: &Ctx<'_>) -> Result<Option<Vec<u8>>, Error> {
+    json(&search_manifest_value(c)?)
+}
+
+/// The search manifest (`search_manifest`) as a value.
+fn search_manifest_value(c: &Ctx<'_>) -> Result<Value, Error> {
     let digit = |ch: char| ch.to_digit(36).filter(|_| !ch.is_ascii_uppercase());
     let mut bits = vec![0u8; 36 * 36 * 36 / 8];
     let mut other = Vec::new();
@@ -804,7 +813,7 @@ fn search_manifest(c: &Ctx<'_>) -> Result<Option<Vec<u8>>, Error> {
         }
     }
     let hex: String = bits.iter().map(|b| format!("{b:02x}")).collect();
-    json(&json!({"docs": doc_shards(c.idx.card_count()?), "shards": hex, "other": other}))
+    Ok(json!({"docs": doc_shards(c.idx.card_count()?), "shards": hex, "other": other}))
 }
 
 /// The library view's titles of shard `n` (the buckets of the search documents' shard `n`):

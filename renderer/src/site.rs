@@ -311,7 +311,13 @@ fn full_with(
     tx.commit()?;
     let indexed = started.elapsed();
     let (movie_report, gone) = rendered?;
-    let mut report = write_targets(store, out, Reads::Committed(&path), rest, &titles, mode)?;
+    // What only the movie pages read goes before the rest is rendered from the index.
+    let title_count = titles.len();
+    drop(memory);
+    drop(bulk);
+    drop(titles);
+    let none = HashMap::new();
+    let mut report = write_targets(store, out, Reads::Committed(&path), rest, &none, mode)?;
     report.targets += movies.len();
     report.written += movie_report.written;
     report.unchanged += movie_report.unchanged;
@@ -322,7 +328,7 @@ fn full_with(
     }
     tracing::info!(
         "full render: {} titles read in {:.2?}, indexed by {:.2?}, {} files written by {:.2?}",
-        titles.len(),
+        title_count,
         loaded,
         indexed,
         report.written + assets.written,

@@ -114,7 +114,8 @@ pub fn for_key(key: &str) -> Vec<Target> {
     }
 }
 
-/// What every change reaches: the home page, its first rows, the search manifest.
+/// What every change reaches: the home page, its first rows, the search manifest (and the
+/// search page, which holds a copy of it).
 pub fn always() -> Vec<Target> {
     vec![
         Target::Home,
@@ -122,6 +123,7 @@ pub fn always() -> Vec<Target> {
         Target::Row("recent".into()),
         Target::Row("top".into()),
         Target::SearchManifest,
+        Target::Static("search"),
     ]
 }
 

@@ -129,7 +129,6 @@ impl RenderIndex {
         let conn = Connection::open(path)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
-        read_fast(&conn)?;
         let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
         if version != VERSION {
             conn.execute_batch(
@@ -168,13 +167,6 @@ impl<'a> std::ops::Deref for IndexTx<'a> {
     }
 }
 
-/// Reads through memory maps and a larger cache: a full render reads the whole index many
-/// times over, and each read through the file is a system call and a copy.
-fn read_fast(conn: &Connection) -> Result<()> {
-    conn.pragma_update(None, "cache_size", -32_768)?;
-    Ok(())
-}
-
 /// A connection of its own to a committed index, for a thread that renders beside others.
 /// It reads one snapshot: the index as it was when the reader was opened.
 pub struct IndexReader {
@@ -187,7 +179,6 @@ impl IndexReader {
             path,
             rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
-        read_fast(&conn)?;
         // The snapshot starts with the first read.
         conn.execute_batch("BEGIN")?;
         conn.query_row("SELECT count(*) FROM state", [], |_| Ok(()))?;

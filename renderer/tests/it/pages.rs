@@ -172,6 +172,45 @@ fn a_first_render_and_a_render_in_place_write_the_same_site() {
     crate::support::assert_same_site(&first, &live, "after an edit");
 }
 
+/// The search manifest the search page carries, as the browser reads its attribute.
+fn inline_manifest(site: &std::path::Path) -> serde_json::Value {
+    let page = std::fs::read_to_string(site.join("search/index.html")).expect("search page");
+    let attr = page
+        .split("data-manifest=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the search page carries the manifest");
+    let text = attr
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&");
+    serde_json::from_str(&text).expect("manifest JSON")
+}
+
+/// A first query needs no request for the manifest: the search page carries the one the site
+/// has, also after an incremental render that adds a shard.
+#[test]
+fn the_search_page_carries_the_search_manifest() {
+    let lib = Lib::new();
+    fill(&lib);
+    let site = lib.site("site");
+    renderer::full(&lib.store, &site).expect("full");
+    let file = |site: &std::path::Path| -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(site.join("search/manifest.json")).expect("file"))
+            .expect("json")
+    };
+    assert_eq!(inline_manifest(&site), file(&site));
+    let before = file(&site);
+    let mut m = lib.metadata("tt0114478");
+    m.title = "Zyxwv Qqqq".into();
+    lib.store.save_metadata(&m, 2).expect("edit");
+    renderer::incremental(&lib.store, &site).expect("incremental");
+    assert_ne!(file(&site), before, "a new word makes a new shard");
+    assert_eq!(inline_manifest(&site), file(&site));
+}
+
 /// Regression: a `javascript:` trailer URL from a page was rendered as a link (nginx's CSP
 /// blocked it; the receiver's own serving did not). Only http(s) links are rendered.
 #[test]

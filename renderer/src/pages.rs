@@ -104,7 +104,7 @@ impl<'a> Memory<'a> {
         for m in &bulk.members {
             let linked = m.key.starts_with("related/") || m.key.starts_with("collection/");
             // The first membership of a title counts; a list has its last new member's label.
-            if linked && seen.insert((m.key.as_str(), m.id.as_str())) {
+            if linked && seen.insert((&*m.key, &*m.id)) {
                 members.entry(&m.key).or_default().push(m);
                 labels.insert(&m.key, &m.label);
             }
@@ -119,7 +119,7 @@ impl<'a> Memory<'a> {
                         collections_of.entry(&m.id).or_default().push(key);
                     }
                 }
-                let ids = ms.iter().map(|m| m.id.as_str()).collect();
+                let ids = ms.iter().map(|m| &*m.id).collect();
                 (key, (ids, labels.get(key).copied().unwrap_or("")))
             })
             .collect();

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use store::{Bulk, ContentId, IndexReader, IndexTx, Member, RenderIndex, Store, Title};
+use store::{Bulk, ContentId, IndexReader, IndexTx, Interner, Member, RenderIndex, Store, Title};
 
 use crate::Error;
 use crate::key::ListKey;
@@ -222,8 +222,9 @@ fn full_with(
     let collections = store.collections()?;
     let loaded = started.elapsed();
     let mut bulk = Bulk::default();
+    let mut shared = Interner::default();
     for t in &all {
-        bulk.append(title_rows(t));
+        bulk.append(title_rows(t, &mut shared));
     }
     let listed = collections
         .iter()
@@ -237,16 +238,18 @@ fn full_with(
         )
     }));
     for (key, name, content) in listed {
+        let (key, label) = (shared.get(&key), shared.get(name));
         bulk.members
             .extend(content.iter().enumerate().map(|(i, id)| Member {
                 key: key.clone(),
-                label: name.clone(),
-                id: id.to_string(),
+                label: label.clone(),
+                id: shared.get(id.as_str()),
                 owner: key.clone(),
                 added_at: 0,
                 position: i as i64,
             }));
     }
+    drop(shared);
     let titles: HashMap<String, Title> = all
         .into_iter()
         .map(|t| (t.record.metadata.id.to_string(), t))
@@ -256,11 +259,11 @@ fn full_with(
     targets.extend(INDEXES.iter().map(|name| Target::Index(name)));
     targets.extend(STATIC_PAGES.iter().map(|name| Target::Static(name)));
     targets.extend(titles.keys().map(|id| Target::Movie(id.clone())));
-    let keys: BTreeSet<&str> = bulk.members.iter().map(|m| m.key.as_str()).collect();
+    let keys: BTreeSet<&str> = bulk.members.iter().map(|m| &*m.key).collect();
     for key in keys {
         targets.extend(for_key(key));
     }
-    let tokens: BTreeSet<&str> = bulk.tokens.iter().map(|t| t.0.as_str()).collect();
+    let tokens: BTreeSet<&str> = bulk.tokens.iter().map(|t| &*t.0).collect();
     for token in tokens {
         targets.extend(shards_of(token));
     }
@@ -383,7 +386,7 @@ fn reindex_title(
     let (old_keys, old_tokens) = (tx.keys_of(id)?, tx.tokens_of(id)?);
     tx.remove(id)?;
     if let Some(t) = title {
-        let rows = title_rows(t);
+        let rows = title_rows(t, &mut Interner::default());
         for c in &rows.cards {
             tx.put_card(c)?;
         }
@@ -407,15 +410,16 @@ fn reindex_title(
 }
 
 /// A title's rows in the index: its card, the lists it is in and its related titles' list,
-/// its search tokens.
-fn title_rows(t: &Title) -> Bulk {
+/// its search tokens (texts that repeat shared through `shared`).
+fn title_rows(t: &Title, shared: &mut Interner) -> Bulk {
     let c = card(t);
-    let id = c.id.clone();
+    let id = shared.get(&c.id);
+    let none = shared.get("");
     let mut members: Vec<Member> = memberships(t)
         .into_iter()
         .map(|m| Member {
-            key: m.key,
-            label: m.label,
+            key: shared.get(&m.key),
+            label: shared.get(&m.label),
             id: id.clone(),
             owner: id.clone(),
             added_at: c.added_at,
@@ -426,9 +430,9 @@ fn title_rows(t: &Title) -> Bulk {
         related(t)
             .into_iter()
             .map(|(key, member, position)| Member {
-                key,
-                label: String::new(),
-                id: member,
+                key: shared.get(&key),
+                label: none.clone(),
+                id: shared.get(&member),
                 owner: id.clone(),
                 added_at: 0,
                 position,
@@ -436,7 +440,7 @@ fn title_rows(t: &Title) -> Bulk {
     );
     let tokens = search_tokens(t)
         .into_iter()
-        .map(|(token, field)| (token, id.clone(), field, c.votes))
+        .map(|(token, field)| (shared.get(&token), id.clone(), field, c.votes))
         .collect();
     Bulk {
         cards: vec![c],

@@ -39,12 +39,30 @@ pub struct ListRow {
 /// A title in a list, as a bulk load takes it (`IndexTx::add_member`'s arguments).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Member {
-    pub key: String,
-    pub label: String,
-    pub id: String,
-    pub owner: String,
+    pub key: Shared,
+    pub label: Shared,
+    pub id: Shared,
+    pub owner: Shared,
     pub added_at: i64,
     pub position: i64,
+}
+
+/// Text that many rows hold (a list's key and label, a title's id, a token): one copy shared.
+pub type Shared = std::sync::Arc<str>;
+
+/// Hands out one shared copy of each text it is given.
+#[derive(Debug, Default)]
+pub struct Interner(std::collections::HashSet<Shared>);
+
+impl Interner {
+    pub fn get(&mut self, text: &str) -> Shared {
+        if let Some(s) = self.0.get(text) {
+            return s.clone();
+        }
+        let s: Shared = text.into();
+        self.0.insert(s.clone());
+        s
+    }
 }
 
 /// What a full render loads into an empty index at once.
@@ -53,7 +71,7 @@ pub struct Bulk {
     pub cards: Vec<CardRow>,
     pub members: Vec<Member>,
     /// (token, id, field, votes)
-    pub tokens: Vec<(String, String, i64, i64)>,
+    pub tokens: Vec<(Shared, Shared, i64, i64)>,
 }
 
 impl Bulk {
@@ -223,7 +241,7 @@ impl IndexTx<'_> {
     pub fn load(&self, bulk: &Bulk) -> Result<()> {
         let mut cards: Vec<&CardRow> = bulk.cards.iter().collect();
         let members = &bulk.members;
-        let mut tokens: Vec<&(String, String, i64, i64)> = bulk.tokens.iter().collect();
+        let mut tokens: Vec<&(Shared, Shared, i64, i64)> = bulk.tokens.iter().collect();
         cards.sort_by(|a, b| a.id.cmp(&b.id));
         for c in &cards {
             self.put_card(c)?;
@@ -232,7 +250,7 @@ impl IndexTx<'_> {
         let mut lists: std::collections::BTreeMap<&str, (&str, i64)> = Default::default();
         let mut new: Vec<&Member> = Vec::with_capacity(members.len());
         for m in members {
-            if seen.insert((m.key.as_str(), m.id.as_str())) {
+            if seen.insert((&*m.key, &*m.id)) {
                 let list = lists.entry(&m.key).or_insert((&m.label, 0));
                 *list = (&m.label, list.1 + 1);
                 new.push(m);
@@ -243,7 +261,7 @@ impl IndexTx<'_> {
             "INSERT INTO members (key, id, owner, added_at, position) VALUES (?1, ?2, ?3, ?4, ?5)",
         )?;
         for m in new {
-            insert.execute(params![m.key, m.id, m.owner, m.added_at, m.position])?;
+            insert.execute(params![&*m.key, &*m.id, &*m.owner, m.added_at, m.position])?;
         }
         let mut insert = self
             .tx
@@ -258,7 +276,7 @@ impl IndexTx<'_> {
             "INSERT INTO tokens (token, id, field, votes) VALUES (?1, ?2, ?3, ?4)",
         )?;
         for (token, id, field, votes) in tokens {
-            insert.execute(params![token, id, field, votes])?;
+            insert.execute(params![&**token, &**id, field, votes])?;
         }
         Ok(())
     }

@@ -1,7 +1,8 @@
 // Search over the index the renderer writes: the query is folded like the index (see
 // renderer/src/fold.rs), each word's shard (its first three letters) is fetched, words match
-// exactly, as a prefix, or with one or two typos; the best titles' cards come from the
-// document shards. Only the shards a query needs are downloaded.
+// exactly, as a prefix, or with one or two typos; the best titles' cards come with the token
+// shards (those a first page most likely shows) or from the document shards. Only the shards a
+// query needs are downloaded.
 
 export const STOPWORDS = ['the', 'a', 'an', 'of', 'and'];
 const ACCENTS = {
@@ -84,8 +85,15 @@ export async function search(query, getJson, limit = 24, onFirstPage = null) {
   // The search page carries the manifest; elsewhere (a test, another page) it is fetched.
   const manifest = Promise.resolve(inlineManifest() ?? getJson('/search/manifest.json'));
   const shards = new Map();
+  // Cards the shards carry: the titles a first page most likely shows need no other file.
+  const known = new Map();
   const load = (s) => {
-    if (!shards.has(s)) shards.set(s, getJson(`/search/t/${encodeURIComponent(s)}.json`));
+    if (!shards.has(s)) {
+      shards.set(s, getJson(`/search/t/${encodeURIComponent(s)}.json`).then((shard) => {
+        for (const [id, card] of Object.entries(shard?.c ?? {})) known.set(id, card);
+        return shard;
+      }));
+    }
     return shards.get(s);
   };
   // Only the shards that exist are asked for (the manifest says which).
@@ -141,15 +149,16 @@ export async function search(query, getJson, limit = 24, onFirstPage = null) {
   const spread = (await manifest)?.docs ?? 16;
   const docShards = new Map();
   // The cards of some ranked titles, their document files fetched side by side.
+  const idOf = (doc) => 'tt' + String(doc).padStart(7, '0');
   const cardsOf = async (some) => {
     for (const [doc] of some) {
       const n = (doc % 4096) % spread; // a card's bucket, then its file
-      if (!docShards.has(n)) docShards.set(n, getJson(`/search/d/${n}.json`));
+      if (!known.has(idOf(doc)) && !docShards.has(n)) docShards.set(n, getJson(`/search/d/${n}.json`));
     }
     const out = [];
     for (const [doc, e] of some) {
-      const id = 'tt' + String(doc).padStart(7, '0');
-      const card = (await docShards.get((doc % 4096) % spread))?.[id];
+      const id = idOf(doc);
+      const card = known.get(id) ?? (await docShards.get((doc % 4096) % spread))?.[id];
       if (card) out.push({ ...card, score: e.score });
     }
     return out;

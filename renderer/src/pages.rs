@@ -741,7 +741,8 @@ fn popularity(votes: i64) -> i64 {
         .clamp(0.0, 31.0) as i64
 }
 
-/// A search shard: `{"t": {token: [postings]}}`, postings as differences. A three-character
+/// A search shard: `{"t": {token: [postings]}, "c": {id: card}}`, postings as differences, with
+/// the cards of the titles a query answered from it most likely shows first. A three-character
 /// shard over `SPLIT_AT` postings holds only its exact token and `"split": true`; its words are
 /// in the four-character shards, which exist only then.
 fn shard(s: &str, c: &Ctx<'_>) -> Result<Option<Vec<u8>>, Error> {
@@ -762,6 +763,36 @@ fn shard(s: &str, c: &Ctx<'_>) -> Result<Option<Vec<u8>>, Error> {
         }
         (false, c.idx.tokens_with_prefix(s, false)?)
     };
+    // The titles a query answered from this shard most likely shows first: by the field a
+    // posting is in (as the search weighs them), then by popularity.
+    let mut best: Vec<(i64, i64, &str)> = rows
+        .iter()
+        .map(|(_, id, field, votes)| {
+            let weight = FIELD_RANK.get(*field as usize).copied().unwrap_or(0);
+            (-weight, -popularity(*votes), id.as_str())
+        })
+        .collect();
+    best.sort_unstable();
+    let mut first: Vec<String> = Vec::new();
+    for (_, _, id) in best {
+        if first.len() == SHARD_CARDS {
+            break;
+        }
+        if !first.iter().any(|f| f == id) {
+            first.push(id.to_owned());
+        }
+    }
+    let known: serde_json::Map<String, Value> = c
+        .idx
+        .cards(&first)?
+        .iter()
+        .map(|r| {
+            (
+                r.id.clone(),
+                serde_json::to_value(card(r)).unwrap_or(Value::Null),
+            )
+        })
+        .collect();
     let mut tokens: std::collections::BTreeMap<String, Vec<i64>> = Default::default();
     for (token, id, field, votes) in rows {
         let n: i64 = id.get(2..).and_then(|d| d.parse().ok()).unwrap_or(0);
@@ -784,11 +815,18 @@ fn shard(s: &str, c: &Ctx<'_>) -> Result<Option<Vec<u8>>, Error> {
     if split {
         // The four-character shards that exist, so that a search asks for no other.
         let subs = c.idx.shards_under(s, &crate::fold::sub_shard)?;
-        json(&json!({"split": true, "subs": subs, "t": tokens}))
+        json(&json!({"split": true, "subs": subs, "t": tokens, "c": known}))
     } else {
-        json(&json!({"t": tokens}))
+        json(&json!({"t": tokens, "c": known}))
     }
 }
+
+/// How many cards a search shard carries: a first page.
+const SHARD_CARDS: usize = 12;
+
+/// The order of a posting's field as the search weighs them (`FIELD_WEIGHT` in
+/// `assets/search.js`: title 3, original title 2, person 1.2, year 1.5).
+const FIELD_RANK: [i64; 4] = [4, 3, 1, 2];
 
 /// How the search documents are spread (`docs`), and which top-level token shards exist, so
 /// that a search asks only for those: the three-character shards of `a-z0-9` as a bitmap

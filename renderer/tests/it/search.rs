@@ -130,6 +130,27 @@ fn search_finds_what_people_type() {
             got["bytes"]
         );
     }
+    // A one-word query whose titles fit a first page finds their cards in its token shard:
+    // one request (the manifest is in the search page), no document file.
+    let out = node(
+        &site,
+        &json!({"queries": ["matrix", "inception"], "fold": []}),
+    );
+    for got in out["results"].as_array().expect("results") {
+        let files: Vec<&str> = got["files"]
+            .as_array()
+            .expect("files")
+            .iter()
+            .filter_map(Value::as_str)
+            .filter(|f| !f.ends_with("manifest.json"))
+            .collect();
+        assert!(
+            files.iter().all(|f| f.starts_with("/search/t/")) && !got["ids"][0].is_null(),
+            "{}: {files:?} → {}",
+            got["q"],
+            got["ids"]
+        );
+    }
     assert!(
         misses.is_empty(),
         "{} of {} queries missed:\n{}",

@@ -94,6 +94,10 @@ fn incremental_inner(store: &Store, out: &Path) -> Result<Report, Error> {
             targets.extend([Target::Docs(n), Target::Library(n)]);
         }
     }
+    let linked: Vec<&Target> = targets.iter().collect();
+    placeholders(out, &linked, |id| {
+        Ok(tx.members(&ListKey::Related(id.to_owned()).to_string())?)
+    })?;
     let mut report = write_targets(
         store,
         out,
@@ -218,7 +222,7 @@ fn full_with(
     let started = std::time::Instant::now();
     let tx = idx.begin()?;
     tx.clear()?;
-    let all = store.library_titles_parallel(threads())?;
+    let all = store.library_titles()?;
     let collections = store.collections()?;
     let loaded = started.elapsed();
     let mut bulk = Bulk::default();
@@ -283,7 +287,7 @@ fn full_with(
         (m.into_iter().collect(), r)
     };
     if mode == Mode::Live {
-        let all: Vec<Target> = movies.iter().chain(&rest).cloned().collect();
+        let all: Vec<&Target> = movies.iter().chain(&rest).collect();
         placeholders(out, &all, |id| Ok(memory.related_ids(id)))?;
     }
     // The assets first: every page uses them.
@@ -492,19 +496,6 @@ fn write_targets(
 ) -> Result<Report, Error> {
     let mut ordered: Vec<Target> = targets.into_iter().collect();
     ordered.sort_by_key(|t| t.level());
-    if mode == Mode::Live {
-        let reader;
-        let view = match reads {
-            Reads::Tx(tx) => **tx,
-            Reads::Committed(path) => {
-                reader = IndexReader::open(path)?;
-                reader.view()
-            }
-        };
-        placeholders(out, &ordered, |id| {
-            Ok(view.members(&ListKey::Related(id.to_owned()).to_string())?)
-        })?;
-    }
     let mut report = Report {
         targets: ordered.len(),
         ..Report::default()
@@ -636,10 +627,10 @@ fn render_some(
 /// titles a movie page links to).
 fn placeholders(
     out: &Path,
-    ordered: &[Target],
+    targets: &[&Target],
     related: impl Fn(&str) -> Result<Vec<String>, Error>,
 ) -> Result<(), Error> {
-    let new_movies: HashSet<&str> = ordered
+    let new_movies: HashSet<&str> = targets
         .iter()
         .filter_map(|t| match t {
             Target::Movie(id) if !out.join(t.path()).exists() => Some(id.as_str()),
@@ -648,7 +639,7 @@ fn placeholders(
         .collect();
     let mut linked_new: BTreeSet<String> = BTreeSet::new();
     if !new_movies.is_empty() {
-        for t in ordered {
+        for t in targets {
             if let Target::Movie(id) = t {
                 linked_new.extend(
                     related(id)?
@@ -658,7 +649,7 @@ fn placeholders(
             }
         }
     }
-    for t in ordered {
+    for t in targets {
         let linked_page = matches!(
             t,
             Target::ListPage(_) | Target::Index(_) | Target::Home | Target::Static(_)

@@ -33,35 +33,6 @@ impl Store {
         self.titles(&ids)
     }
 
-    /// `library_titles`, read by up to `threads` connections of their own side by side (each
-    /// title is several statements and a parse of its metadata); one connection for a
-    /// database that is not a file, or a small library.
-    pub fn library_titles_parallel(&self, threads: usize) -> Result<Vec<Title>> {
-        let ids = self.library_ids()?;
-        let path = self
-            .conn()
-            .path()
-            .filter(|p| !p.is_empty())
-            .map(std::path::PathBuf::from);
-        let Some(path) = path.filter(|_| threads > 1 && ids.len() >= 512) else {
-            return self.titles(&ids);
-        };
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = ids
-                .chunks(ids.len().div_ceil(threads))
-                .map(|part| scope.spawn(|| Store::open_read_only(&path)?.titles(part)))
-                .collect();
-            let mut out = Vec::with_capacity(ids.len());
-            for h in handles {
-                let part = h
-                    .join()
-                    .map_err(|_| std::io::Error::other("a reading thread panicked"))??;
-                out.extend(part);
-            }
-            Ok(out)
-        })
-    }
-
     /// The ids of every title that has a file, ordered.
     pub fn library_ids(&self) -> Result<Vec<ContentId>> {
         let conn = self.conn();

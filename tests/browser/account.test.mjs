@@ -1,7 +1,7 @@
 // First run, logging in and out, a wrong password, an expired session.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { browser, server } from './support.mjs';
+import { browser, server, until } from './support.mjs';
 
 const b = await browser();
 after(() => b.close());
@@ -50,7 +50,8 @@ test('the first run creates the admin and lands on the upload page', async () =>
     await page.fill('input[name=password]', 'a good long password');
     // Back to the page asked for.
     await Promise.all([page.waitForURL(`${s.url}/az/`), page.click('#login button')]);
-    assert.equal(await page.locator('.admin-only').first().isVisible(), true, 'an admin sees the users page link');
+    // The admin's links are shown once the page has asked who is logged in.
+    await until('an admin sees the users page link', () => page.locator('.admin-only').first().isVisible(), 10);
   } finally {
     await s.stop();
   }

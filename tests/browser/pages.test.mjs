@@ -145,7 +145,7 @@ test('on a phone the menu keeps every place, and Log out is in the header', asyn
   const menu = page.locator('nav.narrow summary');
   await menu.click();
   for (const name of ['Library', 'Genres', 'Collections', 'Upload', 'Monitor', 'Users', 'Settings', 'Account']) {
-    assert.ok(await page.locator('nav.narrow .menu-list').getByRole('link', { name, exact: true }).isVisible(), `${name} in the menu`);
+    await until(`${name} in the menu`, () => page.locator('nav.narrow .menu-list').getByRole('link', { name, exact: true }).isVisible(), 10);
   }
   await page.locator('nav.narrow .logout').click();
   await page.waitForURL(`${s.url}/login/`);

@@ -505,7 +505,19 @@ fn guess(s: &str) -> Guess {
     if let Some(f) = tokens.iter().position(|t| marker(&t.text) == Some('f')) {
         start = f + 1;
     }
+    // The tokens of groups before the title (`[REC]`, `(2019)`): the title or the year when
+    // nothing else gives one.
+    let mut leading: Vec<usize> = Vec::new();
     while let Some(t) = tokens.get(start) {
+        // A web site's name before the title, written with dots (`www.Site.com.Title.2019`).
+        if t.text.eq_ignore_ascii_case("www")
+            && let Some(tld) = (start + 2..(start + 4).min(tokens.len()))
+                .find(|&i| SITE_TLDS.contains(&tokens[i].text.to_ascii_lowercase().as_str()))
+            && tld + 1 < tokens.len()
+        {
+            start = tld + 1;
+            continue;
+        }
         let date = start + 2 < tokens.len()
             && tokens[start..start + 3]
                 .iter()
@@ -514,9 +526,17 @@ fn guess(s: &str) -> Guess {
             tag_kind(&t.text),
             Some(Kind::Resolution | Kind::Source | Kind::Codec)
         );
+        // A language before a dash, then the title (`Fr - Paris 2054, Renaissance (2005)`).
+        let language_first = tag_kind(&t.text) == Some(Kind::Language)
+            && tokens.get(start + 1).is_some_and(|n| n.after_dash);
         if date {
             start += 3;
+        } else if language_first {
+            start += 1;
         } else if t.grouped || (leading_tag && year_of(&t.text).is_none()) {
+            if t.grouped {
+                leading.push(start);
+            }
             start += 1;
         } else {
             break;
@@ -528,9 +548,18 @@ fn guess(s: &str) -> Guess {
     };
     // A year in brackets is the year (`The Wolf of Wall Street 2001 (2013)`); otherwise the
     // first one after the title's first word.
+    // Two years in a row (`Wonder.Woman.1984.2020`, `Death.Race.2000.1975`): the first
+    // belongs to the title.
     let year_at = (start + 1..tokens.len())
         .find(|&i| is_year(i) && tokens[i].grouped)
-        .or_else(|| (start + 1..tokens.len()).find(|&i| is_year(i)));
+        .or_else(|| (start + 1..tokens.len()).find(|&i| is_year(i)))
+        .map(|i| {
+            if !tokens[i].grouped && i + 1 < tokens.len() && is_year(i + 1) {
+                i + 1
+            } else {
+                i
+            }
+        });
     // A release that starts with its year (`2019.Parasite.1080p.WEB`): the year, then the
     // title. Only when tags follow, so that a title that is a year (`2012`, `1917`) stays one.
     let tags_follow = |from: usize| {
@@ -561,9 +590,13 @@ fn guess(s: &str) -> Guess {
         let numeric_so_far = tokens[start..end]
             .iter()
             .all(|t| t.text.bytes().all(|b| b.is_ascii_digit()));
+        // A number after a dash, then the year, is the title's (`Rocky - 2 (1979)`); other
+        // words after a dash are a second title (`Star Wars: Episode IV - A New Hope`).
+        let number_in_title =
+            year_at == Some(end + 1) && t.text.bytes().all(|b| b.is_ascii_digit());
         let stop = Some(end) == year_at
             || (end > start && (t.opens_group || t.grouped))
-            || (end > start && t.after_dash && !numeric_so_far)
+            || (end > start && t.after_dash && !numeric_so_far && !number_in_title)
             || match tag_kind(&t.text) {
                 Some(Kind::Language) => language_ends_title(&tokens, end, year_at),
                 Some(Kind::Other) => year_at.is_none(),
@@ -576,13 +609,41 @@ fn guess(s: &str) -> Guess {
         end += 1;
     }
     let mut title: Vec<&Token> = tokens[start..end].iter().collect();
-    // Keep the volume apart: "The Godfather Part III" → "The Godfather", part "III".
-    if title.len() >= 3
-        && title[title.len() - 2].text.eq_ignore_ascii_case("part")
-        && is_number_or_roman(&title[title.len() - 1].text)
+    // A name that is all groups (`[REC] (2007)`, `[Safety Not Guaranteed]`): the first group
+    // that is no year and no tag is the title, a group that is a year the year.
+    if title.is_empty()
+        && let Some(&first) = leading.iter().find(|&&i| {
+            tokens[i].opens_group
+                && year_of(&tokens[i].text).is_none()
+                && tag_kind(&tokens[i].text).is_none()
+        })
     {
-        g.part = Some(title[title.len() - 1].text.clone());
-        title.truncate(title.len() - 2);
+        title = tokens[first..]
+            .iter()
+            .take_while(|t| t.grouped)
+            .enumerate()
+            .take_while(|(n, t)| *n == 0 || !t.opens_group)
+            .map(|(_, t)| t)
+            .collect();
+    }
+    if g.year.is_none() {
+        g.year = leading.iter().find_map(|&i| {
+            (tokens[i].opens_group)
+                .then(|| year_of(&tokens[i].text))
+                .flatten()
+        });
+    }
+    strip_descriptions(&mut title);
+    g.part = take_part(&mut title);
+    // A title in two scripts (`逃学威龙.Fight.Back.to.School`, `Жара.Heat`): the words in Latin
+    // letters, which the title search answers best.
+    let latin = |t: &&Token| t.text.chars().filter(|c| c.is_alphabetic()).all(is_latin);
+    if title.iter().any(|t| !latin(t))
+        && title
+            .iter()
+            .any(|t| latin(t) && t.text.chars().any(char::is_alphabetic))
+    {
+        title.retain(latin);
     }
     g.title = title
         .iter()
@@ -616,6 +677,89 @@ fn language_ends_title(tokens: &[Token], at: usize, year_at: Option<usize>) -> b
             tag_kind(&n.text).is_some() || n.text.bytes().all(|b| b.is_ascii_digit())
         }),
     }
+}
+
+/// A letter of the Latin script, accented or not.
+fn is_latin(c: char) -> bool {
+    c.is_ascii_alphabetic()
+        || ('\u{c0}'..='\u{24f}').contains(&c)
+        || ('\u{1e00}'..='\u{1eff}').contains(&c)
+}
+
+/// Words that describe the file, not the film, at a title's end (`… Full Movie`, `… Feature
+/// Film`, `… HD`).
+fn strip_descriptions(title: &mut Vec<&Token>) {
+    const PAIRS: &[(&str, &str)] = &[
+        ("full", "movie"),
+        ("full", "film"),
+        ("feature", "film"),
+        ("feature", "length"),
+        ("full", "length"),
+        ("full", "hd"),
+        ("complete", "movie"),
+    ];
+    loop {
+        let n = title.len();
+        let word = |i: usize| title[i].text.to_ascii_lowercase();
+        if n >= 3 && PAIRS.contains(&(word(n - 2).as_str(), word(n - 1).as_str())) {
+            title.truncate(n - 2);
+        } else if n >= 2 && matches!(word(n - 1).as_str(), "hd" | "fullhd" | "hq") {
+            title.truncate(n - 1);
+        } else if n >= 3 && matches!(word(n - 1).as_str(), "collection" | "boxset") {
+            // `Stargate SG1 Ultimate Fan Collection`; a title of its own (`The Collection`)
+            // keeps its word.
+            let mut keep = n - 1;
+            while keep > 2
+                && matches!(
+                    word(keep - 1).as_str(),
+                    "ultimate" | "complete" | "fan" | "box" | "movie" | "film" | "dvd"
+                )
+            {
+                keep -= 1;
+            }
+            title.truncate(keep);
+        } else {
+            break;
+        }
+    }
+}
+
+/// Takes the part a title ends with, kept apart from it: `The Godfather Part III` → `III`;
+/// `Kill Bill Part 1 and Part 2` → `1 and 2`.
+fn take_part(title: &mut Vec<&Token>) -> Option<String> {
+    let n = title.len();
+    let word = |i: usize| title[i].text.as_str();
+    let is_part =
+        |i: usize| word(i).eq_ignore_ascii_case("part") || word(i).eq_ignore_ascii_case("parts");
+    let joins = |i: usize| matches!(word(i).to_ascii_lowercase().as_str(), "and" | "&" | "to");
+    // `Part 1 and Part 2`, `Part 1 & 2`, `Parts 1 and 2`.
+    if n >= 6
+        && is_part(n - 5)
+        && is_number_or_roman(word(n - 4))
+        && joins(n - 3)
+        && is_part(n - 2)
+        && is_number_or_roman(word(n - 1))
+    {
+        let part = format!("{} and {}", word(n - 4), word(n - 1));
+        title.truncate(n - 5);
+        return Some(part);
+    }
+    if n >= 5
+        && is_part(n - 4)
+        && is_number_or_roman(word(n - 3))
+        && joins(n - 2)
+        && is_number_or_roman(word(n - 1))
+    {
+        let part = format!("{} and {}", word(n - 3), word(n - 1));
+        title.truncate(n - 4);
+        return Some(part);
+    }
+    if n >= 3 && is_part(n - 2) && is_number_or_roman(word(n - 1)) {
+        let part = word(n - 1).to_owned();
+        title.truncate(n - 2);
+        return Some(part);
+    }
+    None
 }
 
 fn is_number_or_roman(t: &str) -> bool {
@@ -709,6 +853,44 @@ mod tests {
             "Taxi Driver",
             Some(1976),
         ),
+        // The kinds of names the parser once missed, in examples of their own.
+        ("2019.Parasite.1080p.WEB.mkv", "Parasite", Some(2019)),
+        (
+            "www.SomeSite.to - Parasite (2019) 720p.mkv",
+            "Parasite",
+            Some(2019),
+        ),
+        ("www.SomeSite.org.Heat.1995.720p.mkv", "Heat", Some(1995)),
+        (
+            "Blade Runner 2049 2017 1080p.mkv",
+            "Blade Runner 2049",
+            Some(2017),
+        ),
+        (
+            "Wonder.Woman.1984.2020.1080p.WEB.mkv",
+            "Wonder Woman 1984",
+            Some(2020),
+        ),
+        ("Space.1999.1975.DVDRip.avi", "Space 1999", Some(1975)),
+        (
+            "Kill Bill Part 1 and Part 2 2004 720p.mkv",
+            "Kill Bill",
+            Some(2004),
+        ),
+        ("Kill.Bill.Parts.1.and.2.DVDRip.avi", "Kill Bill", None),
+        (
+            "Nosferatu 1922 Feature Film 720p.mp4",
+            "Nosferatu",
+            Some(1922),
+        ),
+        ("Nosferatu Full Movie HD.mp4", "Nosferatu", None),
+        ("[REC] (2007).mkv", "REC", Some(2007)),
+        ("(2019) Parasite 1080p.mkv", "Parasite", Some(2019)),
+        ("Rocky - 2 (1979).mkv", "Rocky 2", Some(1979)),
+        ("Жара.Heat.1995.BDRip.mkv", "Heat", Some(1995)),
+        ("Жара (1995).mkv", "Жара", Some(1995)),
+        ("The.Collection.2012.720p.mkv", "The Collection", Some(2012)),
+        ("Pacific.Rim.3D.2013.BluRay.mkv", "Pacific Rim", Some(2013)),
     ];
 
     #[test]

@@ -142,6 +142,14 @@ const GENERIC_FOLDERS: &[&str] = &[
     "video",
     "videos",
     "share",
+    "sample",
+    "samples",
+    "subs",
+    "subtitles",
+    "extras",
+    "featurettes",
+    "bonus",
+    "proof",
 ];
 
 /// A title that cannot be a movie's: empty, a sample, or mostly hash-like words (`XD607ebb`).
@@ -268,7 +276,12 @@ fn tokenize(s: &str) -> Vec<Token> {
             '.' | '_' | ' ' | '/' | '+' | '|' => {
                 flush(&mut word, &mut tokens, depth, &mut opened, &mut dash);
             }
-            '-' if word.is_empty() && chars.get(i + 1).is_none_or(|n| n.is_whitespace()) => {
+            // A dash between separators (` - `, `_-_`, `.-.`) stands between parts of a name.
+            '-' if word.is_empty()
+                && chars
+                    .get(i + 1)
+                    .is_none_or(|n| n.is_whitespace() || matches!(n, '_' | '.')) =>
+            {
                 dash = true;
             }
             _ => word.push(c),
@@ -434,7 +447,7 @@ fn tag_kind(t: &str) -> Option<Kind> {
         Some(Kind::Codec)
     } else if EDITIONS.contains(&l) || (caps && CAPS_EDITIONS.contains(&l)) {
         Some(Kind::Edition)
-    } else if STRONG.contains(&l) || marker(t) == Some('x') {
+    } else if STRONG.contains(&l) || marker(t) == Some('x') || is_episode(l) {
         Some(Kind::Strong)
     } else if LANGUAGES.contains(&l) {
         Some(Kind::Language)
@@ -443,6 +456,20 @@ fn tag_kind(t: &str) -> Option<Kind> {
     } else {
         None
     }
+}
+
+/// A series' season and episode (`S05E03`, `s02`, `S01E01E02`, `5x06`): the title ends there.
+fn is_episode(l: &str) -> bool {
+    let digits = |s: &str, min: usize, max: usize| {
+        (min..=max).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit())
+    };
+    if let Some(rest) = l.strip_prefix('s') {
+        let mut parts = rest.split('e');
+        return parts.next().is_some_and(|season| digits(season, 1, 2))
+            && parts.all(|episode| digits(episode, 1, 4));
+    }
+    l.split_once('x')
+        .is_some_and(|(season, episode)| digits(season, 1, 2) && digits(episode, 2, 3))
 }
 
 /// Top-level domains of the sites that put their name on releases.
@@ -594,11 +621,17 @@ fn guess(s: &str) -> Guess {
         // words after a dash are a second title (`Star Wars: Episode IV - A New Hope`).
         let number_in_title =
             year_at == Some(end + 1) && t.text.bytes().all(|b| b.is_ascii_digit());
+        let plain_word_follows = tokens.get(end + 1).is_some_and(|n| {
+            !n.grouped && tag_kind(&n.text).is_none() && year_of(&n.text).is_none()
+        });
         let stop = Some(end) == year_at
             || (end > start && (t.opens_group || t.grouped))
             || (end > start && t.after_dash && !numeric_so_far && !number_in_title)
             || match tag_kind(&t.text) {
                 Some(Kind::Language) => language_ends_title(&tokens, end, year_at),
+                // A title's first word may look like a tag (`DC League of Super-Pets`,
+                // `Proper Title`) when a plain word follows.
+                Some(Kind::Edition | Kind::Other) if end == start && plain_word_follows => false,
                 Some(Kind::Other) => year_at.is_none(),
                 Some(_) => true,
                 None => false,
@@ -668,6 +701,15 @@ fn guess(s: &str) -> Guess {
 /// (`Immersion.French.2011.DVDR` is French; `Immersion.French.2011.FRENCH` is the title).
 fn language_ends_title(tokens: &[Token], at: usize, year_at: Option<usize>) -> bool {
     let next = tokens.get(at + 1);
+    let tag_follows = next.is_some_and(|n| {
+        matches!(
+            tag_kind(&n.text),
+            Some(Kind::Resolution | Kind::Source | Kind::Codec | Kind::Other)
+        )
+    });
+    if at > 0 && tag_follows {
+        return true;
+    }
     match year_at {
         Some(y) if y == at + 1 => !tokens[y + 1..]
             .iter()
@@ -891,6 +933,32 @@ mod tests {
         ("Жара (1995).mkv", "Жара", Some(1995)),
         ("The.Collection.2012.720p.mkv", "The Collection", Some(2012)),
         ("Pacific.Rim.3D.2013.BluRay.mkv", "Pacific Rim", Some(2013)),
+        // A series' season and episode end the title.
+        ("Some.Show.S05E03.1080p.WEB-DL.mkv", "Some Show", None),
+        ("Some Show 5x06 HDTV x264-GRP [site]", "Some Show", None),
+        // A title's first word that looks like a tag, a language followed by tags.
+        (
+            "DC.League.of.Super-Pets.2022.1080p.mkv",
+            "DC League of Super-Pets",
+            Some(2022),
+        ),
+        ("Proper.Title.720p.mkv", "Proper Title", None),
+        (
+            "Der.Soldat.German.Bluray.Whatever.1998.mkv",
+            "Der Soldat",
+            Some(1998),
+        ),
+        // A dash between underscores; a sample in its own folder.
+        (
+            "[Grp]_Some_Film_-_The_Movie_(1920x1080_Blu-ray_FLAC).mkv",
+            "Some Film",
+            None,
+        ),
+        (
+            "Some.Film.2015.720p.BluRay.x264-Grp/Sample/grp-somefilm-sample.mkv",
+            "Some Film",
+            Some(2015),
+        ),
     ];
 
     #[test]

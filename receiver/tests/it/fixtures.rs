@@ -190,6 +190,66 @@ fn file_name_parser_on_names_from_other_projects() {
     );
 }
 
+/// From file name to the chosen id, end to end: each name is parsed, and its candidates (a
+/// recorded suggestion answer) ranked; the top one must be the film the name stands for, and a
+/// top one taken without asking (`confident`) must never be a wrong one.
+#[test]
+fn identification_end_to_end_on_recorded_suggestion_answers() {
+    let here = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let table = std::fs::read_to_string(here.join("names/identify.tsv")).expect("identify table");
+    let shared = shared();
+    let (mut rows, mut right, mut confident, mut misses) = (0u32, 0u32, 0u32, Vec::new());
+    for row in table
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+    {
+        let cols: Vec<&str> = row.split('\t').collect();
+        let (name, answer, want) = (cols[0], cols[1], cols.get(2).copied().unwrap_or(""));
+        let path = match answer.split_once(':') {
+            Some(("shared", f)) => match &shared {
+                Some(dir) => dir.join(format!("imdb/suggestion/{f}.json")),
+                None => continue,
+            },
+            Some(("own", f)) => here.join(format!("imdb/suggestion/{f}.json")),
+            _ => panic!("{row}: which answer?"),
+        };
+        let body = std::fs::read_to_string(&path).expect("answer");
+        let parsed = receiver::meta::filename::parse(name);
+        let ranked = receiver::meta::suggest::rank(
+            &parsed,
+            receiver::meta::suggest::parse(&body).expect("answer parses"),
+        );
+        rows += 1;
+        let top = ranked.first();
+        if top.map(|c| c.id.as_str()).unwrap_or("") == want {
+            right += 1;
+            confident += u32::from(top.is_some_and(|c| c.confident));
+        } else {
+            assert!(
+                !top.is_some_and(|c| c.confident),
+                "{name}: {:?} taken without asking, want {want:?}",
+                top.map(|c| &c.id)
+            );
+            misses.push(format!(
+                "{name}: top {:?} ({:?} {:?}), want {want:?}",
+                top.map(|c| &c.id),
+                parsed.title,
+                parsed.year
+            ));
+        }
+    }
+    println!(
+        "identification end to end: {right} of {rows} right, {confident} of them confident; misses:\n{}",
+        misses.join("\n")
+    );
+    assert!(rows >= 4, "{rows} rows");
+    assert!(
+        f64::from(right) >= 0.95 * f64::from(rows),
+        "{right} of {rows}:\n{}",
+        misses.join("\n")
+    );
+}
+
 /// A page in a layout the scraper has never seen still yields what it names: each real page
 /// with every structure the scraper knows removed (the JSON-LD block, `__NEXT_DATA__`, the old
 /// heading's microdata) gives back its id, title and year from the generic markup.

@@ -267,6 +267,7 @@ pub async fn run(
     let render = tokio::spawn(render_forever(st.clone()));
     let prober = tokio::spawn(media::probe_forever(st.clone()));
     let remuxer = tokio::spawn(media::remux::remux_forever(st.clone()));
+    let digester = tokio::spawn(library::digest::digest_forever(st.clone()));
     media::transcode::spawn(st.clone());
     let r = serve::listen::serve(listener, app(st), limits, shutdown).await;
     sweeper.abort();
@@ -274,6 +275,7 @@ pub async fn run(
     render.abort();
     prober.abort();
     remuxer.abort();
+    digester.abort();
     r
 }
 

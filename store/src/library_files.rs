@@ -171,6 +171,28 @@ impl Store {
         Ok(())
     }
 
+    /// Files whose contents have no recorded SHA-256 yet (new, or changed since), a few at a
+    /// time, oldest rows first.
+    pub fn library_files_without_sha256(&self, limit: usize) -> Result<Vec<LibraryFile>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {COLS} FROM library_files WHERE sha256 IS NULL ORDER BY rowid LIMIT ?1"
+        ))?;
+        let rows = stmt.query_map([limit as i64], from_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Records the SHA-256 of a file's contents, read while its row said `f`'s size and time:
+    /// a row rewritten meanwhile (the file replaced or changed) keeps none. Answers whether it
+    /// was recorded.
+    pub fn set_library_file_sha256(&self, f: &LibraryFile, sha256: &str) -> Result<bool> {
+        Ok(self.conn().execute(
+            "UPDATE library_files SET sha256 = ?5
+             WHERE root = ?1 AND path = ?2 AND size = ?3 AND mtime = ?4 AND sha256 IS NULL",
+            params![f.root, f.path, f.size, f.mtime, sha256],
+        )? == 1)
+    }
+
     /// The root a title lives on: that of its files, if it has any.
     pub fn title_root(&self, id: &ContentId) -> Result<Option<String>> {
         use rusqlite::OptionalExtension;
@@ -236,5 +258,41 @@ mod tests {
         assert_eq!((files[0].kind, files[0].size), (FileKind::Trailer, 10));
         s.forget_library_file(&files[0]).expect("forget");
         assert!(s.library_files_of(&id).expect("files").is_empty());
+    }
+
+    #[test]
+    fn a_sha256_is_recorded_only_for_the_row_it_was_read_for() {
+        let (_d, s) = test_store();
+        let id = ContentId::parse("tt0133093").expect("id");
+        let row = |size: u64| NewLibraryFile {
+            content_id: id.clone(),
+            kind: FileKind::Trailer,
+            label: String::new(),
+            root: String::new(),
+            path: layout::trailer(&id, "mp4"),
+            size,
+            mtime: 1,
+        };
+        s.record_library_file(&row(10)).expect("record");
+        let pending = s.library_files_without_sha256(8).expect("pending");
+        assert_eq!(pending.len(), 1);
+        // The file changed while it was read: its row was rewritten, the sum is not kept.
+        s.record_library_file(&row(11)).expect("rewrite");
+        assert!(!s.set_library_file_sha256(&pending[0], "ab").expect("set"));
+        let pending = s.library_files_without_sha256(8).expect("pending");
+        assert!(s.set_library_file_sha256(&pending[0], "cd").expect("set"));
+        assert_eq!(
+            s.library_files().expect("files")[0].sha256.as_deref(),
+            Some("cd")
+        );
+        assert!(
+            s.library_files_without_sha256(8)
+                .expect("pending")
+                .is_empty()
+        );
+        // A corrected size forgets it.
+        let f = &s.library_files().expect("files")[0];
+        s.set_library_file_size(f, 12, 2).expect("size");
+        assert_eq!(s.library_files_without_sha256(8).expect("pending").len(), 1);
     }
 }

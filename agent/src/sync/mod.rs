@@ -379,8 +379,12 @@ impl Sync<'_> {
     }
 
     /// Compares the contents of the media files at these mirror paths and repairs what differs.
+    /// The primary's own copy is checked first against the SHA-256 its row recorded: a copy
+    /// that no longer matches is never pushed over a good one, but healed from the mirror's copy
+    /// when that one matches the row.
     fn audit_paths(&self, m: &Mirror, paths: &[String], report: &Report) -> anyhow::Result<usize> {
         let url = m.url.trim_end_matches('/');
+        let sums = self.recorded_sums()?;
         let mut by_root: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for p in paths {
             if let Some((root, rel)) = p
@@ -397,6 +401,17 @@ impl Sync<'_> {
         for (root, rels) in &by_root {
             let base = self.root_path(root)?;
             let to = format!("{url}/{MEDIA}/{root}/");
+            let mut sound = Vec::with_capacity(rels.len());
+            for rel in rels {
+                let key = format!("{MEDIA}/{root}/{rel}");
+                match sums.get(&key) {
+                    Some(want) if sha256_file(&base.join(rel)).ok().as_ref() != Some(want) => {
+                        repaired += usize::from(self.heal(m, &base.join(rel), &key, want, report));
+                    }
+                    _ => sound.push(rel.clone()),
+                }
+            }
+            let rels = &sound;
             let differing = self.rsync.run(Mode::Compare, &base, rels, &to)?.differing;
             for d in &differing {
                 report.emit(
@@ -413,6 +428,97 @@ impl Sync<'_> {
         }
         Ok(repaired)
     }
+}
+
+impl Sync<'_> {
+    /// The SHA-256 each library file's row recorded, by mirror path (rows without one left out:
+    /// their file changed since, and the next check records it again).
+    fn recorded_sums(&self) -> anyhow::Result<BTreeMap<String, String>> {
+        Ok(self
+            .db
+            .library_files()
+            .context("reading the library's files")?
+            .into_iter()
+            .filter_map(|f| {
+                let root = if f.root.is_empty() {
+                    "1"
+                } else {
+                    f.root.as_str()
+                };
+                let key = format!("{MEDIA}/{root}/{}", f.path);
+                f.sha256.map(|sum| (key, sum))
+            })
+            .collect())
+    }
+
+    /// Heals a primary's file that no longer matches its recorded SHA-256 from the mirror's
+    /// copy, fetched beside it under a temporary dot-name and renamed over it only when it
+    /// matches. Answers whether it was healed; when not, the primary's copy stays as it is
+    /// (and is not pushed) and the error is reported.
+    fn heal(&self, m: &Mirror, path: &Path, key: &str, want: &str, report: &Report) -> bool {
+        report.emit(
+            "audit_primary_damaged",
+            json!({"mirror": m.name, "path": key}),
+            Some(format!(
+                "{key}: the primary's copy no longer matches its recorded SHA-256; \
+                 fetching the copy on {}",
+                m.name
+            )),
+        );
+        let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
+            return false;
+        };
+        let tmp = dir.join(store::layout::temp_name(&name.to_string_lossy()));
+        let url = format!("{}/{key}", m.url.trim_end_matches('/'));
+        let healed = self.rsync.fetch(&url, &tmp).and_then(|()| {
+            let got = sha256_file(&tmp)?;
+            anyhow::ensure!(
+                got == want,
+                "the copy on {} does not match the recorded SHA-256 either",
+                m.name
+            );
+            std::fs::File::open(&tmp)?.sync_all()?;
+            std::fs::rename(&tmp, path)?;
+            Ok(())
+        });
+        match healed {
+            Ok(()) => {
+                report.emit(
+                    "audit_healed",
+                    json!({"mirror": m.name, "path": key}),
+                    Some(format!("{key}: healed from the copy on {}", m.name)),
+                );
+                true
+            }
+            Err(e) => {
+                let _ = std::fs::remove_file(&tmp);
+                report.emit(
+                    "error",
+                    json!({"mirror": m.name, "path": key, "error": format!("{e:#}")}),
+                    Some(format!(
+                        "{key}: the primary's copy is damaged and could not be healed: {e:#}"
+                    )),
+                );
+                false
+            }
+        }
+    }
+}
+
+/// The SHA-256 of a file's contents, in lowercase hex.
+fn sha256_file(path: &Path) -> anyhow::Result<String> {
+    use std::io::Read;
+    let mut f = std::fs::File::open(path)?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(format!("{:x}", h.finalize()))
 }
 
 /// What is looked at between passes: the database file and its write-ahead log.

@@ -38,6 +38,37 @@ pub struct Rsync {
 }
 
 impl Rsync {
+    /// Fetches one file from a URL (or ssh target) to a local path, with its time.
+    pub fn fetch(&self, from: &str, to: &Path) -> anyhow::Result<()> {
+        let mut cmd = Command::new("rsync");
+        cmd.args(["-t", "--timeout=60", "--contimeout=10"]);
+        if let Some(rate) = &self.bwlimit {
+            cmd.arg(format!("--bwlimit={rate}"));
+        }
+        cmd.arg(from)
+            .arg(to)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        // SAFETY: as in `run`: only prctl between fork and exec.
+        unsafe {
+            cmd.pre_exec(|| {
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                Ok(())
+            });
+        }
+        let out = cmd.output().context("starting rsync (is it installed?)")?;
+        if !out.status.success() {
+            let err = String::from_utf8_lossy(&out.stderr);
+            let first = err
+                .lines()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or("no message");
+            bail!("rsync from {from} failed ({}): {first}", out.status);
+        }
+        Ok(())
+    }
+
     /// Runs rsync over `paths` (relative to `from`) towards `to` (a folder URL or ssh target,
     /// ending in `/`).
     pub fn run(

@@ -132,7 +132,31 @@ impl Pair {
         let f = FileSpec::new(&format!("{id}.mkv"), len, seed);
         self.api.upload(&f, id);
         self.page(id);
+        self.summed(&format!("{id}/{id}.mkv"), &f.sha256());
         f
+    }
+
+    /// Waits until the primary has recorded the SHA-256 of a library file in its row.
+    fn summed(&self, path: &str, want: &str) {
+        let db = store::Store::open_read_only(&self.dirs.data().join("oott.db")).expect("db");
+        wait_for(30, &format!("the SHA-256 of {path} in its row"), || {
+            db.library_files()
+                .ok()?
+                .into_iter()
+                .find(|f| f.path == path)
+                .and_then(|f| f.sha256)
+        });
+        let got = db
+            .library_files()
+            .expect("files")
+            .into_iter()
+            .find(|f| f.path == path)
+            .and_then(|f| f.sha256);
+        assert_eq!(
+            got.as_deref(),
+            Some(want),
+            "the row's SHA-256 is the file's"
+        );
     }
 
     fn page(&self, id: &str) -> PathBuf {
@@ -418,6 +442,56 @@ fn the_audit_finds_and_repairs_a_flipped_byte() {
     assert_eq!(sha256_file(&copy), f.sha256(), "repaired");
 }
 
+/// A byte flipped on the primary (size and time kept, so only the contents tell): the audit
+/// finds that its copy no longer matches the SHA-256 its row recorded, does not push it over
+/// the mirror's good copy, and heals it from that copy. When the mirror's copy is damaged too,
+/// neither is overwritten and the error is told.
+#[test]
+fn the_audit_heals_a_damaged_primary_file_from_the_mirror_and_never_pushes_it() {
+    let p = Pair::new();
+    let f = p.title("tt0133093", 200_000, 5);
+    assert_eq!(p.once(&[]).0, 0);
+    let own = p.dirs.media().join("tt0133093/tt0133093.mkv");
+    let copy = p.on_mirror("media/1/tt0133093/tt0133093.mkv");
+    flip(&own, 150_000);
+    let (code, events) = p.once(&["--audit"]);
+    assert_eq!(code, 0, "{events:#?}");
+    let named = |kind: &str| {
+        events
+            .iter()
+            .filter(|e| e["event"] == kind && e["path"] == "media/1/tt0133093/tt0133093.mkv")
+            .count()
+    };
+    assert_eq!(named("audit_primary_damaged"), 1, "{events:#?}");
+    assert_eq!(named("audit_healed"), 1, "{events:#?}");
+    assert_eq!(named("audit_difference"), 0, "nothing pushed: {events:#?}");
+    assert_eq!(sha256_file(&copy), f.sha256(), "the mirror's copy kept");
+    assert_eq!(sha256_file(&own), f.sha256(), "the primary's copy healed");
+    assert!(
+        std::fs::read_dir(own.parent().expect("folder"))
+            .expect("folder")
+            .flatten()
+            .all(|e| !e.file_name().to_string_lossy().contains(".tmp-")),
+        "no temporary file left"
+    );
+
+    // Both damaged: each keeps its bytes, and the audit says so.
+    flip(&own, 10);
+    flip(&copy, 20);
+    let (own_before, copy_before) = (sha256_file(&own), sha256_file(&copy));
+    let (_, events) = p.once(&["--audit"]);
+    assert!(
+        events.iter().any(|e| e["event"] == "error"
+            && e["path"] == "media/1/tt0133093/tt0133093.mkv"
+            && e["error"]
+                .as_str()
+                .is_some_and(|m| m.contains("does not match"))),
+        "{events:#?}"
+    );
+    assert_eq!(sha256_file(&own), own_before);
+    assert_eq!(sha256_file(&copy), copy_before);
+}
+
 /// The files of a title in the primary's library (every one a row).
 fn files_of(p: &Pair, id: &str) -> usize {
     tree(&p.dirs.media().join(id)).len()
@@ -552,6 +626,8 @@ fn a_promoted_mirror_accepts_an_upload_and_is_pushed_to_no_more() {
     api.upload(&f, "tt0078748");
     let filed = p.on_mirror("media/1/tt0078748/tt0078748.mkv");
     assert_eq!(sha256_file(&filed), f.sha256());
+    // The old primary changes on: nothing of it goes to the promoted copy.
+    p.title("tt0090605", 5_000, 8);
     let (code, events) = p.once(&[]);
     assert_eq!(code, 2, "{events:#?}");
     let err = events
@@ -562,4 +638,5 @@ fn a_promoted_mirror_accepts_an_upload_and_is_pushed_to_no_more() {
         err["error"].as_str().unwrap_or("").contains("promoted"),
         "{err}"
     );
+    assert!(!p.on_mirror("media/1/tt0090605").exists(), "nothing pushed");
 }

@@ -3,6 +3,7 @@
 
 pub mod check;
 pub mod collection;
+pub mod digest;
 pub mod filing;
 pub mod moving;
 pub mod srt;

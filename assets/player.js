@@ -3,9 +3,62 @@
 // original file; else the file as it is (or its MP4 copy). A version no browser plays as it is,
 // and that has no ladder yet, gets a note instead of a player that would never start.
 
+import { api } from './api.js';
+
 const QUALITY = { '2160p': 2160, '1080p': 1080, '720p': 720, '480p': 480 };
 let hls = null;
 let hlsLib;
+
+// The server files are streamed from: of this one and its mirrors (`/api/servers`), the one
+// that answers fastest from this browser, measured once in a while and kept for the session;
+// this one (`url` empty) when no other answers, and from the moment a mirror fails to play.
+const SERVER_KEY = 'oott-stream-server';
+const HERE = { name: '', url: '' };
+let server = HERE;
+
+// How long a server takes to answer a small request (the better of two: the first also opens
+// the connection); Infinity when it does not answer within 2 s.
+async function answerTime(url) {
+  let best = Infinity;
+  for (let i = 0; i < 2; i++) {
+    const stop = new AbortController();
+    const timer = setTimeout(() => stop.abort(), 2000);
+    const t0 = performance.now();
+    try {
+      await fetch(`${url}/assets/ping?${Date.now()}`, { mode: url ? 'no-cors' : 'same-origin', cache: 'no-store', credentials: 'include', signal: stop.signal });
+      best = Math.min(best, performance.now() - t0);
+    } catch {
+      return Infinity;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+  return best;
+}
+
+async function pickServer() {
+  try {
+    const kept = JSON.parse(sessionStorage.getItem(SERVER_KEY) || 'null');
+    if (kept && Date.now() - kept.at < 10 * 60 * 1000) return kept.server;
+  } catch { /* measured again */ }
+  let servers = [];
+  try { servers = (await api('GET', '/api/servers')).servers || []; } catch { return HERE; }
+  if (servers.length < 2) return HERE;
+  const times = await Promise.all(servers.map((s) => answerTime(s.url)));
+  let best = 0;
+  times.forEach((t, i) => { if (t < times[best]) best = i; });
+  const pick = times[best] === Infinity ? HERE : { name: servers[best].name, url: servers[best].url };
+  sessionStorage.setItem(SERVER_KEY, JSON.stringify({ at: Date.now(), server: pick }));
+  return pick;
+}
+
+// Says where the film streams from, when that is a mirror.
+function showServer() {
+  const from = document.getElementById('player-from');
+  if (!from) return;
+  from.hidden = !server.url;
+  from.textContent = server.url ? `Streaming from ${server.name}` : '';
+}
 
 // hls.js, loaded once, and only for a version that has a ladder; null when it is not there.
 function loadHls() {
@@ -28,13 +81,25 @@ function note(text) {
   n.textContent = text || '';
 }
 
-// Plays from `src` at `at` seconds, once the browser knows the file.
+// Plays from `src` at `at` seconds, once the browser knows the file: from the picked server,
+// and from this one if that fails.
 function directFrom(player, src, at, playing) {
   if (hls) { hls.destroy(); hls = null; }
-  player.src = src;
-  player.addEventListener('loadedmetadata', () => {
+  const remote = server.url && src.startsWith('/') ? server.url + src : '';
+  player.src = remote || src;
+  showServer();
+  const known = () => {
     if (at > 0) player.currentTime = at;
     if (playing) player.play().catch(() => {});
+  };
+  player.addEventListener('loadedmetadata', known, { once: true });
+  if (!remote) return;
+  player.addEventListener('error', () => {
+    if (player.src !== remote) return;
+    player.removeEventListener('loadedmetadata', known);
+    server = HERE;
+    sessionStorage.setItem(SERVER_KEY, JSON.stringify({ at: Date.now(), server: HERE }));
+    directFrom(player, src, player.currentTime || at, playing || !player.paused);
   }, { once: true });
 }
 
@@ -64,6 +129,8 @@ async function attach(player, opt, settings, at = 0, playing = false) {
   if (hls) { hls.destroy(); hls = null; }
   const pick = document.getElementById('quality-pick');
   if (pick) pick.hidden = true;
+  const from = document.getElementById('player-from');
+  if (from) from.hidden = true;
   note('');
   player.hidden = false;
   const plays = opt.hasAttribute('data-plays');
@@ -283,7 +350,7 @@ export function start(settings = {}) {
   keys(player);
   mediaSession(player);
   pictureInPicture(player);
-  attach(player, select.selectedOptions[0], settings).then(() => {
+  pickServer().then((picked) => { server = picked; }, () => {}).then(() => attach(player, select.selectedOptions[0], settings)).then(() => {
     audioMenu(settings);
     subtitleMenu(player, settings);
     const play = document.getElementById('play');

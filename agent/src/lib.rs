@@ -201,6 +201,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
                 list.push(store::config::Mirror {
                     name: name.trim().to_owned(),
                     url: url.trim().to_owned(),
+                    web: None,
                 });
             }
             if let Some(m) = list.iter().find(|m| {

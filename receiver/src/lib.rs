@@ -147,6 +147,7 @@ pub fn app(st: Shared) -> Router {
                 .delete(library::collection::delete),
         )
         .route("/api/monitor", get(monitor::monitor))
+        .route("/api/servers", get(monitor::servers))
         .route("/api/settings", get(settings::get).put(settings::put))
         .route(
             "/api/settings/hardware-check",
@@ -177,7 +178,7 @@ pub fn app(st: Shared) -> Router {
         .layer(from_fn_with_state(st.clone(), mirror::guard))
         .layer(from_fn_with_state(st.clone(), serve::guard))
         .layer(from_fn_with_state(st.clone(), monitor::count_sent))
-        .layer(axum::middleware::from_fn(serve::shape))
+        .layer(from_fn_with_state(st.clone(), serve::shape))
         .with_state(st)
 }
 

@@ -15,6 +15,21 @@ use crate::error::ApiResult;
 use crate::space::Space;
 use crate::state::Shared;
 
+/// `GET /api/servers`: the servers the media can be streamed from, this one first (its `url`
+/// empty: the page's own origin), then each mirror with an address for browsers. The pages
+/// measure which answers fastest and fall back to this one.
+pub async fn servers(State(st): State<Shared>, _auth: Auth) -> ApiResult<Json<Value>> {
+    let mut list = vec![json!({"name": "this server", "url": ""})];
+    for m in &st.config.mirror {
+        if let Some(web) = m.web.as_deref().map(|w| w.trim().trim_end_matches('/'))
+            && (web.starts_with("http://") || web.starts_with("https://"))
+        {
+            list.push(json!({"name": m.name, "url": web}));
+        }
+    }
+    Ok(Json(json!({ "servers": list })))
+}
+
 pub async fn monitor(State(st): State<Shared>, _auth: Auth) -> ApiResult<Json<Value>> {
     let space = Space::measure(&st).await?;
     let stats = st.db(|s| s.library_stats()).await?;

@@ -42,6 +42,8 @@ pub struct AppState {
     pub transcoder: crate::media::transcode::Transcoder,
     /// `OOTT_CRASH_AT`: a named point where the process aborts, for crash-recovery tests.
     crash_at: Option<String>,
+    /// The headers every answer carries (`serve::security_headers`), made once.
+    pub security_headers: Vec<(axum::http::HeaderName, axum::http::HeaderValue)>,
 }
 
 impl AppState {
@@ -63,7 +65,17 @@ impl AppState {
         let live = Arc::new(std::sync::RwLock::new(crate::settings::Live::load(
             &config, &saved,
         )));
+        let security_headers = crate::serve::security_headers(&config)
+            .into_iter()
+            .filter_map(|(k, v)| {
+                Some((
+                    axum::http::HeaderName::try_from(k).ok()?,
+                    axum::http::HeaderValue::from_str(&v).ok()?,
+                ))
+            })
+            .collect();
         Arc::new(AppState {
+            security_headers,
             live: live.clone(),
             transcoder: Default::default(),
             meta: Arc::new(MetaService::new(&config, store.clone(), live.clone())),

@@ -69,6 +69,8 @@ pub const ASSETS: &[(&str, &str)] = &[
         include_str!("../../assets/manifest.webmanifest"),
     ),
     ("settings.js", include_str!("../../assets/settings.js")),
+    // What the player asks each server for to learn which answers fastest (`player.js`).
+    ("ping", "ok\n"),
     // hls.js, from npm (`assets/vendor`, see `build.rs`); empty, and then not written, when
     // the build had no copy of it.
     (

@@ -111,6 +111,12 @@ pub struct Config {
 pub struct Mirror {
     pub name: String,
     pub url: String,
+    /// Where viewers' browsers reach the mirror's own nginx (`https://m1.example.org`): the
+    /// pages measure which server answers fastest and stream the media from it. A session
+    /// cookie reaches a mirror on the same site (another port of the same host, or a host under
+    /// the same domain); none: the mirror is a backup only.
+    #[serde(default)]
+    pub web: Option<String>,
 }
 
 /// A library root: a disk, named by its place in the list of roots.

@@ -13,8 +13,9 @@ import { chromium } from 'playwright-core';
 export const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const target = process.env.CARGO_TARGET_DIR ?? path.join(repo, 'target');
 const receiverBin = path.join(target, 'debug/oott-receiver');
+export const agentBin = path.join(target, 'debug/oott-agent');
 const replayBin = path.join(target, 'debug/examples/imdb_replay');
-const NGINX = ['/usr/sbin/nginx', '/usr/local/sbin/nginx', '/usr/bin/nginx'].find((p) => existsSync(p));
+export const NGINX = ['/usr/sbin/nginx', '/usr/local/sbin/nginx', '/usr/bin/nginx'].find((p) => existsSync(p));
 export const shots = path.join(target, 'browser-shots');
 
 for (const [bin, what] of [[receiverBin, 'oott-receiver'], [replayBin, 'the imdb_replay example']]) {
@@ -51,13 +52,13 @@ export async function imdb() {
   return replay.url;
 }
 
-function freePort() {
+export function freePort() {
   return new Promise((resolve) => {
     const s = net.createServer().listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
   });
 }
 
-async function waitForPort(port) {
+export async function waitForPort(port) {
   for (let i = 0; i < 300; i++) {
     const ok = await new Promise((r) => { const c = net.connect(port, '127.0.0.1', () => { c.end(); r(true); }); c.on('error', () => r(false)); });
     if (ok) return;
@@ -84,7 +85,7 @@ export async function server(extraEnv = {}) {
     await new Promise((r) => setTimeout(r, 100));
   }
   if (NGINX) {
-    const port = await freePort();
+    const port = extraEnv.OOTT_NGINX_PORT ? Number(extraEnv.OOTT_NGINX_PORT) : await freePort();
     const conf = execFileSync(receiverBin, ['nginx-config'], { env: { ...env, OOTT_PORT: new URL(rx.url).port, OOTT_NGINX_PORT: String(port) } });
     const prefix = path.join(env.OOTT_DATA_DIR, 'nginx');
     mkdirSync(prefix, { recursive: true });

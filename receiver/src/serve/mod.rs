@@ -24,18 +24,50 @@ pub const SECURITY_HEADERS: &[(&str, &str)] = &[
         "Permissions-Policy",
         "camera=(), microphone=(), geolocation=()",
     ),
-    (
-        "Content-Security-Policy",
-        "default-src 'self'; img-src * data: blob:; media-src 'self' blob:; \
-         style-src 'self' 'unsafe-inline'; script-src 'self'; object-src 'none'; \
-         base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
-    ),
+    ("Content-Security-Policy", ""),
 ];
+
+/// The content security policy: this origin only, but for images, and for the media and the
+/// answer-time probes of the mirrors browsers may stream from (`[[mirror]]` `web`).
+pub fn content_security_policy(c: &store::config::Config) -> String {
+    let mirrors: String = c
+        .mirror
+        .iter()
+        .filter_map(|m| m.web.as_deref())
+        .filter_map(|w| {
+            let w = w.trim().trim_end_matches('/');
+            let ok = (w.starts_with("http://") || w.starts_with("https://"))
+                && w.bytes()
+                    .all(|b| b.is_ascii_graphic() && !matches!(b, b';' | b',' | b'"' | b'\''));
+            ok.then(|| format!(" {w}"))
+        })
+        .collect();
+    format!(
+        "default-src 'self'; img-src * data: blob:; media-src 'self' blob:{mirrors}; \
+         connect-src 'self'{mirrors}; style-src 'self' 'unsafe-inline'; script-src 'self'; \
+         object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+    )
+}
+
+/// The headers every answer carries, with their values for this configuration.
+pub fn security_headers(c: &store::config::Config) -> Vec<(&'static str, String)> {
+    SECURITY_HEADERS
+        .iter()
+        .map(|(k, v)| {
+            let v = if *k == "Content-Security-Policy" {
+                content_security_policy(c)
+            } else {
+                (*v).to_owned()
+            };
+            (*k, v)
+        })
+        .collect()
+}
 
 /// Gives every answer the security headers, and every error the API's JSON shape: the
 /// framework's own refusals (a path that does not parse, a method a route does not take, no
 /// such route) are plain text or empty otherwise.
-pub async fn shape(req: Request, next: Next) -> Response {
+pub async fn shape(State(st): State<Shared>, req: Request, next: Next) -> Response {
     let api = req.uri().path().starts_with("/api/");
     // A browser asking for a page that is not there gets the site's own 404 page.
     let wants_html = !api
@@ -108,13 +140,8 @@ pub async fn shape(req: Request, next: Next) -> Response {
         resp = fresh;
     }
     let h = resp.headers_mut();
-    for (k, v) in SECURITY_HEADERS {
-        if let (Ok(k), Ok(v)) = (
-            axum::http::HeaderName::try_from(*k),
-            HeaderValue::from_str(v),
-        ) {
-            h.entry(k).or_insert(v);
-        }
+    for (k, v) in st.security_headers.iter() {
+        h.entry(k.clone()).or_insert_with(|| v.clone());
     }
     resp
 }

@@ -119,9 +119,9 @@ pub fn config_text(c: &Config, receiver: SocketAddr) -> Result<String, NginxErro
     tt.set_default_formatter(&tinytemplate::format_unescaped);
     tt.add_template("nginx", TEMPLATE)?;
     let mut headers = String::new();
-    let mut all: Vec<(&str, &str)> = SECURITY_HEADERS.to_vec();
+    let mut all = crate::serve::security_headers(c);
     if c.tls() {
-        all.push(("Strict-Transport-Security", "max-age=31536000"));
+        all.push(("Strict-Transport-Security", "max-age=31536000".to_owned()));
     }
     for (k, v) in all {
         headers.push_str(&format!("        add_header {k} \"{v}\" always;\n"));

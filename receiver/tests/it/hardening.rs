@@ -512,6 +512,50 @@ fn the_receivers_own_serving_sends_the_security_headers_and_urls_are_web_urls() 
     assert_error(&r, 400, "invalid_value");
 }
 
+/// The servers the pages may stream media from: this one, then each mirror with an address
+/// for browsers (a backup-only mirror is not one); the content security policy lets media and
+/// the answer-time probes reach exactly those.
+#[test]
+fn the_servers_media_may_stream_from_and_the_policy_that_lets_them() {
+    let dirs = Dirs::new();
+    let config = dirs.path("oott.toml");
+    std::fs::write(
+        &config,
+        "[[mirror]]\nname = \"attic\"\nurl = \"rsync://127.0.0.1:9/oott\"\nweb = \"http://127.0.0.1:9/\"\n\n\
+         [[mirror]]\nname = \"cellar\"\nurl = \"rsync://127.0.0.1:10/oott\"\n",
+    )
+    .expect("config");
+    let server = Server::start_with(&dirs, &[("OOTT_CONFIG", config.to_str().expect("path"))]);
+    let api = server.admin();
+    let r = api.get("/api/servers");
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(
+        r.json()["servers"],
+        json!([{"name": "this server", "url": ""}, {"name": "attic", "url": "http://127.0.0.1:9"}])
+    );
+    let csp = r.header("content-security-policy").expect("csp").to_owned();
+    assert!(
+        csp.contains("media-src 'self' blob: http://127.0.0.1:9;"),
+        "{csp}"
+    );
+    assert!(
+        csp.contains("connect-src 'self' http://127.0.0.1:9;"),
+        "{csp}"
+    );
+    assert!(!csp.contains(":10"), "{csp}");
+    let plain = Server::start(&Dirs::new()).admin().get("/api/servers");
+    assert_eq!(
+        plain.json()["servers"],
+        json!([{"name": "this server", "url": ""}])
+    );
+    assert!(
+        plain
+            .header("content-security-policy")
+            .is_some_and(|c| c.contains("media-src 'self' blob:;")),
+        "no other origin without mirrors"
+    );
+}
+
 /// Some errors were plain text or empty (the framework's own refusals), and an oversized
 /// JSON body answered 400, not 413.
 #[test]

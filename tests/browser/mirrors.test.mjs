@@ -1,7 +1,8 @@
 // Streaming from the nearest server: a movie page measures which of the library's servers (this
 // one and the mirrors `oott-agent sync` keeps) answers fastest from the browser, plays the file
 // from it and says so; with that mirror gone, it plays from this server. The primary here sits
-// behind a proxy that delays every answer, so that the mirror is the nearer one.
+// behind a proxy that delays every answer, so that the mirror is the nearer one. The monitor
+// page shows the mirror's state.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
@@ -51,7 +52,7 @@ async function rsyncDaemon(module, port) {
 
 const played = (page) => page.locator('#player').evaluate((v) => v.currentTime);
 
-test('a movie streams from the mirror that answers fastest, and from this server without it', async () => {
+test('the monitor shows the mirror; a movie streams from the mirror that answers fastest, and from this server without it', async () => {
   const [rsyncPort, mirrorPort] = [await freePort(), await freePort()];
   const mirrorWeb = `http://127.0.0.1:${mirrorPort}`;
   const config = path.join(dir, 'oott.toml');
@@ -71,6 +72,17 @@ test('a movie streams from the mirror that answers fastest, and from this server
   execFileSync(agentBin, ['sync', '--once'], {
     env: { PATH: process.env.PATH, HOME: dir, OOTT_CONFIG: config, OOTT_MEDIA_ROOT: s.media, OOTT_DATA_DIR: s.env.OOTT_DATA_DIR },
   });
+  // The monitor page shows the mirror as the agent last found it.
+  const mon = await ctx.newPage();
+  await mon.goto(`${s.url}/monitor/`);
+  const row = mon.locator('#mirrors tbody tr', { hasText: 'attic' });
+  await row.waitFor({ state: 'visible' });
+  await row.scrollIntoViewIfNeeded();
+  const cells = await row.locator('th, td').allInnerTexts();
+  assert.deepEqual([cells[0], cells[1], cells[3], cells[4].split(',')[0]], ['attic', 'reachable', 'up to date', '0 files'], cells.join(' | '));
+  assert.notEqual(cells[2], 'never', 'a last push');
+  await mon.close();
+
   const roots = path.join(module, 'media/1');
   const m = await server({
     OOTT_MODE: 'mirror', OOTT_DATA_DIR: path.join(module, 'data'), OOTT_MEDIA_ROOT: roots, OOTT_MEDIA_ROOTS: roots,

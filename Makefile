@@ -30,9 +30,10 @@ build: player
 
 # Node runs the search module in the renderer's tests; unshare (util-linux) gives the full-disk
 # test its own small file system; nginx, openssl and curl are for the tests behind nginx;
-# Chromium, ffmpeg and npm for the browser tests; rsync for the backup mirrors.
+# Chromium, ffmpeg and npm for the browser tests; rsync for the backup mirrors, and sshd for a
+# mirror reached over ssh (started by the test on 127.0.0.1 only, never as a service).
 TEST_PACKAGES = nodejs:node npm:npm util-linux:unshare nginx:/usr/sbin/nginx openssl:openssl \
-  curl:curl ffmpeg:ffmpeg chromium:/usr/bin/chromium rsync:rsync
+  curl:curl ffmpeg:ffmpeg chromium:/usr/bin/chromium rsync:rsync openssh-server:/usr/sbin/sshd
 test-deps:
 	@missing=""; for p in $(TEST_PACKAGES); do \
 	  command -v "$${p#*:}" >/dev/null || missing="$$missing $${p%%:*}"; done; \

@@ -33,6 +33,16 @@ pub struct Outcome {
     pub differing: Vec<String>,
 }
 
+/// How long rsync waits on a silent connection, and, for an rsync daemon, to connect at all
+/// (rsync refuses `--contimeout` for an ssh target, whose connecting is ssh's).
+fn connect_timeouts(url: &str) -> Vec<&'static str> {
+    if url.starts_with("rsync://") || url.contains("::") {
+        vec!["--timeout=60", "--contimeout=10"]
+    } else {
+        vec!["--timeout=60"]
+    }
+}
+
 pub struct Rsync {
     pub bwlimit: Option<String>,
 }
@@ -41,7 +51,7 @@ impl Rsync {
     /// Fetches one file from a URL (or ssh target) to a local path, with its time.
     pub fn fetch(&self, from: &str, to: &Path) -> anyhow::Result<()> {
         let mut cmd = Command::new("rsync");
-        cmd.args(["-t", "--timeout=60", "--contimeout=10"]);
+        cmd.arg("-t").args(connect_timeouts(from));
         if let Some(rate) = &self.bwlimit {
             cmd.arg(format!("--bwlimit={rate}"));
         }
@@ -83,7 +93,7 @@ impl Rsync {
         }
         let mut cmd = Command::new("rsync");
         cmd.args(["-rlpt", "--from0", "--files-from=-", "--mkpath", "--stats"])
-            .args(["--timeout=60", "--contimeout=10"])
+            .args(connect_timeouts(to))
             .arg(format!("--partial-dir={PARTIAL_DIR}"));
         match mode {
             Mode::Push => {

@@ -100,14 +100,18 @@ impl Pair {
     }
 
     fn sync(&self, args: &[&str]) -> Command {
+        self.sync_to(&format!("attic={}", self.daemon.url()), args)
+    }
+
+    /// `oott-agent sync` towards one mirror, `NAME=URL`.
+    fn sync_to(&self, mirror: &str, args: &[&str]) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_oott-agent"));
         for (k, _) in std::env::vars() {
             if k.starts_with("OOTT_") {
                 cmd.env_remove(k);
             }
         }
-        cmd.args(["sync", "--json", "--mirror"])
-            .arg(format!("attic={}", self.daemon.url()))
+        cmd.args(["sync", "--json", "--mirror", mirror])
             .args(args)
             .env("OOTT_MEDIA_ROOT", self.dirs.media())
             .env("OOTT_DATA_DIR", self.dirs.data())
@@ -399,6 +403,131 @@ fn a_push_killed_at_the_agent_or_at_rsync_leaves_a_consistent_mirror_and_the_nex
             .into_iter()
             .filter(|(r, _)| !r.starts_with("uploads"))
             .collect::<Vec<_>>()
+    );
+}
+
+/// An sshd on 127.0.0.1 that lets this user in with a key made for the test: a mirror as an ssh
+/// target (`user@127.0.0.1:/path`), reached by rsync over ssh with `RSYNC_RSH` naming the port
+/// and the key.
+struct Sshd {
+    child: Child,
+    rsh: String,
+}
+
+impl Sshd {
+    fn start(dir: &Path) -> Sshd {
+        let sshd = Path::new("/usr/sbin/sshd");
+        assert!(sshd.exists(), "sshd (make test installs openssh-server)");
+        std::fs::create_dir_all(dir).expect("ssh dir");
+        for key in ["host", "user"] {
+            let _ = std::fs::remove_file(dir.join(key));
+            let ok = Command::new("ssh-keygen")
+                .args(["-q", "-t", "ed25519", "-N", "", "-f"])
+                .arg(dir.join(key))
+                .status()
+                .expect("ssh-keygen");
+            assert!(ok.success(), "ssh-keygen");
+        }
+        std::fs::copy(dir.join("user.pub"), dir.join("authorized_keys")).expect("authorized_keys");
+        // SAFETY: getuid cannot fail.
+        if unsafe { libc::getuid() } == 0 {
+            // sshd run by root wants its privilege separation folder.
+            std::fs::create_dir_all("/run/sshd").expect("/run/sshd");
+        }
+        let port = free_port();
+        let config = dir.join("sshd_config");
+        std::fs::write(
+            &config,
+            format!(
+                "Port {port}\nListenAddress 127.0.0.1\nHostKey {}\nAuthorizedKeysFile {}\n\
+                 PidFile none\nStrictModes no\nUsePAM no\nPasswordAuthentication no\n\
+                 KbdInteractiveAuthentication no\nPermitRootLogin prohibit-password\n",
+                dir.join("host").display(),
+                dir.join("authorized_keys").display()
+            ),
+        )
+        .expect("sshd_config");
+        let child = Command::new(sshd)
+            .args(["-D", "-e", "-f"])
+            .arg(&config)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("sshd");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "sshd did not listen");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Sshd {
+            child,
+            rsh: format!(
+                "ssh -p {port} -i {} -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
+                 -o BatchMode=yes -o LogLevel=ERROR",
+                dir.join("user").display()
+            ),
+        }
+    }
+}
+
+impl Drop for Sshd {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A mirror that is an ssh target gets the same push as an rsync daemon's module: the media,
+/// the database snapshot and the pages, whole; a second pass has nothing to send.
+#[test]
+fn a_mirror_reached_over_ssh_gets_the_library_and_a_second_pass_sends_nothing() {
+    let p = Pair::new();
+    let f = p.title("tt0133093", 120_000, 9);
+    let sshd = Sshd::start(&p.dirs.path("ssh"));
+    let user = String::from_utf8(
+        Command::new("id")
+            .arg("-un")
+            .output()
+            .expect("id -un")
+            .stdout,
+    )
+    .expect("user name");
+    let target = p.dirs.path("over-ssh");
+    std::fs::create_dir_all(&target).expect("target");
+    let mirror = format!("far={}@127.0.0.1:{}", user.trim(), target.display());
+    let run = || {
+        let out = p
+            .sync_to(&mirror, &["--once"])
+            .env("RSYNC_RSH", &sshd.rsh)
+            .output()
+            .expect("oott-agent sync");
+        let events: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+            .collect();
+        (out.status.code().unwrap_or(-1), events)
+    };
+    let (code, events) = run();
+    assert_eq!(code, 0, "{events:#?}");
+    assert_eq!(
+        sha256_file(&target.join("media/1/tt0133093/tt0133093.mkv")),
+        f.sha256()
+    );
+    assert!(
+        target.join("data/oott.db").exists(),
+        "the database snapshot"
+    );
+    assert!(
+        target.join("data/site/movie/tt0133093/index.html").exists(),
+        "the page"
+    );
+    let (code, events) = run();
+    assert_eq!(code, 0, "{events:#?}");
+    assert!(
+        pushed(&events)
+            .iter()
+            .all(|e| e["media"] == 0 && e["pages"] == 0),
+        "nothing to send: {events:#?}"
     );
 }
 

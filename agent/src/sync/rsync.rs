@@ -47,33 +47,49 @@ pub struct Rsync {
     pub bwlimit: Option<String>,
 }
 
+/// The first line rsync wrote to its error output.
+fn first_error_line(stderr: &[u8]) -> String {
+    String::from_utf8_lossy(stderr)
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("no message")
+        .to_owned()
+}
+
 impl Rsync {
-    /// Fetches one file from a URL (or ssh target) to a local path, with its time.
-    pub fn fetch(&self, from: &str, to: &Path) -> anyhow::Result<()> {
+    /// An rsync command towards or from `url`, with the timeouts and the byte rate, that dies
+    /// with the agent.
+    fn command(&self, url: &str) -> Command {
         let mut cmd = Command::new("rsync");
-        cmd.arg("-t").args(connect_timeouts(from));
+        cmd.args(connect_timeouts(url));
         if let Some(rate) = &self.bwlimit {
             cmd.arg(format!("--bwlimit={rate}"));
         }
-        cmd.arg(from)
-            .arg(to)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
-        // SAFETY: as in `run`: only prctl between fork and exec.
+        // SAFETY: between fork and exec only prctl, which is async-signal-safe: rsync dies with
+        // the agent, so a killed agent leaves no transfer running on.
         unsafe {
             cmd.pre_exec(|| {
                 libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
                 Ok(())
             });
         }
-        let out = cmd.output().context("starting rsync (is it installed?)")?;
+        cmd
+    }
+
+    /// Fetches one file from a URL (or ssh target) to a local path, with its time.
+    pub fn fetch(&self, from: &str, to: &Path) -> anyhow::Result<()> {
+        let out = self
+            .command(from)
+            .arg("-t")
+            .arg(from)
+            .arg(to)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .output()
+            .context("starting rsync (is it installed?)")?;
         if !out.status.success() {
-            let err = String::from_utf8_lossy(&out.stderr);
-            let first = err
-                .lines()
-                .find(|l| !l.trim().is_empty())
-                .unwrap_or("no message");
+            let first = first_error_line(&out.stderr);
             bail!("rsync from {from} failed ({}): {first}", out.status);
         }
         Ok(())
@@ -91,9 +107,8 @@ impl Rsync {
         if paths.is_empty() {
             return Ok(Outcome::default());
         }
-        let mut cmd = Command::new("rsync");
+        let mut cmd = self.command(to);
         cmd.args(["-rlpt", "--from0", "--files-from=-", "--mkpath", "--stats"])
-            .args(connect_timeouts(to))
             .arg(format!("--partial-dir={PARTIAL_DIR}"));
         match mode {
             Mode::Push => {
@@ -109,22 +124,11 @@ impl Rsync {
                 cmd.args(["--checksum", "--dry-run", "--itemize-changes"]);
             }
         }
-        if let Some(rate) = &self.bwlimit {
-            cmd.arg(format!("--bwlimit={rate}"));
-        }
         cmd.arg(format!("{}/", from.display()))
             .arg(to)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        // SAFETY: between fork and exec only prctl, which is async-signal-safe: rsync dies with
-        // the agent, so a killed agent leaves no transfer running on.
-        unsafe {
-            cmd.pre_exec(|| {
-                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
-                Ok(())
-            });
-        }
         let mut child = cmd.spawn().context("starting rsync (is it installed?)")?;
         let mut list = Vec::new();
         for p in paths {
@@ -139,11 +143,7 @@ impl Rsync {
         // 24: some source files vanished on the way (a page replaced meanwhile); the next pass
         // sees them as they are now.
         if !(out.status.success() || out.status.code() == Some(24)) {
-            let err = String::from_utf8_lossy(&out.stderr);
-            let first = err
-                .lines()
-                .find(|l| !l.trim().is_empty())
-                .unwrap_or("no message");
+            let first = first_error_line(&out.stderr);
             bail!("rsync to {to} failed ({}): {first}", out.status);
         }
         let bytes_sent = stdout

@@ -213,7 +213,8 @@ fn main() -> Result<()> {
         .local_addr()?
         .port();
     let (uid, gid) = unsafe { (libc::getuid(), libc::getgid()) };
-    let mut conf = format!("use chroot = no\nuid = {uid}\ngid = {gid}\n");
+    let mut conf =
+        format!("use chroot = no\nuid = {uid}\ngid = {gid}\nsocket options = TCP_NODELAY\n");
     for m in ["agent", "cron", "lsyncd"] {
         // lsyncd's rsync makes no missing parent folders.
         std::fs::create_dir_all(mirrors.join(m).join("media/1"))?;

@@ -24,8 +24,15 @@ pub fn dir() -> anyhow::Result<PathBuf> {
     Ok(PathBuf::from(home).join(".config").join("oott-agent"))
 }
 
-/// Writes `bytes` to `path` whole or not at all, readable by the owner only when `private`.
+/// Writes `bytes` to `path` whole or not at all, readable by the owner only when `private`,
+/// and on the disk before it answers.
 pub fn write_atomic(path: &Path, bytes: &[u8], private: bool) -> anyhow::Result<()> {
+    write_whole(path, bytes, private, true)
+}
+
+/// Writes `bytes` to `path` whole or not at all (a temporary name, then a rename); waits for
+/// the disk only when `durable`.
+pub fn write_whole(path: &Path, bytes: &[u8], private: bool, durable: bool) -> anyhow::Result<()> {
     let dir = path.parent().context("a file to write has a folder")?;
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let name = path
@@ -41,9 +48,14 @@ pub fn write_atomic(path: &Path, bytes: &[u8], private: bool) -> anyhow::Result<
             .mode(if private { 0o600 } else { 0o644 })
             .open(&tmp)?;
         f.write_all(bytes)?;
-        f.sync_all()?;
+        if durable {
+            f.sync_all()?;
+        }
         std::fs::rename(&tmp, path)?;
-        std::fs::File::open(dir)?.sync_all()
+        if durable {
+            std::fs::File::open(dir)?.sync_all()?;
+        }
+        Ok(())
     })();
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);

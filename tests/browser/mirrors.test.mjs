@@ -44,7 +44,7 @@ function slowProxy(target, ms) {
 async function rsyncDaemon(module, port) {
   mkdirSync(module, { recursive: true });
   const conf = `${module}.conf`;
-  writeFileSync(conf, `use chroot = no\n[oott]\n    path = ${module}\n    read only = no\n    uid = ${process.getuid()}\n    gid = ${process.getgid()}\n`);
+  writeFileSync(conf, `use chroot = no\nsocket options = TCP_NODELAY\n[oott]\n    path = ${module}\n    read only = no\n    uid = ${process.getuid()}\n    gid = ${process.getgid()}\n`);
   const child = spawn('rsync', ['--daemon', '--no-detach', '--address=127.0.0.1', `--port=${port}`, `--config=${conf}`, '--log-file=/dev/null'], { stdio: 'ignore' });
   await waitForPort(port);
   return () => new Promise((r) => { if (child.exitCode !== null) r(); else { child.once('exit', r); child.kill(); } });

@@ -211,7 +211,7 @@ impl Sync<'_> {
             .collect();
         st.pending_bytes = changed.iter().map(|p| want[*p].size).sum();
         st.behind_since.get_or_insert(store::now());
-        st.save()?;
+        st.save_unsynced()?;
         let check = {
             let mut seen = self
                 .promoted_checked
@@ -252,7 +252,7 @@ impl Sync<'_> {
                 let p = format!("{MEDIA}/{root}/{rel}");
                 st.manifest.insert(p.clone(), want[&p]);
             }
-            st.save()?;
+            st.save_unsynced()?;
         }
         // 2. The database, a consistent snapshot put in place whole.
         if db_due {
@@ -266,7 +266,7 @@ impl Sync<'_> {
             done.bytes += out.bytes_sent;
             done.database = true;
             st.database = Some(db_hash.to_owned());
-            st.save()?;
+            st.save_unsynced()?;
         }
         // 3. Pages, all put in place at the end of the batch.
         let pages: Vec<String> = changed
@@ -284,7 +284,7 @@ impl Sync<'_> {
                 let p = format!("{SITE}/{rel}");
                 st.manifest.insert(p.clone(), want[&p]);
             }
-            st.save()?;
+            st.save_unsynced()?;
         }
         // 4. Deletions last: pages first, then the media they no longer link to.
         let (gone_pages, gone_media): (Vec<&String>, Vec<&String>) = gone

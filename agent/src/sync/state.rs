@@ -57,6 +57,13 @@ impl MirrorState {
         config::write_atomic(&self.path, &serde_json::to_vec(self)?, true)
     }
 
+    /// Writes the small part as `save` does, without waiting for the disk: between the steps
+    /// of a push, where a write lost in a crash only makes the next run push a step again
+    /// (rsync then finds the files the same); the push's last `save_all` waits.
+    pub fn save_unsynced(&self) -> anyhow::Result<()> {
+        config::write_whole(&self.path, &serde_json::to_vec(self)?, true, false)
+    }
+
     /// Writes the manifest too.
     pub fn save_all(&self) -> anyhow::Result<()> {
         config::write_atomic(

@@ -28,7 +28,7 @@ impl Daemon {
         std::fs::write(
             &conf,
             format!(
-                "use chroot = no\n[oott]\n    path = {}\n    read only = no\n    uid = {uid}\n    gid = {gid}\n",
+                "use chroot = no\nsocket options = TCP_NODELAY\n[oott]\n    path = {}\n    read only = no\n    uid = {uid}\n    gid = {gid}\n",
                 dir.display()
             ),
         )

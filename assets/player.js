@@ -36,11 +36,16 @@ async function answerTime(url) {
   return best;
 }
 
-async function pickServer() {
+// The server picked earlier in this session, if it is recent.
+function keptServer() {
   try {
     const kept = JSON.parse(sessionStorage.getItem(SERVER_KEY) || 'null');
     if (kept && Date.now() - kept.at < 10 * 60 * 1000) return kept.server;
   } catch { /* measured again */ }
+  return null;
+}
+
+async function pickServer() {
   let servers = [];
   try { servers = (await api('GET', '/api/servers')).servers || []; } catch { return HERE; }
   if (servers.length < 2) return HERE;
@@ -86,16 +91,21 @@ function note(text) {
 function directFrom(player, src, at, playing) {
   if (hls) { hls.destroy(); hls = null; }
   const remote = server.url && src.startsWith('/') ? server.url + src : '';
-  player.src = remote || src;
+  const want = new URL(remote || src, location.href).href;
   showServer();
   const known = () => {
     if (at > 0) player.currentTime = at;
     if (playing) player.play().catch(() => {});
   };
-  player.addEventListener('loadedmetadata', known, { once: true });
+  // The file the page opened with is not loaded again (that would stop a play already begun).
+  if (player.currentSrc === want && player.readyState >= 1) known();
+  else {
+    if (player.currentSrc !== want) player.src = want;
+    player.addEventListener('loadedmetadata', known, { once: true });
+  }
   if (!remote) return;
   player.addEventListener('error', () => {
-    if (player.src !== remote) return;
+    if (player.currentSrc !== want) return;
     player.removeEventListener('loadedmetadata', known);
     server = HERE;
     sessionStorage.setItem(SERVER_KEY, JSON.stringify({ at: Date.now(), server: HERE }));
@@ -350,7 +360,19 @@ export function start(settings = {}) {
   keys(player);
   mediaSession(player);
   pictureInPicture(player);
-  pickServer().then((picked) => { server = picked; }, () => {}).then(() => attach(player, select.selectedOptions[0], settings)).then(() => {
+  // The player starts at once, from the server picked earlier in the session or from this one;
+  // a first pick, once measured, moves a file played as it is that has not started yet.
+  const kept = keptServer();
+  server = kept || HERE;
+  if (!kept) {
+    pickServer().then((picked) => {
+      if (!picked.url || picked.url === server.url) return;
+      server = picked;
+      const opt = select.selectedOptions[0];
+      if (!hls && opt.hasAttribute('data-plays') && player.paused && player.currentTime === 0) attach(player, opt, settings);
+    }, () => {});
+  }
+  attach(player, select.selectedOptions[0], settings).then(() => {
     audioMenu(settings);
     subtitleMenu(player, settings);
     const play = document.getElementById('play');

@@ -112,5 +112,8 @@ test('the monitor shows the mirror; a movie streams from the mirror that answers
   await until('the player set up', () => other.locator('#player').evaluate((v, base) => v.currentSrc.startsWith(base), far.url));
   assert.equal(await other.locator('#player-from').isVisible(), false, 'no mirror named');
   await other.locator('#player').evaluate((v) => { v.muted = true; return v.play(); });
-  await until('playback from this server', async () => (await played(other)) > 0.5);
+  await until('playback from this server', async () => (await played(other)) > 0.5).catch(async (e) => {
+    const state = await other.locator('#player').evaluate((v) => ({ src: v.currentSrc, t: v.currentTime, rs: v.readyState, ns: v.networkState, err: v.error?.code, paused: v.paused }));
+    throw new Error(`${e.message}: ${JSON.stringify(state)}`);
+  });
 });

@@ -182,6 +182,21 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    /// The SHA-256 a file's row recorded (none: not read yet, or changed since). `root` is the
+    /// root's name; the first root's rows may carry an empty one.
+    pub fn library_file_sha256(&self, root: &str, path: &str) -> Result<Option<String>> {
+        use rusqlite::OptionalExtension;
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT sha256 FROM library_files
+             WHERE (root = ?1 OR (?1 = '1' AND root = '')) AND path = ?2",
+        )?;
+        Ok(stmt
+            .query_row(params![root, path], |r| r.get(0))
+            .optional()?
+            .flatten())
+    }
+
     /// Records the SHA-256 of a file's contents, read while its row said `f`'s size and time:
     /// a row rewritten meanwhile (the file replaced or changed) keeps none. Answers whether it
     /// was recorded.
@@ -285,6 +300,12 @@ mod tests {
             s.library_files().expect("files")[0].sha256.as_deref(),
             Some("cd")
         );
+        let path = layout::trailer(&id, "mp4");
+        assert_eq!(
+            s.library_file_sha256("1", &path).expect("sum").as_deref(),
+            Some("cd")
+        );
+        assert_eq!(s.library_file_sha256("2", &path).expect("sum"), None);
         assert!(
             s.library_files_without_sha256(8)
                 .expect("pending")

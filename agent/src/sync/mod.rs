@@ -384,7 +384,6 @@ impl Sync<'_> {
     /// when that one matches the row.
     fn audit_paths(&self, m: &Mirror, paths: &[String], report: &Report) -> anyhow::Result<usize> {
         let url = m.url.trim_end_matches('/');
-        let sums = self.recorded_sums()?;
         let mut by_root: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for p in paths {
             if let Some((root, rel)) = p
@@ -404,9 +403,13 @@ impl Sync<'_> {
             let mut sound = Vec::with_capacity(rels.len());
             for rel in rels {
                 let key = format!("{MEDIA}/{root}/{rel}");
-                match sums.get(&key) {
-                    Some(want) if sha256_file(&base.join(rel)).ok().as_ref() != Some(want) => {
-                        repaired += usize::from(self.heal(m, &base.join(rel), &key, want, report));
+                let recorded = self
+                    .db
+                    .library_file_sha256(root, rel)
+                    .context("reading a file's row")?;
+                match recorded {
+                    Some(want) if sha256_file(&base.join(rel)).ok().as_ref() != Some(&want) => {
+                        repaired += usize::from(self.heal(m, &base.join(rel), &key, &want, report));
                     }
                     _ => sound.push(rel.clone()),
                 }
@@ -431,26 +434,6 @@ impl Sync<'_> {
 }
 
 impl Sync<'_> {
-    /// The SHA-256 each library file's row recorded, by mirror path (rows without one left out:
-    /// their file changed since, and the next check records it again).
-    fn recorded_sums(&self) -> anyhow::Result<BTreeMap<String, String>> {
-        Ok(self
-            .db
-            .library_files()
-            .context("reading the library's files")?
-            .into_iter()
-            .filter_map(|f| {
-                let root = if f.root.is_empty() {
-                    "1"
-                } else {
-                    f.root.as_str()
-                };
-                let key = format!("{MEDIA}/{root}/{}", f.path);
-                f.sha256.map(|sum| (key, sum))
-            })
-            .collect())
-    }
-
     /// Heals a primary's file that no longer matches its recorded SHA-256 from the mirror's
     /// copy, fetched beside it under a temporary dot-name and renamed over it only when it
     /// matches. Answers whether it was healed; when not, the primary's copy stays as it is

@@ -14,8 +14,9 @@ use crate::auth::authenticate;
 use crate::error::{ApiError, Code};
 use crate::state::Shared;
 
-/// The headers every answer carries, from nginx or from the receiver's own serving alike.
-pub const SECURITY_HEADERS: &[(&str, &str)] = &[
+/// The headers every answer carries, from nginx or from the receiver's own serving alike,
+/// beside the content security policy (`security_headers`).
+const SECURITY_HEADERS: &[(&str, &str)] = &[
     ("X-Content-Type-Options", "nosniff"),
     ("X-Frame-Options", "DENY"),
     ("Referrer-Policy", "same-origin"),
@@ -24,7 +25,6 @@ pub const SECURITY_HEADERS: &[(&str, &str)] = &[
         "Permissions-Policy",
         "camera=(), microphone=(), geolocation=()",
     ),
-    ("Content-Security-Policy", ""),
 ];
 
 /// The content security policy: this origin only, but for images, and for the media and the
@@ -53,14 +53,8 @@ pub fn content_security_policy(c: &store::config::Config) -> String {
 pub fn security_headers(c: &store::config::Config) -> Vec<(&'static str, String)> {
     SECURITY_HEADERS
         .iter()
-        .map(|(k, v)| {
-            let v = if *k == "Content-Security-Policy" {
-                content_security_policy(c)
-            } else {
-                (*v).to_owned()
-            };
-            (*k, v)
-        })
+        .map(|(k, v)| (*k, (*v).to_owned()))
+        .chain([("Content-Security-Policy", content_security_policy(c))])
         .collect()
 }
 

@@ -11,7 +11,7 @@ use serde::Serialize;
 use tinytemplate::TinyTemplate;
 
 use crate::config::Config;
-use crate::serve::{PUBLIC_PAGES, SECURITY_HEADERS};
+use crate::serve::{PUBLIC_PAGES, security_headers};
 
 const TEMPLATE: &str = include_str!("../../../templates/nginx.conf");
 
@@ -119,7 +119,7 @@ pub fn config_text(c: &Config, receiver: SocketAddr) -> Result<String, NginxErro
     tt.set_default_formatter(&tinytemplate::format_unescaped);
     tt.add_template("nginx", TEMPLATE)?;
     let mut headers = String::new();
-    let mut all = crate::serve::security_headers(c);
+    let mut all = security_headers(c);
     if c.tls() {
         all.push(("Strict-Transport-Security", "max-age=31536000".to_owned()));
     }
@@ -162,7 +162,7 @@ pub fn config_text(c: &Config, receiver: SocketAddr) -> Result<String, NginxErro
         // nginx's clock ticks in whole seconds: an answer kept for N s lives up to N + 1 s
         // (measured: 2.98 s for 2 s), so it is kept for 2 s less than the promise, for margin.
         auth_cache_valid: AUTH_CACHE_SECS - 2,
-        hide_headers: SECURITY_HEADERS
+        hide_headers: security_headers(c)
             .iter()
             .map(|(k, _)| format!("    proxy_hide_header {k};\n"))
             .collect(),

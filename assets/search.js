@@ -1,8 +1,8 @@
 // Search over the index the renderer writes: the query is folded like the index (see
-// renderer/src/fold.rs), each word's shard (its first three letters) is fetched, words match
-// exactly, as a prefix, or with one or two typos; the best titles' cards come with the token
-// shards (those a first page most likely shows) or from the document shards. Only the shards a
-// query needs are downloaded.
+// renderer/src/fold.rs), each word's shard (its first three letters, or more where the manifest
+// says a shard is split) is fetched, all of them at once; words match exactly, as a prefix, or
+// with one or two typos; the best titles' cards come with the token shards (those a first page
+// most likely shows) or from the document shards. Only the shards a query needs are downloaded.
 
 export const STOPWORDS = ['the', 'a', 'an', 'of', 'and'];
 const ACCENTS = {
@@ -36,14 +36,15 @@ export function tokens(s) {
 }
 
 // A number (by its first eight digits) or a word of one or two letters has a shard of its own;
-// others live in the shard of their first three letters, or, when that one says it is split, of
-// their first four. NUMBER_SHARD_DIGITS in renderer/src/fold.rs.
+// others live in the shard of their first three letters, or, where the manifest lists that one as
+// split, of one more letter, and so on (NUMBER_SHARD_DIGITS and shard_chain in
+// renderer/src/fold.rs).
 const isNumber = (t) => /^[0-9]+$/.test(t);
 const shardOf = (t) => {
   if (isNumber(t)) return t.slice(0, 8);
   return [...t].length < 3 ? t : [...t].slice(0, 3).join('');
 };
-const subShardOf = (t) => (!isNumber(t) && [...t].length >= 4 ? [...t].slice(0, 4).join('') : null);
+const typosOf = (w) => (w.length >= 8 ? 2 : w.length >= 4 ? 1 : 0);
 
 function distance(a, b, max) {
   if (Math.abs(a.length - b.length) > max) return max + 1;
@@ -96,56 +97,91 @@ export async function search(query, getJson, limit = 24, onFirstPage = null) {
     }
     return shards.get(s);
   };
-  // Only the shards that exist are asked for (the manifest says which).
-  const exists = async (s) => {
+  // The shards a word needs, known from the manifest alone: its top-level shard if it exists,
+  // then down the split ones to where its tokens live. A split shard holds only the token that
+  // is its name, so one above the last is asked for only when that token is a typo away.
+  const shardsFor = async (w) => {
     const m = await manifest;
-    if (!m?.shards) return true;
-    const d = [...s].map((c) => (/[0-9a-z]/.test(c) ? parseInt(c, 36) : -1));
-    if (d.length === 3 && d.every((x) => x >= 0)) {
-      const i = d[0] * 1296 + d[1] * 36 + d[2];
-      return (parseInt(m.shards.substr((i >> 3) * 2, 2), 16) >> (i & 7)) & 1;
+    const top = shardOf(w);
+    if (m?.shards) {
+      const d = [...top].map((c) => (/[0-9a-z]/.test(c) ? parseInt(c, 36) : -1));
+      const i = d.length === 3 && d.every((x) => x >= 0) ? d[0] * 1296 + d[1] * 36 + d[2] : -1;
+      const there = i >= 0
+        ? (parseInt(m.shards.substr((i >> 3) * 2, 2), 16) >> (i & 7)) & 1
+        : (m.other ?? []).includes(top);
+      if (!there) return [];
     }
-    return (m.other ?? []).includes(s);
+    const chars = [...w];
+    const chain = [top];
+    for (let s = top; !isNumber(w) && m?.split?.[s] !== undefined && chars.length > [...s].length;) {
+      const next = chars[[...s].length];
+      if (!m.split[s].includes(next)) break;
+      s += next;
+      chain.push(s);
+    }
+    const last = chain.length - 1;
+    return chain.filter((s, i) => i === last || chars.length - [...s].length <= typosOf(w));
   };
-  const tokensFor = async (w) => {
-    const name = shardOf(w);
-    const top = ((await exists(name)) ? await load(name) : null) ?? { t: {} };
-    const sub = top.split ? subShardOf(w) : null;
-    const there = sub && (!top.subs || top.subs.includes(sub));
-    return there ? { ...top.t, ...((await load(sub))?.t ?? {}) } : top.t;
-  };
-  words.forEach((w) => exists(shardOf(w)).then((y) => y && load(shardOf(w))));
-  const scores = new Map(); // doc number -> {score, matched}
+  // Every shard of every word is asked for at once.
+  const wanted = words.map((w) => shardsFor(w).then((names) => Promise.all(names.map(load))));
+  // Each word's matches: doc numbers ascending, each with its best score in units of 1/200
+  // (weights and popularity steps are whole units, so sums and ties are exact).
+  const perWord = [];
   for (const [i, w] of words.entries()) {
-    const shard = await tokensFor(w);
+    const got = await wanted[i];
+    const shard = Object.assign({}, ...got.map((s) => s?.t ?? {}));
     const last = i === words.length - 1;
-    const typos = w.length >= 8 ? 2 : w.length >= 4 ? 1 : 0;
-    const best = new Map();
+    const typos = typosOf(w);
+    let keys = [];
     for (const [token, postings] of Object.entries(shard)) {
       let weight = 0;
-      if (token === w) weight = 1;
-      else if (token.startsWith(w) && (last || w.length >= 4)) weight = 0.75;
-      else if (typos && distance(w, token, typos) <= typos) weight = 0.55;
+      if (token === w) weight = 200;
+      else if (token.startsWith(w) && (last || w.length >= 4)) weight = 150;
+      else if (typos && distance(w, token, typos) <= typos) weight = 110;
       if (!weight) continue;
       let p = 0;
       for (const delta of postings) {
         p += delta; // postings are stored as differences
-        const doc = Math.floor(p / 128);
         const field = Math.floor(p / 32) % 4;
-        const s = weight * FIELD_WEIGHT[field] + (p % 32) * 0.005;
-        if (!best.has(doc) || best.get(doc) < s) best.set(doc, s);
+        keys.push(Math.floor(p / 128) * 1024 + weight * FIELD_UNITS[field] / 200 + (p % 32));
       }
     }
-    for (const [doc, s] of best) {
-      const e = scores.get(doc) ?? { score: 0, matched: 0 };
-      e.score += s;
-      e.matched += 1;
-      scores.set(doc, e);
+    keys = Float64Array.from(keys).sort();
+    const docs = [];
+    const units = [];
+    for (let k = 0; k < keys.length; k++) {
+      const doc = Math.floor(keys[k] / 1024);
+      // Sorted: the last key of a doc is its best.
+      if (k + 1 < keys.length && Math.floor(keys[k + 1] / 1024) === doc) continue;
+      docs.push(doc);
+      units.push(keys[k] - doc * 1024);
     }
+    perWord.push({ docs, units });
   }
-  const all = [...scores.entries()];
-  const complete = all.filter(([, e]) => e.matched === words.length);
-  const ranked = (complete.length ? complete : all).sort((a, b) => b[1].score - a[1].score || a[0] - b[0]).slice(0, limit);
+  // Every doc with the sum of its words' scores and how many words it matched, in doc order
+  // (one word's matches as they are).
+  const heads = perWord.map(() => 0);
+  const ranked = [];
+  let complete = 0;
+  for (;;) {
+    if (perWord.length === 1) break;
+    let doc = Infinity;
+    perWord.forEach((m, j) => { if (heads[j] < m.docs.length && m.docs[heads[j]] < doc) doc = m.docs[heads[j]]; });
+    if (doc === Infinity) break;
+    let units = 0;
+    let matched = 0;
+    perWord.forEach((m, j) => {
+      if (m.docs[heads[j]] === doc) { units += m.units[heads[j]]; matched += 1; heads[j] += 1; }
+    });
+    if (matched === words.length) complete += 1;
+    ranked.push([doc, units, matched]);
+  }
+  // The best `limit`: of the docs that match every word when there are any.
+  const best = perWord.length === 1
+    ? topOf(perWord[0].docs, perWord[0].units, null, limit)
+    : complete
+      ? topOf(ranked.map((e) => e[0]), ranked.map((e) => e[1]), ranked.map((e) => e[2] === words.length), limit)
+      : topOf(ranked.map((e) => e[0]), ranked.map((e) => e[1]), null, limit);
   const spread = (await manifest)?.docs ?? 16;
   const docShards = new Map();
   // The cards of some ranked titles, their document files fetched side by side.
@@ -156,16 +192,37 @@ export async function search(query, getJson, limit = 24, onFirstPage = null) {
       if (!known.has(idOf(doc)) && !docShards.has(n)) docShards.set(n, getJson(`/search/d/${n}.json`));
     }
     const out = [];
-    for (const [doc, e] of some) {
+    for (const [doc, units] of some) {
       const id = idOf(doc);
       const card = known.get(id) ?? (await docShards.get((doc % 4096) % spread))?.[id];
-      if (card) out.push({ ...card, score: e.score });
+      if (card) out.push({ ...card, score: units / 200 });
     }
     return out;
   };
   // A first page as soon as its cards are in, then the rest.
-  const first = await cardsOf(ranked.slice(0, FIRST_PAGE));
-  if (ranked.length <= FIRST_PAGE) return first;
+  const first = await cardsOf(best.slice(0, FIRST_PAGE));
+  if (best.length <= FIRST_PAGE) return first;
   onFirstPage?.(first);
-  return first.concat(await cardsOf(ranked.slice(FIRST_PAGE)));
+  return first.concat(await cardsOf(best.slice(FIRST_PAGE)));
+}
+
+// A field's weight in units of 1/200 at a full match (FIELD_WEIGHT × 200).
+const FIELD_UNITS = FIELD_WEIGHT.map((w) => w * 200);
+
+/**
+ * The `limit` best docs (of those `keep` marks, when given) as [doc, units]: the highest score
+ * first, then the lowest doc. One pass that keeps the best so far, not a sort of them all.
+ */
+function topOf(docs, units, keep, limit) {
+  const out = [];
+  const better = (i, j) => units[i] > units[j] || (units[i] === units[j] && docs[i] < docs[j]);
+  for (let i = 0; i < docs.length; i++) {
+    if (keep && !keep[i]) continue;
+    if (out.length === limit && !better(i, out[limit - 1])) continue;
+    let at = Math.min(out.length, limit - 1);
+    while (at > 0 && better(i, out[at - 1])) at -= 1;
+    out.splice(at, 0, i);
+    if (out.length > limit) out.pop();
+  }
+  return out.map((i) => [docs[i], units[i]]);
 }

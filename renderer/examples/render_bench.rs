@@ -5,7 +5,9 @@
 //! query downloads, and the floor on the disk: the same files written by a loop that does only
 //! that.
 //!
-//! usage: render_bench [--sizes 10000,100000] [--hugo PATH]
+//! usage: render_bench [--sizes 10000,100000] [--hugo PATH] [--incremental-only]
+//!
+//! `--incremental-only` measures only the incremental renders, on the libraries an earlier run left.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -339,6 +341,10 @@ fn floor(site: &Path, dir: &Path) -> Result<(f64, f64)> {
     Ok((run(&dir.join("a"), false)?, run(&dir.join("b"), true)?))
 }
 
+fn index_path_of(site: &Path) -> PathBuf {
+    renderer::index_path(site)
+}
+
 /// Lets the file system settle after a large removal: a file system without a journal scans
 /// past every recently deleted inode when it makes a new one, for 30 seconds, which would be
 /// charged to whichever run comes first.
@@ -361,6 +367,7 @@ fn main() -> Result<()> {
         .map(|s| s.parse())
         .collect::<Result<_, _>>()?;
     let hugo = arg("--hugo").map(PathBuf::from);
+    let incremental_only = args.iter().any(|a| a == "--incremental-only");
     let exe = std::env::current_exe()?;
     let render_bin = exe
         .parent()
@@ -375,104 +382,117 @@ fn main() -> Result<()> {
     let mut lines = Vec::new();
     for &size in &sizes {
         let dir = work.join(format!("lib-{size}"));
-        if dir.exists() {
+        let site = dir.join("site");
+        let mut r = Rng(0x9E37_79B9_7F4A_7C15 ^ size);
+        let titles: Vec<(Metadata, NewFile)> =
+            (0..size).map(|n| synthetic(n, size, &mut r)).collect();
+        // `--incremental-only`: the library and site of an earlier run, measured again.
+        let reused = incremental_only && index_path_of(&site).exists();
+        if !reused && dir.exists() {
             std::fs::remove_dir_all(&dir)?;
             settle();
         }
         std::fs::create_dir_all(dir.join("data"))?;
         let store = Store::open(&dir.join("data/oott.db"))?;
-        let mut r = Rng(0x9E37_79B9_7F4A_7C15 ^ size);
-        let titles: Vec<(Metadata, NewFile)> =
-            (0..size).map(|n| synthetic(n, size, &mut r)).collect();
-        store.import(&titles)?;
-        let site = dir.join("site");
-        let (secs, rss, out) = measure(
-            Command::new(&render_bin)
-                .arg("--out")
-                .arg(&site)
-                .env("OOTT_DATA_DIR", dir.join("data"))
-                .env("OOTT_MEDIA_ROOT", dir.join("media")),
-        )?;
-        eprint!("{out}");
-        let files = files_in(&site);
-        let (straight, temp) = floor(&site, &dir.join("floor"))?;
-        let mut line = format!(
-            "{size:>7} titles  oott-render full: {secs:7.2} s, peak RSS {rss:7.1} MiB, {files} files\n{:>7}         floor: the same files by a bare loop {straight:.2} s straight, {temp:.2} s through a temporary name  → {:.2}× the straight floor",
-            "",
-            secs / straight
-        );
-        if let Some(hugo) = &hugo {
-            let hdir = dir.join("hugo");
-            hugo_site(&hdir, &titles)?;
-            let (hs, hrss, hout) = measure(
-                Command::new(hugo)
-                    .arg("--quiet")
-                    .arg("-s")
-                    .arg(&hdir)
-                    .arg("-d")
-                    .arg(hdir.join("public")),
+        let mut line = format!("{size:>7} titles");
+        if !reused {
+            store.import(&titles)?;
+            let (secs, rss, out) = measure(
+                Command::new(&render_bin)
+                    .arg("--out")
+                    .arg(&site)
+                    .env("OOTT_DATA_DIR", dir.join("data"))
+                    .env("OOTT_MEDIA_ROOT", dir.join("media")),
             )?;
-            if !hout.trim().is_empty() {
-                eprintln!("{hout}");
+            eprint!("{out}");
+            let files = files_in(&site);
+            let (straight, temp) = floor(&site, &dir.join("floor"))?;
+            line = format!(
+                "{size:>7} titles  oott-render full: {secs:7.2} s, peak RSS {rss:7.1} MiB, {files} files\n{:>7}         floor: the same files by a bare loop {straight:.2} s straight, {temp:.2} s through a temporary name  → {:.2}× the straight floor",
+                "",
+                secs / straight
+            );
+            if let Some(hugo) = &hugo {
+                let hdir = dir.join("hugo");
+                hugo_site(&hdir, &titles)?;
+                let (hs, hrss, hout) = measure(
+                    Command::new(hugo)
+                        .arg("--quiet")
+                        .arg("-s")
+                        .arg(&hdir)
+                        .arg("-d")
+                        .arg(hdir.join("public")),
+                )?;
+                if !hout.trim().is_empty() {
+                    eprintln!("{hout}");
+                }
+                let hfiles = files_in(&hdir.join("public"));
+                let _ = write!(
+                    line,
+                    "\n{:>7}         Hugo full:        {hs:7.2} s, peak RSS {hrss:7.1} MiB, {hfiles} files  → time {:.3}×, RSS {:.3}× of Hugo",
+                    "",
+                    secs / hs,
+                    rss / hrss
+                );
+                let _ = std::fs::remove_dir_all(&hdir);
             }
-            let hfiles = files_in(&hdir.join("public"));
+            let _ = std::fs::remove_dir_all(dir.join("floor"));
+            // A first search query: what the browser downloads.
+            let queries: Vec<String> = titles
+                .iter()
+                .step_by((size / 8).max(1) as usize)
+                .map(|(m, _)| {
+                    m.title
+                        .split_whitespace()
+                        .last()
+                        .unwrap_or("x")
+                        .to_lowercase()
+                })
+                .chain(["nakamra".to_owned(), "golden harbour".to_owned()])
+                .collect();
+            let input = serde_json::json!({"queries": queries, "fold": []});
+            let mut node = Command::new("node")
+                .arg(&search_runner)
+                .arg(&site)
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::piped())
+                .spawn()
+                .context("node")?;
+            use std::io::Write;
+            node.stdin
+                .take()
+                .context("stdin")?
+                .write_all(input.to_string().as_bytes())?;
+            let out: serde_json::Value = serde_json::from_slice(&node.wait_with_output()?.stdout)?;
+            let bytes: Vec<u64> = out["results"]
+                .as_array()
+                .context("results")?
+                .iter()
+                .filter_map(|r| r["bytes"].as_u64())
+                .collect();
+            let max = bytes.iter().max().copied().unwrap_or(0);
+            let mean = bytes.iter().sum::<u64>() / bytes.len().max(1) as u64;
             let _ = write!(
                 line,
-                "\n{:>7}         Hugo full:        {hs:7.2} s, peak RSS {hrss:7.1} MiB, {hfiles} files  → time {:.3}×, RSS {:.3}× of Hugo",
+                "\n{:>7}         search: a first query downloads {:.1} KB on average, {:.1} KB at most ({} queries)",
                 "",
-                secs / hs,
-                rss / hrss
+                mean as f64 / 1000.0,
+                max as f64 / 1000.0,
+                bytes.len()
             );
-            let _ = std::fs::remove_dir_all(&hdir);
         }
-        let _ = std::fs::remove_dir_all(dir.join("floor"));
-        // A first search query: what the browser downloads.
-        let queries: Vec<String> = titles
-            .iter()
-            .step_by((size / 8).max(1) as usize)
-            .map(|(m, _)| {
-                m.title
-                    .split_whitespace()
-                    .last()
-                    .unwrap_or("x")
-                    .to_lowercase()
-            })
-            .chain(["nakamra".to_owned(), "golden harbour".to_owned()])
-            .collect();
-        let input = serde_json::json!({"queries": queries, "fold": []});
-        let mut node = Command::new("node")
-            .arg(&search_runner)
-            .arg(&site)
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .context("node")?;
-        use std::io::Write;
-        node.stdin
-            .take()
-            .context("stdin")?
-            .write_all(input.to_string().as_bytes())?;
-        let out: serde_json::Value = serde_json::from_slice(&node.wait_with_output()?.stdout)?;
-        let bytes: Vec<u64> = out["results"]
-            .as_array()
-            .context("results")?
-            .iter()
-            .filter_map(|r| r["bytes"].as_u64())
-            .collect();
-        let max = bytes.iter().max().copied().unwrap_or(0);
-        let mean = bytes.iter().sum::<u64>() / bytes.len().max(1) as u64;
-        let _ = write!(
-            line,
-            "\n{:>7}         search: a first query downloads {:.1} KB on average, {:.1} KB at most ({} queries)",
-            "",
-            mean as f64 / 1000.0,
-            max as f64 / 1000.0,
-            bytes.len()
-        );
 
         if Some(&size) == sizes.last() {
             // Incremental: one title added, then one edited, in-process and as a command.
-            let (mut m, mut f) = synthetic(size + 1, size, &mut r);
+            // A title not in the library yet (a reused library has those of earlier runs).
+            let mut n = size + 1;
+            while !store
+                .titles(&[ContentId::parse(&format!("tt{:07}", 1_000_000 + n))?])?
+                .is_empty()
+            {
+                n += 1;
+            }
+            let (mut m, mut f) = synthetic(n, size, &mut r);
             m.title = "Benchmark Arrival".into();
             f.placeholder_title = m.title.clone();
             store.import(&[(m.clone(), f)])?;

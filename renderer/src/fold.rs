@@ -28,7 +28,8 @@ pub fn tokens(s: &str) -> Vec<String> {
     out
 }
 
-/// A shard with more postings than this is split into four-character shards.
+/// A shard with more postings than this is split by its next character: it keeps only the
+/// token that is its name, and the longer tokens move to the shards one character longer.
 pub const SPLIT_AT: i64 = 3000;
 
 /// The most digits a number's shard is named by: a longer number lives in the shard of its
@@ -36,10 +37,9 @@ pub const SPLIT_AT: i64 = 3000;
 /// system.
 pub const NUMBER_SHARD_DIGITS: usize = 8;
 
-/// The index shard a token lives in: its first three characters; a number (a year) or a word of
+/// The top-level shard of a token: its first three characters; a number (a year) or a word of
 /// one or two characters has a shard of its own (a number of more than `NUMBER_SHARD_DIGITS`
-/// digits, that of its first ones). A large three-character shard is split by the fourth
-/// character (`sub_shard`).
+/// digits, that of its first ones). Where a token lives when shards are split: `shard_in`.
 pub fn shard(token: &str) -> String {
     if is_number(token) {
         token[..token.len().min(NUMBER_SHARD_DIGITS)].to_owned()
@@ -50,9 +50,23 @@ pub fn shard(token: &str) -> String {
     }
 }
 
-/// The four-character shard a token moves to when its three-character shard is split.
-pub fn sub_shard(token: &str) -> Option<String> {
-    (!is_number(token) && token.chars().count() >= 4).then(|| token.chars().take(4).collect())
+/// The shards from a token's top-level one down to where it lives, `split` answering whether
+/// the shard of a prefix is split: one character longer at each split, down to a prefix one
+/// character longer than the longest counted one (`store::COUNTED_PREFIXES`). Every shard but
+/// the last is split and holds the token only if it is the shard's name.
+pub fn shard_chain(token: &str, split: impl Fn(&str) -> bool) -> Vec<String> {
+    let mut chain = vec![shard(token)];
+    if is_number(token) {
+        return chain;
+    }
+    let chars: Vec<char> = token.chars().collect();
+    let mut n = chain[0].chars().count();
+    while store::COUNTED_PREFIXES.contains(&n) && n < chars.len() && split(&chain[chain.len() - 1])
+    {
+        n += 1;
+        chain.push(chars[..n].iter().collect());
+    }
+    chain
 }
 
 pub fn is_number(token: &str) -> bool {
@@ -128,9 +142,13 @@ mod tests {
         assert_eq!((shard("1999"), shard("ma")), ("1999".into(), "ma".into()));
         assert_eq!(shard(&"7".repeat(245)), "77777777");
         assert_eq!(slug(&"war ".repeat(100)).chars().count(), 63);
-        assert_eq!(
-            (sub_shard("matrix"), sub_shard("mat"), sub_shard("1999")),
-            (Some("matr".into()), None, None)
-        );
+        assert_eq!(shard_chain("matrix", |_| false), ["mat"]);
+        assert_eq!(shard_chain("matrix", |p| p == "mat"), ["mat", "matr"]);
+        let all = |_: &str| true;
+        assert_eq!(shard_chain("matrixes", all), ["mat", "matr", "matri"]);
+        assert_eq!(shard_chain("mat", all), ["mat"]);
+        assert_eq!(shard_chain("1999", all), ["1999"]);
+        assert_eq!(shard_chain("ōkamı", all), ["ōka", "ōkam", "ōkamı"]);
+        assert_eq!(shard_chain("ōkamıs", all), ["ōka", "ōkam", "ōkamı"]);
     }
 }

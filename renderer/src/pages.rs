@@ -742,26 +742,27 @@ fn popularity(votes: i64) -> i64 {
 }
 
 /// A search shard: `{"t": {token: [postings]}, "c": {id: card}}`, postings as differences, with
-/// the cards of the titles a query answered from it most likely shows first. A three-character
-/// shard over `SPLIT_AT` postings holds only its exact token and `"split": true`; its words are
-/// in the four-character shards, which exist only then.
+/// the cards of the titles a query answered from it most likely shows first. A shard of a
+/// prefix with over `SPLIT_AT` postings holds only the token that is its name and
+/// `"split": true`; its longer tokens are in the shards one character longer, which exist only
+/// then (`fold::shard_chain`).
 fn shard(s: &str, c: &Ctx<'_>) -> Result<Option<Vec<u8>>, Error> {
-    let len = s.chars().count();
-    let exact_only = len < 3 || is_number(s);
-    let (split, rows) = if exact_only {
+    let chars: Vec<char> = s.chars().collect();
+    let split_at = |p: &str| -> Result<bool, Error> {
+        Ok(store::COUNTED_PREFIXES.contains(&p.chars().count())
+            && c.idx.postings_with_prefix(p)? > SPLIT_AT)
+    };
+    let (split, rows) = if chars.len() < 3 || is_number(s) {
         (false, c.idx.tokens_with_prefix(s, true)?)
-    } else if len == 3 {
-        if c.idx.postings_with_prefix(s)? > SPLIT_AT {
-            (true, c.idx.tokens_with_prefix(s, true)?)
-        } else {
-            (false, c.idx.tokens_with_prefix(s, false)?)
-        }
     } else {
-        let parent: String = s.chars().take(3).collect();
-        if c.idx.postings_with_prefix(&parent)? <= SPLIT_AT {
-            return Ok(None);
+        // Below the top level, a shard exists only under split ones.
+        for n in 3..chars.len() {
+            if !split_at(&chars[..n].iter().collect::<String>())? {
+                return Ok(None);
+            }
         }
-        (false, c.idx.tokens_with_prefix(s, false)?)
+        let split = split_at(s)?;
+        (split, c.idx.tokens_with_prefix(s, split)?)
     };
     // The titles a query answered from this shard most likely shows first: by the field a
     // posting is in (as the search weighs them), then by popularity.
@@ -813,9 +814,7 @@ fn shard(s: &str, c: &Ctx<'_>) -> Result<Option<Vec<u8>>, Error> {
         }
     }
     if split {
-        // The four-character shards that exist, so that a search asks for no other.
-        let subs = c.idx.shards_under(s, &crate::fold::sub_shard)?;
-        json(&json!({"split": true, "subs": subs, "t": tokens, "c": known}))
+        json(&json!({"split": true, "t": tokens, "c": known}))
     } else {
         json(&json!({"t": tokens, "c": known}))
     }
@@ -828,10 +827,11 @@ const SHARD_CARDS: usize = 12;
 /// `assets/search.js`: title 3, original title 2, person 1.2, year 1.5).
 const FIELD_RANK: [i64; 4] = [4, 3, 1, 2];
 
-/// How the search documents are spread (`docs`), and which top-level token shards exist, so
-/// that a search asks only for those: the three-character shards of `a-z0-9` as a bitmap
-/// (`shards`, hex, bit `i` for the shard numbered `i` in base 36), every other one listed
-/// (`other`).
+/// How the search documents are spread (`docs`), and which token shards exist, so that a
+/// search asks for all it needs at once, and only for those: the top-level three-character
+/// shards of `a-z0-9` as a bitmap (`shards`, hex, bit `i` for the shard numbered `i` in base 36),
+/// every other top-level one listed (`other`), and each split shard with the next characters of
+/// the shards one character longer under it (`split`).
 fn search_manifest(c: &Ctx<'_>) -> Result<Option<Vec<u8>>, Error> {
     json(&search_manifest_value(c)?)
 }
@@ -851,7 +851,29 @@ fn search_manifest_value(c: &Ctx<'_>) -> Result<Value, Error> {
         }
     }
     let hex: String = bits.iter().map(|b| format!("{b:02x}")).collect();
-    Ok(json!({"docs": doc_shards(c.idx.card_count()?), "shards": hex, "other": other}))
+    let over = c.idx.prefixes_over(SPLIT_AT)?;
+    let known: std::collections::HashSet<&str> = over.iter().map(String::as_str).collect();
+    let mut split = serde_json::Map::new();
+    for p in &over {
+        let chars: Vec<char> = p.chars().collect();
+        let under_split = (3..chars.len())
+            .all(|n| known.contains(chars[..n].iter().collect::<String>().as_str()));
+        if !under_split {
+            continue;
+        }
+        let n = chars.len() + 1;
+        let longer = c.idx.shards_under(p, &|t: &str| {
+            (t.chars().count() >= n).then(|| t.chars().take(n).collect())
+        })?;
+        let next: String = longer.iter().filter_map(|l| l.chars().nth(n - 1)).collect();
+        split.insert(p.clone(), Value::String(next));
+    }
+    Ok(json!({
+        "docs": doc_shards(c.idx.card_count()?),
+        "shards": hex,
+        "other": other,
+        "split": split,
+    }))
 }
 
 /// The library view's titles of shard `n` (the buckets of the search documents' shard `n`):

@@ -11,10 +11,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use store::{Bulk, ContentId, IndexReader, IndexTx, Interner, Member, RenderIndex, Store, Title};
 
 use crate::Error;
+use crate::fold::{SPLIT_AT, shard_chain};
 use crate::key::ListKey;
 use crate::model::{card, doc_shards, memberships, related, search_tokens};
 use crate::pages::{Ctx, Memory, Pages};
-use crate::target::{INDEXES, STATIC_PAGES, Target, always, for_key, shards_of};
+use crate::target::{INDEXES, STATIC_PAGES, Target, always, for_key};
 use crate::write::{Outcome, begin, end, remove, walk, write_if_changed, write_new};
 
 /// What a render did.
@@ -48,6 +49,7 @@ pub fn incremental(store: &Store, out: &Path) -> Result<Report, Error> {
 
 fn incremental_inner(store: &Store, out: &Path) -> Result<Report, Error> {
     let mut idx = RenderIndex::open(&index_path(out))?;
+    idx.map_pages()?;
     let tx = idx.begin()?;
     if tx.state("complete")? != Some(1) {
         drop(tx);
@@ -72,14 +74,38 @@ fn incremental_inner(store: &Store, out: &Path) -> Result<Report, Error> {
             collections.insert(id);
         }
     }
+    // The search shards of the changed titles' words: where they live before the change, and
+    // after it.
+    let words = |targets: &mut BTreeSet<Target>| -> Result<(), Error> {
+        for id in &titles {
+            for token in tx.tokens_of(id)? {
+                targets.extend(live_shards(&tx, &token)?);
+            }
+        }
+        Ok(())
+    };
+    words(&mut targets)?;
     for id in &titles {
         if let Ok(cid) = ContentId::parse(id) {
             let title = store.titles(std::slice::from_ref(&cid))?.pop();
             reindex_title(&tx, id, title.as_ref(), &mut targets)?;
         }
     }
+    words(&mut targets)?;
     for id in collections {
         reindex_collection(&tx, store, id, &mut targets)?;
+    }
+    // A prefix whose shard splits or joins again moves every token under it.
+    for (prefix, before, now) in tx.prefix_changes()? {
+        if (before > SPLIT_AT) != (now > SPLIT_AT) {
+            let from = prefix.chars().count();
+            for n in from..=store::COUNTED_PREFIXES.end() + 1 {
+                let shards = tx.shards_under(&prefix, &|t: &str| {
+                    (t.chars().count() >= n).then(|| t.chars().take(n).collect())
+                })?;
+                targets.extend(shards.into_iter().map(Target::Shard));
+            }
+        }
     }
     // The search document files the changed titles are in, by the old and the new spread; all of
     // them when the spread changes.
@@ -98,14 +124,7 @@ fn incremental_inner(store: &Store, out: &Path) -> Result<Report, Error> {
     placeholders(out, &linked, |id| {
         Ok(tx.members(&ListKey::Related(id.to_owned()).to_string())?)
     })?;
-    let mut report = write_targets(
-        store,
-        out,
-        Reads::Tx(&tx),
-        targets,
-        &HashMap::new(),
-        Mode::Live,
-    )?;
+    let mut report = write_targets(store, out, Reads::Tx(&tx), targets, Mode::Live)?;
     tx.set_state("seq", last)?;
     tx.commit()?;
     report.seq = last;
@@ -222,14 +241,19 @@ fn full_with(
     let started = std::time::Instant::now();
     let tx = idx.begin()?;
     tx.clear()?;
-    let all = store.library_titles()?;
-    let collections = store.collections()?;
-    let loaded = started.elapsed();
+    // Each title's rows, read some at a time: the titles themselves are read again by the
+    // threads that render their pages, rather than held all at once.
     let mut bulk = Bulk::default();
     let mut shared = Interner::default();
-    for t in &all {
-        bulk.append(title_rows(t, &mut shared));
+    let mut ids = Vec::new();
+    for some in store.library_ids()?.chunks(TITLES_AT_ONCE) {
+        for t in store.titles(some)? {
+            ids.push(t.record.metadata.id.to_string());
+            bulk.append(title_rows(&t, &mut shared));
+        }
     }
+    let collections = store.collections()?;
+    let loaded = started.elapsed();
     let listed = collections
         .iter()
         .map(|c| (ListKey::Collection(c.id).to_string(), &c.name, &c.content));
@@ -254,23 +278,31 @@ fn full_with(
             }));
     }
     drop(shared);
-    let titles: HashMap<String, Title> = all
-        .into_iter()
-        .map(|t| (t.record.metadata.id.to_string(), t))
-        .collect();
     // Every file, from the rows (as the loaded index will answer).
     let mut targets: BTreeSet<Target> = always().into_iter().collect();
     targets.extend(INDEXES.iter().map(|name| Target::Index(name)));
     targets.extend(STATIC_PAGES.iter().map(|name| Target::Static(name)));
-    targets.extend(titles.keys().map(|id| Target::Movie(id.clone())));
+    let title_count = ids.len();
+    targets.extend(ids.into_iter().map(Target::Movie));
     let keys: BTreeSet<&str> = bulk.members.iter().map(|m| &*m.key).collect();
     for key in keys {
         targets.extend(for_key(key));
     }
-    let tokens: BTreeSet<&str> = bulk.tokens.iter().map(|t| &*t.0).collect();
-    for token in tokens {
-        targets.extend(shards_of(token));
+    // How many postings each counted prefix has: which shards are split, so where each token
+    // lives.
+    let mut counts: HashMap<&str, i64> = HashMap::new();
+    for (token, ..) in &bulk.tokens {
+        for p in store::counted_prefixes(token) {
+            *counts.entry(p).or_default() += 1;
+        }
     }
+    let tokens: BTreeSet<&str> = bulk.tokens.iter().map(|t| &*t.0).collect();
+    let split = |p: &str| counts.get(p).is_some_and(|n| *n > SPLIT_AT);
+    for token in tokens {
+        targets.extend(shard_chain(token, split).into_iter().map(Target::Shard));
+    }
+    let counts: Vec<(String, i64)> = counts.into_iter().map(|(p, n)| (p.to_owned(), n)).collect();
+    bulk.prefixes = counts;
     let docs = doc_shards(bulk.cards.len() as i64);
     targets.extend((0..docs).map(Target::Docs));
     targets.extend((0..docs).map(Target::Library));
@@ -301,8 +333,8 @@ fn full_with(
     // complete only at the end, so a render killed between is followed by a full one.
     let path = index_path(out);
     let (rendered, indexed) = std::thread::scope(|scope| {
-        let movies = scope
-            .spawn(|| render_parallel(store, out, &path, &movies, &titles, Some(&memory), mode));
+        let movies =
+            scope.spawn(|| render_parallel(store, out, &path, &movies, Some(&memory), mode));
         let indexed = (|| -> Result<(), Error> {
             tx.load(&bulk)?;
             tx.index_after_bulk()?;
@@ -319,12 +351,9 @@ fn full_with(
     let indexed = started.elapsed();
     let (movie_report, gone) = rendered?;
     // What only the movie pages read goes before the rest is rendered from the index.
-    let title_count = titles.len();
     drop(memory);
     drop(bulk);
-    drop(titles);
-    let none = HashMap::new();
-    let mut report = write_targets(store, out, Reads::Committed(&path), rest, &none, mode)?;
+    let mut report = write_targets(store, out, Reads::Committed(&path), rest, mode)?;
     report.targets += movies.len();
     report.written += movie_report.written;
     report.unchanged += movie_report.unchanged;
@@ -380,14 +409,14 @@ fn count(r: &mut Report, o: Outcome) {
 }
 
 /// Brings the index in step with a title (`None`: gone from the library), adding to `affected`
-/// every file its old and new state reach.
+/// every file its old and new lists reach (its search shards are the caller's).
 fn reindex_title(
     tx: &IndexTx<'_>,
     id: &str,
     title: Option<&Title>,
     affected: &mut BTreeSet<Target>,
 ) -> Result<(), Error> {
-    let (old_keys, old_tokens) = (tx.keys_of(id)?, tx.tokens_of(id)?);
+    let old_keys = tx.keys_of(id)?;
     tx.remove(id)?;
     if let Some(t) = title {
         let rows = title_rows(t, &mut Interner::default());
@@ -403,14 +432,26 @@ fn reindex_title(
     }
     affected.insert(Target::Movie(id.to_owned()));
     let new_keys = tx.keys_of(id)?;
-    let new_tokens = tx.tokens_of(id)?;
     for key in old_keys.iter().chain(&new_keys) {
         affected.extend(for_key(key));
     }
-    for token in old_tokens.iter().chain(&new_tokens) {
-        affected.extend(shards_of(token));
-    }
     Ok(())
+}
+
+/// The shards a token is in now: its top-level shard and the split ones down to where it lives.
+fn live_shards(tx: &IndexTx<'_>, token: &str) -> Result<Vec<Target>, Error> {
+    let failed = std::cell::RefCell::new(None);
+    let chain = shard_chain(token, |p| match tx.postings_with_prefix(p) {
+        Ok(n) => n > SPLIT_AT,
+        Err(e) => {
+            failed.borrow_mut().get_or_insert(e);
+            false
+        }
+    });
+    match failed.into_inner() {
+        Some(e) => Err(e.into()),
+        None => Ok(chain.into_iter().map(Target::Shard).collect()),
+    }
 }
 
 /// A title's rows in the index: its card, the lists it is in and its related titles' list,
@@ -442,7 +483,11 @@ fn title_rows(t: &Title, shared: &mut Interner) -> Bulk {
                 position,
             }),
     );
-    let tokens = search_tokens(t)
+    // A posting once, however often its word is in the field.
+    let mut postings = search_tokens(t);
+    postings.sort_unstable();
+    postings.dedup();
+    let tokens = postings
         .into_iter()
         .map(|(token, field)| (shared.get(&token), id.clone(), field, c.votes))
         .collect();
@@ -450,6 +495,7 @@ fn title_rows(t: &Title, shared: &mut Interner) -> Bulk {
         cards: vec![c],
         members,
         tokens,
+        prefixes: Vec::new(),
     }
 }
 
@@ -491,7 +537,6 @@ fn write_targets(
     out: &Path,
     reads: Reads<'_, '_>,
     targets: BTreeSet<Target>,
-    titles: &HashMap<String, Title>,
     mode: Mode,
 ) -> Result<Report, Error> {
     let mut ordered: Vec<Target> = targets.into_iter().collect();
@@ -508,12 +553,12 @@ fn write_targets(
                 let ctx = Ctx {
                     idx: **tx,
                     store,
-                    titles,
+                    titles: &HashMap::new(),
                     memory: None,
                 };
                 render_some(&ctx, level, &AtomicUsize::new(0), out, mode)?
             }
-            Reads::Committed(path) => render_parallel(store, out, path, level, titles, None, mode)?,
+            Reads::Committed(path) => render_parallel(store, out, path, level, None, mode)?,
         };
         report.written += r.written;
         report.unchanged += r.unchanged;
@@ -526,6 +571,13 @@ fn write_targets(
     }
     Ok(report)
 }
+
+/// How many titles a full render reads at once to make their index rows.
+const TITLES_AT_ONCE: usize = 512;
+
+/// How many targets a rendering thread takes at once (the titles of their movie pages read in
+/// one go).
+const TARGETS_AT_ONCE: usize = 32;
 
 /// How many threads a full render reads and renders with: one a core.
 fn threads() -> usize {
@@ -542,7 +594,6 @@ fn render_parallel(
     out: &Path,
     path: &Path,
     targets: &[Target],
-    titles: &HashMap<String, Title>,
     memory: Option<&Memory<'_>>,
     mode: Mode,
 ) -> Result<(Report, Vec<String>), Error> {
@@ -559,7 +610,7 @@ fn render_parallel(
                     let ctx = Ctx {
                         idx: reader.view(),
                         store,
-                        titles,
+                        titles: &HashMap::new(),
                         memory,
                     };
                     render_some(&ctx, targets, next, out, mode)
@@ -599,22 +650,42 @@ fn render_some(
     let mut report = Report::default();
     let mut gone = Vec::new();
     loop {
-        let i = next.fetch_add(1, Ordering::Relaxed);
-        let Some(t) = level.get(i) else {
+        let from = next.fetch_add(TARGETS_AT_ONCE, Ordering::Relaxed);
+        let Some(some) = level.get(from..(from + TARGETS_AT_ONCE).min(level.len())) else {
             return Ok((report, gone));
         };
-        let rendered = pages.render(t, ctx).and_then(|bytes| match bytes {
-            Some(bytes) => {
-                count(&mut report, put(mode, out, &t.path(), &bytes)?);
-                Ok(())
+        let rendered = (|| -> Result<(), Error> {
+            // The titles of the movie pages among them, read at once.
+            let ids: Vec<ContentId> = some
+                .iter()
+                .filter_map(|t| match t {
+                    Target::Movie(id) => ContentId::parse(id).ok(),
+                    _ => None,
+                })
+                .collect();
+            let titles: HashMap<String, Title> = match ids.len() {
+                0 | 1 => HashMap::new(),
+                _ => ctx
+                    .store
+                    .titles(&ids)?
+                    .into_iter()
+                    .map(|t| (t.record.metadata.id.to_string(), t))
+                    .collect(),
+            };
+            let ctx = Ctx {
+                titles: &titles,
+                ..*ctx
+            };
+            for t in some {
+                match pages.render(t, &ctx)? {
+                    Some(bytes) => count(&mut report, put(mode, out, &t.path(), &bytes)?),
+                    None => gone.push(t.path()),
+                }
             }
-            None => {
-                gone.push(t.path());
-                Ok(())
-            }
-        });
+            Ok(())
+        })();
         if let Err(e) = rendered {
-            // The other threads stop at their next page.
+            // The other threads stop at their next targets.
             next.store(level.len(), Ordering::Relaxed);
             return Err(e);
         }

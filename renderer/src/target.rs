@@ -126,11 +126,3 @@ pub fn always() -> Vec<Target> {
         Target::Static("search"),
     ]
 }
-
-/// The search shards a token can be in: its shard, and the sub-shard it moves to when that one
-/// is split.
-pub fn shards_of(token: &str) -> Vec<Target> {
-    let mut v = vec![Target::Shard(crate::fold::shard(token))];
-    v.extend(crate::fold::sub_shard(token).map(Target::Shard));
-    v
-}

@@ -72,6 +72,9 @@ pub struct Bulk {
     pub members: Vec<Member>,
     /// (token, id, field, votes)
     pub tokens: Vec<(Shared, Shared, i64, i64)>,
+    /// How many postings each counted prefix has (`prefix_counts` of the tokens), which
+    /// `load` writes as they are.
+    pub prefixes: Vec<(String, i64)>,
 }
 
 impl Bulk {
@@ -79,7 +82,29 @@ impl Bulk {
         self.cards.append(&mut other.cards);
         self.members.append(&mut other.members);
         self.tokens.append(&mut other.tokens);
+        self.prefixes.append(&mut other.prefixes);
     }
+}
+
+/// The lengths of the token prefixes whose postings the index counts, so that a search shard's
+/// size is one lookup: the renderer splits a shard of a prefix with too many postings by the
+/// next character, down to prefixes one character longer than the longest counted. Not deeper:
+/// a typo is found only past the letters that name a word's shard (`nakamra` finds `nakamura`
+/// in the shard `nakam`, not below a split `nakam`).
+pub const COUNTED_PREFIXES: std::ops::RangeInclusive<usize> = 3..=4;
+
+/// The counted prefixes of a token (none for a number, whose shard never splits).
+pub fn counted_prefixes(token: &str) -> impl Iterator<Item = &str> {
+    let number = !token.is_empty() && token.bytes().all(|b| b.is_ascii_digit());
+    // Where each prefix of one, two, … characters ends.
+    let ends = token
+        .char_indices()
+        .skip(1)
+        .map(|(i, _)| i)
+        .chain((!token.is_empty()).then_some(token.len()));
+    ends.enumerate()
+        .filter(move |(n, _)| !number && COUNTED_PREFIXES.contains(&(n + 1)))
+        .map(move |(_, end)| &token[..end])
 }
 
 /// The bucket of a card: the number in its id, modulo `CARD_BUCKETS`.
@@ -100,10 +125,11 @@ CREATE INDEX IF NOT EXISTS members_by_owner ON members(owner);
 CREATE INDEX IF NOT EXISTS members_recent ON members(key, added_at DESC, id DESC);
 CREATE INDEX IF NOT EXISTS tokens_by_id ON tokens(id);
 CREATE INDEX IF NOT EXISTS cards_bucket ON cards(bucket);
+CREATE INDEX IF NOT EXISTS prefixes_by_postings ON prefixes(postings);
 ";
 
 /// The index's layout; an index of another version is dropped and rebuilt by a full render.
-const VERSION: i64 = 5;
+const VERSION: i64 = 6;
 
 /// Cards are spread over this many buckets (by the number in their id), which the search
 /// document files group.
@@ -121,6 +147,7 @@ CREATE TABLE IF NOT EXISTS members (
     position INTEGER NOT NULL, PRIMARY KEY (key, id));
 CREATE TABLE IF NOT EXISTS tokens (token TEXT NOT NULL, id TEXT NOT NULL, field INTEGER NOT NULL,
     votes INTEGER NOT NULL, PRIMARY KEY (token, id, field)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS prefixes (prefix TEXT PRIMARY KEY, postings INTEGER NOT NULL) WITHOUT ROWID;
 ";
 
 fn card_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CardRow> {
@@ -151,7 +178,8 @@ impl RenderIndex {
         if version != VERSION {
             conn.execute_batch(
                 "DROP TABLE IF EXISTS state; DROP TABLE IF EXISTS cards; DROP TABLE IF EXISTS lists;
-                 DROP TABLE IF EXISTS members; DROP TABLE IF EXISTS tokens;",
+                 DROP TABLE IF EXISTS members; DROP TABLE IF EXISTS tokens;
+                 DROP TABLE IF EXISTS prefixes;",
             )?;
             conn.pragma_update(None, "user_version", VERSION)?;
         }
@@ -160,12 +188,21 @@ impl RenderIndex {
         Ok(RenderIndex { conn })
     }
 
+    /// Reads the index's pages through a memory map rather than a copy per page read, for a
+    /// render that reads a few parts of a large index (an incremental one); a full render reads
+    /// it all, and would hold every page it maps.
+    pub fn map_pages(&self) -> Result<()> {
+        self.conn.pragma_update(None, "mmap_size", 1i64 << 32)?;
+        Ok(())
+    }
+
     pub fn begin(&mut self) -> Result<IndexTx<'_>> {
         // `&mut self` keeps this the connection's only transaction.
         let conn: &Connection = &self.conn;
         Ok(IndexTx {
             tx: Transaction::new_unchecked(conn, TransactionBehavior::Deferred)?,
             view: IndexView { conn },
+            touched: Default::default(),
         })
     }
 }
@@ -175,6 +212,8 @@ impl RenderIndex {
 pub struct IndexTx<'a> {
     tx: Transaction<'a>,
     view: IndexView<'a>,
+    /// The counted prefixes this transaction changed, with their postings before.
+    touched: std::cell::RefCell<std::collections::BTreeMap<String, i64>>,
 }
 
 impl<'a> std::ops::Deref for IndexTx<'a> {
@@ -228,8 +267,9 @@ impl IndexTx<'_> {
             "DROP INDEX IF EXISTS cards_added; DROP INDEX IF EXISTS cards_rating;
              DROP INDEX IF EXISTS members_by_id; DROP INDEX IF EXISTS members_by_owner;
              DROP INDEX IF EXISTS members_recent; DROP INDEX IF EXISTS tokens_by_id;
-             DROP INDEX IF EXISTS cards_bucket;
-             DELETE FROM cards; DELETE FROM lists; DELETE FROM members; DELETE FROM tokens; DELETE FROM state;",
+             DROP INDEX IF EXISTS cards_bucket; DROP INDEX IF EXISTS prefixes_by_postings;
+             DELETE FROM cards; DELETE FROM lists; DELETE FROM members; DELETE FROM tokens;
+             DELETE FROM prefixes; DELETE FROM state;",
         )?;
         Ok(())
     }
@@ -278,7 +318,24 @@ impl IndexTx<'_> {
         for (token, id, field, votes) in tokens {
             insert.execute(params![&**token, &**id, field, votes])?;
         }
+        let mut insert = self
+            .tx
+            .prepare_cached("INSERT INTO prefixes (prefix, postings) VALUES (?1, ?2)")?;
+        let mut prefixes: Vec<&(String, i64)> = bulk.prefixes.iter().collect();
+        prefixes.sort_unstable();
+        for (prefix, postings) in prefixes {
+            insert.execute(params![prefix, postings])?;
+        }
         Ok(())
+    }
+
+    /// The counted prefixes this transaction changed: (prefix, postings before, postings now).
+    pub fn prefix_changes(&self) -> Result<Vec<(String, i64, i64)>> {
+        self.touched
+            .borrow()
+            .iter()
+            .map(|(p, before)| Ok((p.clone(), *before, self.postings_with_prefix(p)?)))
+            .collect()
     }
 
     /// Makes the secondary indexes again after a bulk load.
@@ -291,6 +348,16 @@ impl IndexTx<'_> {
     /// membership of it stays, owned by the collection) and its tokens.
     pub fn remove(&self, id: &str) -> Result<()> {
         self.drop_owned(id)?;
+        let gone: Vec<String> = {
+            let mut stmt = self
+                .tx
+                .prepare_cached("SELECT token FROM tokens WHERE id = ?1")?;
+            stmt.query_map([id], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?
+        };
+        for token in &gone {
+            self.count_postings(token, -1)?;
+        }
         self.tx.execute("DELETE FROM tokens WHERE id = ?1", [id])?;
         self.tx.execute("DELETE FROM cards WHERE id = ?1", [id])?;
         Ok(())
@@ -372,11 +439,37 @@ impl IndexTx<'_> {
     /// Adds a search token of a title with `votes` (its popularity, kept with the token so a
     /// shard reads one table).
     pub fn add_token(&self, token: &str, id: &str, field: i64, votes: i64) -> Result<()> {
-        self.tx
+        let new = self
+            .tx
             .prepare_cached(
                 "INSERT OR IGNORE INTO tokens (token, id, field, votes) VALUES (?1, ?2, ?3, ?4)",
             )?
             .execute(params![token, id, field, votes])?;
+        if new == 1 {
+            self.count_postings(token, 1)?;
+        }
+        Ok(())
+    }
+
+    /// Adds `by` to the postings of each counted prefix of `token` (a prefix with none left goes).
+    fn count_postings(&self, token: &str, by: i64) -> Result<()> {
+        let mut add = self.tx.prepare_cached(
+            "INSERT INTO prefixes (prefix, postings) VALUES (?1, ?2)
+             ON CONFLICT (prefix) DO UPDATE SET postings = postings + ?2",
+        )?;
+        let mut empty = self
+            .tx
+            .prepare_cached("DELETE FROM prefixes WHERE prefix = ?1 AND postings <= 0")?;
+        let mut touched = self.touched.borrow_mut();
+        for prefix in counted_prefixes(token) {
+            if !touched.contains_key(prefix) {
+                touched.insert(prefix.to_owned(), self.postings_with_prefix(prefix)?);
+            }
+            add.execute(params![prefix, by])?;
+            if by < 0 {
+                empty.execute([prefix])?;
+            }
+        }
         Ok(())
     }
 }
@@ -548,12 +641,29 @@ impl IndexView<'_> {
 
     /// How many postings the tokens starting with `prefix` have.
     pub fn postings_with_prefix(&self, prefix: &str) -> Result<i64> {
+        if counted_prefixes(prefix).last() == Some(prefix) {
+            return Ok(self
+                .conn
+                .prepare_cached("SELECT postings FROM prefixes WHERE prefix = ?1")?
+                .query_row([prefix], |r| r.get(0))
+                .optional()?
+                .unwrap_or(0));
+        }
         Ok(self
             .conn
             .prepare_cached(
                 "SELECT count(*) FROM tokens WHERE token >= ?1 AND token < ?1 || char(1114111)",
             )?
             .query_row([prefix], |r| r.get(0))?)
+    }
+
+    /// The counted prefixes with more than `postings` postings, in order.
+    pub fn prefixes_over(&self, postings: i64) -> Result<Vec<String>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT prefix FROM prefixes WHERE postings > ?1 ORDER BY prefix")?;
+        let rows = stmt.query_map([postings], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     /// The distinct shards (`shard_of`) of the tokens starting with `prefix`, one index seek
@@ -597,5 +707,50 @@ impl IndexView<'_> {
             .prepare_cached("SELECT DISTINCT token FROM tokens ORDER BY token")?;
         let rows = stmt.query_map([], |r| r.get(0))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_counted_prefixes_of_a_token() {
+        fn all(t: &str) -> Vec<&str> {
+            counted_prefixes(t).collect()
+        }
+        assert_eq!(all("matrix"), ["mat", "matr"]);
+        assert_eq!(all("mat"), ["mat"]);
+        assert_eq!(all("ma"), Vec::<&str>::new());
+        assert_eq!(all("1999"), Vec::<&str>::new());
+        assert_eq!(all("ōkami"), ["ōka", "ōkam"]);
+    }
+
+    #[test]
+    fn prefix_counts_follow_the_postings() {
+        let dir = std::env::temp_dir().join(format!("oott-prefixes-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let mut idx = RenderIndex::open(&dir.join("index.db")).expect("open");
+        let tx = idx.begin().expect("tx");
+        tx.add_token("matrix", "tt0000001", 0, 10).expect("add");
+        tx.add_token("matrix", "tt0000001", 0, 10).expect("the same posting again");
+        tx.add_token("matter", "tt0000002", 2, 10).expect("add");
+        tx.add_token("matrix", "tt0000002", 0, 10).expect("add");
+        assert_eq!(tx.postings_with_prefix("mat").expect("count"), 3);
+        assert_eq!(tx.postings_with_prefix("matr").expect("count"), 2);
+        assert_eq!(tx.prefixes_over(2).expect("over"), ["mat"]);
+        tx.remove("tt0000002").expect("remove");
+        assert_eq!(tx.postings_with_prefix("mat").expect("count"), 1);
+        assert_eq!(tx.postings_with_prefix("matt").expect("count"), 0);
+        assert_eq!(
+            tx.prefix_changes().expect("changes"),
+            [
+                ("mat".to_owned(), 0, 1),
+                ("matr".to_owned(), 0, 1),
+                ("matt".to_owned(), 0, 0)
+            ]
+        );
+        drop(tx);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -244,3 +244,46 @@ fn a_crowded_shard_splits_and_joins_again() {
     let out = node(&site, &json!({"queries": ["serenade 4100"], "fold": []}));
     assert_eq!(out["results"][0]["ids"][0], "tt7004100", "{out}");
 }
+
+/// A shard that splits moves every word under it, not only the words of the title that made it
+/// split: here "serpent", in a title the change does not touch, moves to its own shard too, and
+/// back when the shard joins again.
+#[test]
+fn a_shard_that_splits_moves_the_words_the_change_did_not_touch() {
+    let lib = Lib::new();
+    let limit = renderer::fold::SPLIT_AT as u64;
+    let mut serpent = serenade(limit + 10);
+    serpent.0.title = "Serpent".into();
+    serpent.1.placeholder_title = "Serpent".into();
+    let mut titles: Vec<_> = (0..limit - 1).map(serenade).collect();
+    titles.push(serpent);
+    lib.store.import(&titles).expect("import");
+    let site = lib.site("site");
+    renderer::full(&lib.store, &site).expect("render");
+    assert!(!site.join("search/t/serp.json").exists());
+    let found = |site: &std::path::Path| {
+        let out = node(site, &json!({"queries": ["serpent"], "fold": []}));
+        out["results"][0]["ids"][0].as_str().map(str::to_owned)
+    };
+    assert_eq!(found(&site).as_deref(), Some("tt7003010"));
+
+    lib.store.import(&[serenade(limit)]).expect("one more");
+    renderer::incremental(&lib.store, &site).expect("incremental");
+    assert!(site.join("search/t/serp.json").exists(), "serpent moved");
+    assert_eq!(found(&site).as_deref(), Some("tt7003010"));
+    let fresh = lib.site("fresh");
+    renderer::full(&lib.store, &fresh).expect("full");
+    crate::support::assert_same_site(&site, &fresh, "after the split");
+
+    lib.remove("tt7000000");
+    lib.remove("tt7000001");
+    renderer::incremental(&lib.store, &site).expect("incremental");
+    assert!(
+        !site.join("search/t/serp.json").exists(),
+        "serpent moved back"
+    );
+    assert_eq!(found(&site).as_deref(), Some("tt7003010"));
+    let again = lib.site("again");
+    renderer::full(&lib.store, &again).expect("full");
+    crate::support::assert_same_site(&site, &again, "after the join");
+}

@@ -329,31 +329,43 @@ fn full_with(
         count(&mut assets, put(mode, out, rel, bytes)?);
     }
     // The movie pages are rendered from memory on every core while this thread loads the
-    // index; the index is committed before the other files are written from it, and marked
-    // complete only at the end, so a render killed between is followed by a full one.
+    // index and commits it; the other files are written from the committed index, and it is
+    // marked complete only at the end, so a render killed between is followed by a full one. In
+    // a fresh folder, which no one reads before it is swapped in, the order of the files does
+    // not matter: the rest is rendered while the movie pages are still being written.
     let path = index_path(out);
-    let (rendered, indexed) = std::thread::scope(|scope| {
+    let mut rest = Some(rest);
+    let (rendered, indexed, early) = std::thread::scope(|scope| {
         let movies =
             scope.spawn(|| render_parallel(store, out, &path, &movies, Some(&memory), mode));
-        let indexed = (|| -> Result<(), Error> {
+        let indexed = (|| -> Result<std::time::Duration, Error> {
             tx.load(&bulk)?;
             tx.index_after_bulk()?;
             tx.set_state("docs", docs)?;
-            Ok(())
+            tx.commit()?;
+            Ok(started.elapsed())
         })();
+        let early = match (&indexed, mode) {
+            (Ok(_), Mode::Fresh) => rest
+                .take()
+                .map(|rest| write_targets(store, out, Reads::Committed(&path), rest, mode)),
+            _ => None,
+        };
         let rendered = movies
             .join()
             .unwrap_or_else(|_| Err(std::io::Error::other("a rendering thread panicked").into()));
-        (rendered, indexed)
+        (rendered, indexed, early)
     });
-    indexed?;
-    tx.commit()?;
-    let indexed = started.elapsed();
+    let indexed = indexed?;
     let (movie_report, gone) = rendered?;
     // What only the movie pages read goes before the rest is rendered from the index.
     drop(memory);
     drop(bulk);
-    let mut report = write_targets(store, out, Reads::Committed(&path), rest, mode)?;
+    let mut report = match (early, rest) {
+        (Some(report), _) => report?,
+        (None, Some(rest)) => write_targets(store, out, Reads::Committed(&path), rest, mode)?,
+        (None, None) => Report::default(),
+    };
     report.targets += movies.len();
     report.written += movie_report.written;
     report.unchanged += movie_report.unchanged;
@@ -416,7 +428,20 @@ fn reindex_title(
     title: Option<&Title>,
     affected: &mut BTreeSet<Target>,
 ) -> Result<(), Error> {
-    let old_keys = tx.keys_of(id)?;
+    // What a list shows of the title: its card, the keys it sorts by, its lists and their labels.
+    let shown = |tx: &IndexTx<'_>| -> Result<_, Error> {
+        let card = tx
+            .cards(&[id.to_owned()])?
+            .pop()
+            .map(|c| (c.title, c.year, c.poster, c.stars, c.sort_title, c.added_at));
+        let mut lists = Vec::new();
+        for key in tx.keys_of(id)? {
+            let label = tx.list(&key)?.map(|l| l.label);
+            lists.push((key, label));
+        }
+        Ok((card, lists))
+    };
+    let (old_card, old_lists) = shown(tx)?;
     tx.remove(id)?;
     if let Some(t) = title {
         let rows = title_rows(t, &mut Interner::default());
@@ -431,9 +456,16 @@ fn reindex_title(
         }
     }
     affected.insert(Target::Movie(id.to_owned()));
-    let new_keys = tx.keys_of(id)?;
-    for key in old_keys.iter().chain(&new_keys) {
-        affected.extend(for_key(key));
+    let (new_card, new_lists) = shown(tx)?;
+    // A list the title stays in, under the same label, with the same card, is as it was (an
+    // edit of the rating alone changes none of them).
+    let same_card = old_card.is_some() && old_card == new_card;
+    for (key, label) in old_lists.iter().chain(&new_lists) {
+        let list = (key.clone(), label.clone());
+        let stays = old_lists.contains(&list) && new_lists.contains(&list);
+        if !(same_card && stays) {
+            affected.extend(for_key(key));
+        }
     }
     Ok(())
 }

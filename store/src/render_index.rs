@@ -733,7 +733,8 @@ mod tests {
         let mut idx = RenderIndex::open(&dir.join("index.db")).expect("open");
         let tx = idx.begin().expect("tx");
         tx.add_token("matrix", "tt0000001", 0, 10).expect("add");
-        tx.add_token("matrix", "tt0000001", 0, 10).expect("the same posting again");
+        tx.add_token("matrix", "tt0000001", 0, 10)
+            .expect("the same posting again");
         tx.add_token("matter", "tt0000002", 2, 10).expect("add");
         tx.add_token("matrix", "tt0000002", 0, 10).expect("add");
         assert_eq!(tx.postings_with_prefix("mat").expect("count"), 3);

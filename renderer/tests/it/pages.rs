@@ -127,8 +127,10 @@ fn one_edit_writes_only_the_files_whose_bytes_change() {
         changed.iter().any(|c| c.as_str() == "rows/top.json"),
         "it is now the best rated: {changed:?}"
     );
+    // Its own page, the rows and search files its rating reaches; not the lists it stays in
+    // with the same card, nor the pages that show it as a related title.
     assert!(
-        report.targets < 40,
+        report.targets < 20,
         "the edit considered {} files",
         report.targets
     );

@@ -31,6 +31,8 @@ pub struct Ctx<'a> {
     pub titles: &'a HashMap<String, Title>,
     /// What movie pages read, when a full render holds it in memory.
     pub memory: Option<&'a Memory<'a>>,
+    /// The search manifest, made once a render (the search page carries a copy).
+    pub manifest: &'a std::sync::OnceLock<Value>,
 }
 
 /// What a movie page shows of the rest of the library: its related titles' cards, its
@@ -837,7 +839,15 @@ fn search_manifest(c: &Ctx<'_>) -> Result<Option<Vec<u8>>, Error> {
 }
 
 /// The search manifest (`search_manifest`) as a value.
-fn search_manifest_value(c: &Ctx<'_>) -> Result<Value, Error> {
+fn search_manifest_value<'c>(c: &'c Ctx<'_>) -> Result<&'c Value, Error> {
+    if let Some(v) = c.manifest.get() {
+        return Ok(v);
+    }
+    let v = make_search_manifest(c)?;
+    Ok(c.manifest.get_or_init(|| v))
+}
+
+fn make_search_manifest(c: &Ctx<'_>) -> Result<Value, Error> {
     let digit = |ch: char| ch.to_digit(36).filter(|_| !ch.is_ascii_uppercase());
     let mut bits = vec![0u8; 36 * 36 * 36 / 8];
     let mut other = Vec::new();

@@ -6,6 +6,7 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::Path;
 
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use store::{Bulk, ContentId, IndexReader, IndexTx, Interner, Member, RenderIndex, Store, Title};
@@ -336,8 +337,10 @@ fn full_with(
     let path = index_path(out);
     let mut rest = Some(rest);
     let (rendered, indexed, early) = std::thread::scope(|scope| {
-        let movies =
-            scope.spawn(|| render_parallel(store, out, &path, &movies, Some(&memory), mode));
+        let movies = scope.spawn(|| {
+            let manifest = OnceLock::new();
+            render_parallel(store, out, &path, &movies, Some(&memory), &manifest, mode)
+        });
         let indexed = (|| -> Result<std::time::Duration, Error> {
             tx.load(&bulk)?;
             tx.index_after_bulk()?;
@@ -578,6 +581,7 @@ fn write_targets(
         ..Report::default()
     };
     let mut gone = Vec::new();
+    let manifest = OnceLock::new();
     // Every file of a level is on disk before the next level starts, so the link order holds.
     for level in ordered.chunk_by(|a, b| a.level() == b.level()) {
         let (r, g) = match reads {
@@ -587,10 +591,13 @@ fn write_targets(
                     store,
                     titles: &HashMap::new(),
                     memory: None,
+                    manifest: &manifest,
                 };
                 render_some(&ctx, level, &AtomicUsize::new(0), out, mode)?
             }
-            Reads::Committed(path) => render_parallel(store, out, path, level, None, mode)?,
+            Reads::Committed(path) => {
+                render_parallel(store, out, path, level, None, &manifest, mode)?
+            }
         };
         report.written += r.written;
         report.unchanged += r.unchanged;
@@ -627,6 +634,7 @@ fn render_parallel(
     path: &Path,
     targets: &[Target],
     memory: Option<&Memory<'_>>,
+    manifest: &OnceLock<serde_json::Value>,
     mode: Mode,
 ) -> Result<(Report, Vec<String>), Error> {
     let readers = (0..threads())
@@ -644,6 +652,7 @@ fn render_parallel(
                         store,
                         titles: &HashMap::new(),
                         memory,
+                        manifest,
                     };
                     render_some(&ctx, targets, next, out, mode)
                 })

@@ -215,7 +215,11 @@ fn full_fresh(store: &Store, out: &Path) -> Result<Option<Report>, Error> {
     }
     let rendered = std::fs::create_dir(fresh.join(".render"))
         .map_err(Error::from)
-        .and_then(|()| Ok(RenderIndex::open(&index_path(&fresh))?))
+        .and_then(|()| {
+            let idx = RenderIndex::open(&index_path(&fresh))?;
+            idx.unjournaled()?;
+            Ok(idx)
+        })
         .and_then(|mut idx| full_with(store, &fresh, &mut idx, Mode::Fresh));
     let swapped = rendered.and_then(|report| {
         // The blank site's own folder goes; the empty site is then replaced in one step.
@@ -637,8 +641,12 @@ fn render_parallel(
     manifest: &OnceLock<serde_json::Value>,
     mode: Mode,
 ) -> Result<(Report, Vec<String>), Error> {
+    // Pages answered from memory read nothing from the index (it is still being loaded).
     let readers = (0..threads())
-        .map(|_| IndexReader::open(path))
+        .map(|_| match memory {
+            Some(_) => IndexReader::empty(),
+            None => IndexReader::open(path),
+        })
         .collect::<Result<Vec<_>, _>>()?;
     let next = AtomicUsize::new(0);
     let parts: Vec<Result<(Report, Vec<String>), Error>> = std::thread::scope(|scope| {

@@ -191,6 +191,16 @@ impl RenderIndex {
     /// Reads the index's pages through a memory map rather than a copy per page read, for a
     /// render that reads a few parts of a large index (an incremental one); a full render reads
     /// it all, and would hold every page it maps.
+    /// For an index built whole in a folder no one reads yet (thrown away if the build is
+    /// killed): no journal, nothing waited for on the disk, and the pages of the load kept in
+    /// memory rather than written out and read back as it goes. Later opens journal it again.
+    pub fn unjournaled(&self) -> Result<()> {
+        self.conn.pragma_update(None, "journal_mode", "OFF")?;
+        self.conn.pragma_update(None, "synchronous", "OFF")?;
+        self.conn.pragma_update(None, "cache_size", -(1i64 << 16))?;
+        Ok(())
+    }
+
     pub fn map_pages(&self) -> Result<()> {
         self.conn.pragma_update(None, "mmap_size", 1i64 << 32)?;
         Ok(())
@@ -231,6 +241,14 @@ pub struct IndexReader {
 }
 
 impl IndexReader {
+    /// A reader of no index, for a thread whose pages read nothing from it (a full render's
+    /// movie pages, answered from the rows in memory).
+    pub fn empty() -> Result<Self> {
+        Ok(IndexReader {
+            conn: Connection::open_in_memory()?,
+        })
+    }
+
     pub fn open(path: &Path) -> Result<Self> {
         let conn = Connection::open_with_flags(
             path,

@@ -50,6 +50,16 @@ pub struct Member {
 /// Text that many rows hold (a list's key and label, a title's id, a token): one copy shared.
 pub type Shared = std::sync::Arc<str>;
 
+/// Orders shared texts; one copy shared by many rows is equal to itself without a look at its
+/// bytes (a bulk load compares a list's key with itself a million times).
+fn shared_cmp(a: &Shared, b: &Shared) -> std::cmp::Ordering {
+    if std::sync::Arc::ptr_eq(a, b) {
+        std::cmp::Ordering::Equal
+    } else {
+        a.cmp(b)
+    }
+}
+
 /// Hands out one shared copy of each text it is given.
 #[derive(Debug, Default)]
 pub struct Interner(std::collections::HashSet<Shared>);
@@ -197,7 +207,7 @@ impl RenderIndex {
     pub fn unjournaled(&self) -> Result<()> {
         self.conn.pragma_update(None, "journal_mode", "OFF")?;
         self.conn.pragma_update(None, "synchronous", "OFF")?;
-        self.conn.pragma_update(None, "cache_size", -(1i64 << 16))?;
+        self.conn.pragma_update(None, "cache_size", -(1i64 << 18))?;
         Ok(())
     }
 
@@ -314,7 +324,10 @@ impl IndexTx<'_> {
                 new.push(m);
             }
         }
-        new.sort_by(|a, b| (&a.key, &a.id).cmp(&(&b.key, &b.id)));
+        // Unique by (key, id), so an unstable sort orders them as a stable one would.
+        new.sort_unstable_by(|a, b| {
+            shared_cmp(&a.key, &b.key).then_with(|| shared_cmp(&a.id, &b.id))
+        });
         let mut insert = self.tx.prepare_cached(
             "INSERT INTO members (key, id, owner, added_at, position) VALUES (?1, ?2, ?3, ?4, ?5)",
         )?;
@@ -328,7 +341,11 @@ impl IndexTx<'_> {
             insert.execute(params![key, label, count])?;
         }
         // Stable: the first of equal postings stays first.
-        tokens.sort_by(|a, b| (&a.0, &a.1, a.2).cmp(&(&b.0, &b.1, b.2)));
+        tokens.sort_by(|a, b| {
+            shared_cmp(&a.0, &b.0)
+                .then_with(|| shared_cmp(&a.1, &b.1))
+                .then(a.2.cmp(&b.2))
+        });
         tokens.dedup_by(|b, a| (&a.0, &a.1, a.2) == (&b.0, &b.1, b.2));
         let mut insert = self.tx.prepare_cached(
             "INSERT INTO tokens (token, id, field, votes) VALUES (?1, ?2, ?3, ?4)",

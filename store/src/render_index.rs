@@ -213,6 +213,12 @@ impl RenderIndex {
 
     pub fn map_pages(&self) -> Result<()> {
         self.conn.pragma_update(None, "mmap_size", 1i64 << 32)?;
+        // Nor is the log folded into the file when the render ends: a later commit does it
+        // once the log has grown (a small render would pay for that on every close).
+        self.conn.set_db_config(
+            rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE,
+            true,
+        )?;
         Ok(())
     }
 
@@ -407,11 +413,21 @@ impl IndexTx<'_> {
             stmt.query_map([owner], |r| r.get(0))?
                 .collect::<rusqlite::Result<_>>()?
         };
-        self.tx.execute(
-            "UPDATE lists SET count = count - (SELECT count(*) FROM members m WHERE m.key = lists.key AND m.owner = ?1)
-             WHERE key IN (SELECT key FROM members WHERE owner = ?1)",
-            [owner],
-        )?;
+        // Counted through the owner's index, not by a look at every member of each list (an
+        // A–Z bucket holds thousands).
+        let lost: Vec<(String, i64)> = {
+            let mut stmt = self.tx.prepare_cached(
+                "SELECT key, count(*) FROM members WHERE owner = ?1 GROUP BY key",
+            )?;
+            stmt.query_map([owner], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<rusqlite::Result<_>>()?
+        };
+        let mut fewer = self
+            .tx
+            .prepare_cached("UPDATE lists SET count = count - ?2 WHERE key = ?1")?;
+        for (key, n) in &lost {
+            fewer.execute(params![key, n])?;
+        }
         self.tx
             .execute("DELETE FROM members WHERE owner = ?1", [owner])?;
         let mut empty = self

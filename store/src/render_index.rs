@@ -139,7 +139,7 @@ CREATE INDEX IF NOT EXISTS prefixes_by_postings ON prefixes(postings);
 ";
 
 /// The index's layout; an index of another version is dropped and rebuilt by a full render.
-const VERSION: i64 = 6;
+const VERSION: i64 = 7;
 
 /// Cards are spread over this many buckets (by the number in their id), which the search
 /// document files group.
@@ -154,7 +154,7 @@ CREATE TABLE IF NOT EXISTS cards (
 CREATE TABLE IF NOT EXISTS lists (key TEXT PRIMARY KEY, label TEXT NOT NULL, count INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS members (
     key TEXT NOT NULL, id TEXT NOT NULL, owner TEXT NOT NULL, added_at INTEGER NOT NULL,
-    position INTEGER NOT NULL, PRIMARY KEY (key, id));
+    position INTEGER NOT NULL, PRIMARY KEY (key, id)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS tokens (token TEXT NOT NULL, id TEXT NOT NULL, field INTEGER NOT NULL,
     votes INTEGER NOT NULL, PRIMARY KEY (token, id, field)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS prefixes (prefix TEXT PRIMARY KEY, postings INTEGER NOT NULL) WITHOUT ROWID;

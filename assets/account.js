@@ -26,6 +26,9 @@ function invitePage() {
 async function settingsForm() {
   const form = document.getElementById('settings');
   if (!form) return;
+  // Saving waits for the settings: a click before would send the form's defaults.
+  const save = form.querySelector('button');
+  save.disabled = true;
   const s = await api('GET', '/api/users/me/settings');
   for (const [k, v] of Object.entries(s)) {
     const el = form.elements[k];
@@ -45,6 +48,8 @@ async function settingsForm() {
       say(form.querySelector('.status'), 'Saved.');
     } catch (x) { say(form.querySelector('.status'), x.message, true); }
   });
+  save.disabled = false;
+  form.dataset.loaded = 'true';
 }
 
 function passwordForm() {

@@ -74,6 +74,8 @@ test('settings are kept per person and applied by the pages', async () => {
   try {
     const page = await setUp(s);
     await page.goto(`${s.url}/account/`);
+    // The form is ready once it holds the person's settings (its Save button waits for them).
+    await page.waitForSelector('#settings[data-loaded] button:enabled');
     await page.waitForFunction(() => document.querySelector('#settings select[name=theme]').value === 'system');
     await page.selectOption('#settings select[name=theme]', 'light');
     await page.click('#settings button');

@@ -69,6 +69,12 @@ pub fn shard_chain(token: &str, split: impl Fn(&str) -> bool) -> Vec<String> {
     chain
 }
 
+/// A token's first `n` characters, if it has that many: the shard one level below a split
+/// shard of `n - 1` characters that the token would live in.
+pub fn first_chars(token: &str, n: usize) -> Option<String> {
+    (token.chars().count() >= n).then(|| token.chars().take(n).collect())
+}
+
 pub fn is_number(token: &str) -> bool {
     !token.is_empty() && token.bytes().all(|b| b.is_ascii_digit())
 }

@@ -872,9 +872,9 @@ fn make_search_manifest(c: &Ctx<'_>) -> Result<Value, Error> {
             continue;
         }
         let n = chars.len() + 1;
-        let longer = c.idx.shards_under(p, &|t: &str| {
-            (t.chars().count() >= n).then(|| t.chars().take(n).collect())
-        })?;
+        let longer = c
+            .idx
+            .shards_under(p, &|t: &str| crate::fold::first_chars(t, n))?;
         let next: String = longer.iter().filter_map(|l| l.chars().nth(n - 1)).collect();
         split.insert(p.clone(), Value::String(next));
     }

@@ -101,9 +101,7 @@ fn incremental_inner(store: &Store, out: &Path) -> Result<Report, Error> {
         if (before > SPLIT_AT) != (now > SPLIT_AT) {
             let from = prefix.chars().count();
             for n in from..=store::COUNTED_PREFIXES.end() + 1 {
-                let shards = tx.shards_under(&prefix, &|t: &str| {
-                    (t.chars().count() >= n).then(|| t.chars().take(n).collect())
-                })?;
+                let shards = tx.shards_under(&prefix, &|t: &str| crate::fold::first_chars(t, n))?;
                 targets.extend(shards.into_iter().map(Target::Shard));
             }
         }

@@ -27,12 +27,6 @@ pub struct Category {
 }
 
 impl Store {
-    /// Every title that has a file, ordered by content id.
-    pub fn library_titles(&self) -> Result<Vec<Title>> {
-        let ids = self.library_ids()?;
-        self.titles(&ids)
-    }
-
     /// The ids of every title that has a file, ordered.
     pub fn library_ids(&self) -> Result<Vec<ContentId>> {
         let conn = self.conn();

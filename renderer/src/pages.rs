@@ -38,22 +38,43 @@ pub struct Ctx<'a> {
 /// What a movie page shows of the rest of the library: its related titles' cards, its
 /// collections, and the title up next in a sequel collection.
 pub struct Links {
-    related: Vec<CardRow>,
-    collections: Vec<Value>,
-    up_next: Option<Value>,
+    related: Vec<Card>,
+    collections: Vec<InCollection>,
+    up_next: Option<UpNext>,
 }
 
-fn up_next_of(card: &CardRow, collection: &str) -> Value {
-    json!({"id": card.id, "title": card.title, "year": card.year, "collection": collection})
+/// A collection a movie page names.
+#[derive(Serialize)]
+struct InCollection {
+    id: String,
+    name: String,
+}
+
+/// The title after this one in a sequel collection.
+#[derive(Serialize)]
+struct UpNext {
+    id: String,
+    title: String,
+    year: Option<i64>,
+    collection: String,
+}
+
+fn up_next_of(card: &CardRow, collection: &str) -> UpNext {
+    UpNext {
+        id: card.id.clone(),
+        title: card.title.clone(),
+        year: card.year,
+        collection: collection.to_owned(),
+    }
 }
 
 fn links_from_index(id: &str, c: &Ctx<'_>) -> Result<Links, Error> {
     let related_ids = c
         .idx
         .members(&ListKey::Related(id.to_owned()).to_string())?;
-    let related = c.idx.cards(&related_ids)?;
+    let related = cards(&c.idx.cards(&related_ids)?);
     let mut collections = Vec::new();
-    let mut up_next: Option<Value> = None;
+    let mut up_next = None;
     for key in c.idx.keys_of(id)?.into_iter() {
         let Some(ListKey::Collection(cid)) = ListKey::parse(&key) else {
             continue;
@@ -61,7 +82,10 @@ fn links_from_index(id: &str, c: &Ctx<'_>) -> Result<Links, Error> {
         let Some(list) = c.idx.list(&key)? else {
             continue;
         };
-        collections.push(json!({"id": cid.to_string(), "name": list.label}));
+        collections.push(InCollection {
+            id: cid.to_string(),
+            name: list.label.clone(),
+        });
         // In a sequel collection, the title after this one is up next.
         let sequel = c
             .store
@@ -151,7 +175,7 @@ impl<'a> Memory<'a> {
             .get(related_key.as_str())
             .map_or(vec![], |(ids, _)| {
                 ids.iter()
-                    .filter_map(|i| self.cards.get(i).map(|c| (*c).clone()))
+                    .filter_map(|i| self.cards.get(i).map(|c| card(c)))
                     .collect()
             });
         let mut collections = Vec::new();
@@ -163,7 +187,10 @@ impl<'a> Memory<'a> {
             let Some((order, label)) = self.lists.get(key) else {
                 continue;
             };
-            collections.push(json!({"id": cid.to_string(), "name": label}));
+            collections.push(InCollection {
+                id: cid.to_string(),
+                name: (*label).to_owned(),
+            });
             if self.sequels.contains(&cid) && up_next.is_none() {
                 let next = order
                     .iter()
@@ -425,8 +452,7 @@ impl Pages {
             Some(mem) => mem.links(id),
             None => links_from_index(id, c)?,
         };
-        let related = cards(&related);
-        let versions: Vec<Value> = t
+        let versions: Vec<Version> = t
             .files
             .iter()
             .map(|f| {
@@ -444,7 +470,6 @@ impl Pages {
                     .iter()
                     .find(|s| s.kind == store::FileKind::Remux && s.label == f.label)
                     .map_or(&f.path, |s| &s.path);
-                let height = f.technical.as_ref().and_then(|t| t.height);
                 // Its HLS ladder, once transcoding made one.
                 let hls = t
                     .side
@@ -461,15 +486,25 @@ impl Pages {
                     Some("remux") => src != &f.path,
                     _ => true,
                 };
-                json!({"src": format!("/media/{src}"), "label": label, "height": height, "hls": hls, "plays": plays, "file_id": f.file_id})
+                Version {
+                    src: format!("/media/{src}"),
+                    label,
+                    height: f.technical.as_ref().and_then(|t| t.height),
+                    hls,
+                    plays,
+                    file_id: &f.file_id,
+                }
             })
             .collect();
         let (subtitles, trailer) = side_files(&t.side);
         let rating = m.rating.as_ref();
-        let genres: Vec<Value> = m
+        let genres = m
             .genres
             .iter()
-            .map(|g| json!({"name": g, "slug": slug(g)}))
+            .map(|g| Genre {
+                name: g,
+                slug: slug(g),
+            })
             .collect();
         let mut details = Vec::new();
         if let Some(d) = m.details.as_ref().and_then(Value::as_object) {
@@ -496,74 +531,191 @@ impl Pages {
                     ),
                     _ => continue,
                 };
-                details.push(json!({"name": name, "value": value}));
+                details.push(Named { name, value });
             }
         }
-        let mut links =
-            vec![json!({"name": "IMDb", "href": format!("https://www.imdb.com/title/{id}/")})];
+        let mut links = vec![Link {
+            name: "IMDb",
+            href: format!("https://www.imdb.com/title/{id}/"),
+        }];
         if let Some(w) = &m.wikidata_id {
-            links.push(
-                json!({"name": "Wikidata", "href": format!("https://www.wikidata.org/wiki/{w}")}),
-            );
+            links.push(Link {
+                name: "Wikidata",
+                href: format!("https://www.wikidata.org/wiki/{w}"),
+            });
         }
         if let Some(r) = &m.rotten_tomatoes {
-            links.push(json!({"name": "Rotten Tomatoes", "href": format!("https://www.rottentomatoes.com/{r}")}));
+            links.push(Link {
+                name: "Rotten Tomatoes",
+                href: format!("https://www.rottentomatoes.com/{r}"),
+            });
         }
         if let Some(u) = m.metacritic_url.as_ref().filter(|u| store::is_web_url(u)) {
-            links.push(json!({"name": "Metacritic", "href": u}));
+            links.push(Link {
+                name: "Metacritic",
+                href: u.clone(),
+            });
         }
-        let ctx = json!({
-            "head": Head { title: m.title.clone(), page: "movie" },
-            "id": id,
-            "title": m.title,
-            "original_title": m.original_title.as_ref().filter(|o| **o != m.title),
-            "year": m.year,
-            "decade": m.year.map(decade),
-            "duration": m.duration.as_ref().map(|d| d.text.clone()),
-            "parental_rating": m.parental_rating,
-            "rating": rating.map(|r| r.value),
-            "rating_max": rating.map(|r| if r.max.fract() == 0.0 { format!("{}", r.max as i64) } else { r.max.to_string() }),
-            "votes": rating.map(|r| thousands(r.votes)),
-            "metascore": m.metascore,
-            "genres": genres,
-            "tagline": m.tagline,
-            "plot_short": m.plot_short,
-            "plot_long": m.plot_long,
-            "credits": credits(&[("Directed by", "directors", &m.directors), ("Written by", "writers", &m.writers), ("Stars", "stars", &m.stars)]),
-            "cast": people(&m.cast),
-            "awards": m.awards,
-            "poster": t.record.poster_file.as_ref().map(|p| format!("/media/{p}")),
-            "collections": collections,
-            "up_next": up_next,
-            "first_src": versions.first().map(|v| v["src"].clone()),
-            "versions": versions,
-            "subtitles": subtitles,
-            "trailer_src": trailer,
-            "trailer_url": m.trailer_url.as_deref().filter(|u| store::is_web_url(u)),
-            "related": related,
-            "details": details,
-            "links": links,
-        });
+        let ctx = MoviePage {
+            head: Head {
+                title: m.title.clone(),
+                page: "movie",
+            },
+            id,
+            title: &m.title,
+            original_title: m.original_title.as_deref().filter(|o| *o != m.title),
+            year: m.year,
+            decade: m.year.map(decade),
+            duration: m.duration.as_ref().map(|d| d.text.as_str()),
+            parental_rating: m.parental_rating.as_deref(),
+            rating: rating.map(|r| r.value),
+            rating_max: rating.map(|r| {
+                if r.max.fract() == 0.0 {
+                    format!("{}", r.max as i64)
+                } else {
+                    r.max.to_string()
+                }
+            }),
+            votes: rating.map(|r| thousands(r.votes)),
+            metascore: m.metascore,
+            genres,
+            tagline: m.tagline.as_deref(),
+            plot_short: m.plot_short.as_deref(),
+            plot_long: m.plot_long.as_deref(),
+            credits: credits(&[
+                ("Directed by", "directors", &m.directors),
+                ("Written by", "writers", &m.writers),
+                ("Stars", "stars", &m.stars),
+            ]),
+            cast: people(&m.cast),
+            awards: m.awards.as_deref(),
+            poster: t.record.poster_file.as_ref().map(|p| format!("/media/{p}")),
+            collections,
+            up_next,
+            first_src: versions.first().map(|v| v.src.clone()),
+            versions,
+            subtitles,
+            trailer_src: trailer,
+            trailer_url: m.trailer_url.as_deref().filter(|u| store::is_web_url(u)),
+            related,
+            details,
+            links,
+        };
         self.html("movie", &ctx)
     }
 }
 
+/// What the movie template reads: the title's own texts borrowed, made only what it shows.
+#[derive(Serialize)]
+struct MoviePage<'a> {
+    head: Head,
+    id: &'a str,
+    title: &'a str,
+    original_title: Option<&'a str>,
+    year: Option<i64>,
+    decade: Option<String>,
+    duration: Option<&'a str>,
+    parental_rating: Option<&'a str>,
+    rating: Option<f64>,
+    rating_max: Option<String>,
+    votes: Option<String>,
+    metascore: Option<i64>,
+    genres: Vec<Genre<'a>>,
+    tagline: Option<&'a str>,
+    plot_short: Option<&'a str>,
+    plot_long: Option<&'a str>,
+    credits: Vec<Credit<'a>>,
+    cast: Vec<Person<'a>>,
+    awards: Option<&'a str>,
+    poster: Option<String>,
+    collections: Vec<InCollection>,
+    up_next: Option<UpNext>,
+    first_src: Option<String>,
+    versions: Vec<Version<'a>>,
+    subtitles: Vec<Subtitle<'a>>,
+    trailer_src: Option<String>,
+    trailer_url: Option<&'a str>,
+    related: Vec<Card>,
+    details: Vec<Named>,
+    links: Vec<Link>,
+}
+
+/// A version of a title the player offers.
+#[derive(Serialize)]
+struct Version<'a> {
+    src: String,
+    label: String,
+    height: Option<i64>,
+    hls: Option<String>,
+    plays: bool,
+    file_id: &'a store::FileId,
+}
+
+#[derive(Serialize)]
+struct Genre<'a> {
+    name: &'a str,
+    slug: String,
+}
+
+#[derive(Serialize)]
+struct Named {
+    name: &'static str,
+    value: String,
+}
+
+#[derive(Serialize)]
+struct Link {
+    name: &'static str,
+    href: String,
+}
+
+/// A person as a link: a search for their titles in the library.
+#[derive(Serialize)]
+struct Person<'a> {
+    name: &'a str,
+    q: String,
+    sep: bool,
+}
+
+/// A credit line: its role, the field a person's own values replace, its people.
+#[derive(Serialize)]
+struct Credit<'a> {
+    role: &'static str,
+    field: &'static str,
+    names: Vec<Person<'a>>,
+}
+
+#[derive(Serialize)]
+struct Subtitle<'a> {
+    src: String,
+    lang: &'a str,
+    label: &'a str,
+}
+
 /// The people of a title as links, each a search for their titles in the library.
-fn people(names: &[String]) -> Vec<Value> {
+fn people(names: &[String]) -> Vec<Person<'_>> {
     let n = names.len();
     names
         .iter()
         .enumerate()
-        .map(|(i, name)| json!({"name": name, "q": query_escape(name), "sep": i + 1 < n}))
+        .map(|(i, name)| Person {
+            name,
+            q: query_escape(name),
+            sep: i + 1 < n,
+        })
         .collect()
 }
 
-/// The credit lines that have names: role, the field a person's own values replace, people.
-fn credits(lines: &[(&str, &str, &Vec<String>)]) -> Vec<Value> {
+/// The credit lines that have names.
+fn credits<'a>(lines: &[(&'static str, &'static str, &'a Vec<String>)]) -> Vec<Credit<'a>> {
     lines
         .iter()
         .filter(|(_, _, names)| !names.is_empty())
-        .map(|(role, field, names)| json!({"role": role, "field": field, "names": people(names)}))
+        .map(|(role, field, names)| Credit {
+            role,
+            field,
+            names: people(names),
+        })
         .collect()
 }
 
@@ -628,14 +780,16 @@ fn technical_label(t: &store::Technical) -> String {
 }
 
 /// A title's subtitles and trailer, as its file rows name them.
-fn side_files(side: &[store::LibraryFile]) -> (Vec<Value>, Option<String>) {
+fn side_files(side: &[store::LibraryFile]) -> (Vec<Subtitle<'_>>, Option<String>) {
     let mut subs = Vec::new();
     let mut trailer = None;
     for f in side {
         match f.kind {
-            store::FileKind::Subtitle | store::FileKind::SubtitleEmbedded => subs.push(
-                json!({"src": format!("/media/{}", f.path), "lang": f.label, "label": f.label}),
-            ),
+            store::FileKind::Subtitle | store::FileKind::SubtitleEmbedded => subs.push(Subtitle {
+                src: format!("/media/{}", f.path),
+                lang: &f.label,
+                label: &f.label,
+            }),
             store::FileKind::Trailer => trailer = Some(format!("/media/{}", f.path)),
             _ => {}
         }

@@ -128,9 +128,8 @@ impl<'a> Memory<'a> {
         let mut labels: HashMap<&str, &str> = HashMap::new();
         let mut seen = std::collections::HashSet::new();
         for m in &bulk.members {
-            let linked = m.key.starts_with("related/") || m.key.starts_with("collection/");
             // The first membership of a title counts; a list has its last new member's label.
-            if linked && seen.insert((&*m.key, &*m.id)) {
+            if seen.insert((&*m.key, &*m.id)) {
                 members.entry(&m.key).or_default().push(m);
                 labels.insert(&m.key, &m.label);
             }
@@ -158,6 +157,17 @@ impl<'a> Memory<'a> {
             collections_of,
             sequels,
         }
+    }
+
+    /// A list's label and the cards of its titles in the library, in no order.
+    fn list_cards(&self, key: &str) -> Option<(&'a str, Vec<&'a CardRow>)> {
+        let (ids, label) = self.lists.get(key)?;
+        Some((
+            label,
+            ids.iter()
+                .filter_map(|i| self.cards.get(i).copied())
+                .collect(),
+        ))
     }
 
     /// The titles a movie page links to as related, in the library or not.
@@ -874,10 +884,21 @@ fn row(name: &str, c: &Ctx<'_>) -> Result<Option<Row>, Error> {
 }
 
 fn bucket(key: &str, c: &Ctx<'_>) -> Result<Option<Vec<u8>>, Error> {
-    let Some(list) = c.idx.list(key)? else {
-        return Ok(None);
+    let read;
+    // A full render holds every list in memory, as the index it loaded answers them.
+    let (label, mut rows): (&str, Vec<&CardRow>) = match c.memory {
+        Some(m) => match m.list_cards(key) {
+            Some(list) => list,
+            None => return Ok(None),
+        },
+        None => {
+            let Some(list) = c.idx.list(key)? else {
+                return Ok(None);
+            };
+            read = (list.label, c.idx.list_cards(key, false, i64::MAX)?);
+            (read.0.as_str(), read.1.iter().collect())
+        }
     };
-    let mut rows = c.idx.list_cards(key, false, i64::MAX)?;
     if rows.is_empty() {
         return Ok(None);
     }
@@ -887,7 +908,8 @@ fn bucket(key: &str, c: &Ctx<'_>) -> Result<Option<Vec<u8>>, Error> {
             .then(a.year.cmp(&b.year))
             .then(a.id.cmp(&b.id))
     });
-    json(&json!({"label": list.label, "cards": cards(&rows)}))
+    let cards: Vec<Card> = rows.into_iter().map(card).collect();
+    json(&json!({"label": label, "cards": cards}))
 }
 
 /// Popularity in five bits, from the number of votes (10 votes: 0, 10 million: 30).

@@ -123,7 +123,7 @@ fn incremental_inner(store: &Store, out: &Path) -> Result<Report, Error> {
     placeholders(out, &linked, |id| {
         Ok(tx.members(&ListKey::Related(id.to_owned()).to_string())?)
     })?;
-    let mut report = write_targets(store, out, Reads::Tx(&tx), targets, Mode::Live)?;
+    let mut report = write_targets(store, out, Reads::Tx(&tx), None, targets, Mode::Live)?;
     tx.set_state("seq", last)?;
     tx.commit()?;
     report.seq = last;
@@ -244,17 +244,8 @@ fn full_with(
     let started = std::time::Instant::now();
     let tx = idx.begin()?;
     tx.clear()?;
-    // Each title's rows, read some at a time: the titles themselves are read again by the
-    // threads that render their pages, rather than held all at once.
-    let mut bulk = Bulk::default();
+    let (ids, mut bulk) = read_rows(store, &store.library_ids()?)?;
     let mut shared = Interner::default();
-    let mut ids = Vec::new();
-    for some in store.library_ids()?.chunks(TITLES_AT_ONCE) {
-        for t in store.titles(some)? {
-            ids.push(t.record.metadata.id.to_string());
-            bulk.append(title_rows(&t, &mut shared));
-        }
-    }
     let collections = store.collections()?;
     let loaded = started.elapsed();
     let listed = collections
@@ -341,7 +332,7 @@ fn full_with(
     let (rendered, indexed, early) = std::thread::scope(|scope| {
         let movies = scope.spawn(|| {
             let manifest = OnceLock::new();
-            render_parallel(store, out, &path, &movies, Some(&memory), &manifest, mode)
+            render_parallel(store, out, None, &movies, Some(&memory), &manifest, mode)
         });
         let indexed = (|| -> Result<std::time::Duration, Error> {
             tx.load(&bulk)?;
@@ -351,9 +342,16 @@ fn full_with(
             Ok(started.elapsed())
         })();
         let early = match (&indexed, mode) {
-            (Ok(_), Mode::Fresh) => rest
-                .take()
-                .map(|rest| write_targets(store, out, Reads::Committed(&path), rest, mode)),
+            (Ok(_), Mode::Fresh) => rest.take().map(|rest| {
+                write_targets(
+                    store,
+                    out,
+                    Reads::Committed(&path),
+                    Some(&memory),
+                    rest,
+                    mode,
+                )
+            }),
             _ => None,
         };
         let rendered = movies
@@ -363,14 +361,20 @@ fn full_with(
     });
     let indexed = indexed?;
     let (movie_report, gone) = rendered?;
-    // What only the movie pages read goes before the rest is rendered from the index.
-    drop(memory);
-    drop(bulk);
     let mut report = match (early, rest) {
         (Some(report), _) => report?,
-        (None, Some(rest)) => write_targets(store, out, Reads::Committed(&path), rest, mode)?,
+        (None, Some(rest)) => write_targets(
+            store,
+            out,
+            Reads::Committed(&path),
+            Some(&memory),
+            rest,
+            mode,
+        )?,
         (None, None) => Report::default(),
     };
+    drop(memory);
+    drop(bulk);
     report.targets += movies.len();
     report.written += movie_report.written;
     report.unchanged += movie_report.unchanged;
@@ -536,6 +540,49 @@ fn title_rows(t: &Title, shared: &mut Interner) -> Bulk {
     }
 }
 
+/// Each title's rows (and its id), read a few hundred titles at a time on every core, each
+/// thread through a connection of its own: the titles themselves are read again by the threads
+/// that render their pages, rather than held all at once.
+fn read_rows(store: &Store, ids: &[ContentId]) -> Result<(Vec<String>, Bulk), Error> {
+    let per = ids.len().div_ceil(threads()).max(1);
+    let parts: Vec<Result<(Vec<String>, Bulk), Error>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = ids
+            .chunks(per)
+            .map(|part| {
+                scope.spawn(move || -> Result<(Vec<String>, Bulk), Error> {
+                    let own = store.reader()?;
+                    let store = own.as_ref().unwrap_or(store);
+                    let mut bulk = Bulk::default();
+                    let mut shared = Interner::default();
+                    let mut ids = Vec::with_capacity(part.len());
+                    for some in part.chunks(TITLES_AT_ONCE) {
+                        for t in store.titles(some)? {
+                            ids.push(t.record.metadata.id.to_string());
+                            bulk.append(title_rows(&t, &mut shared));
+                        }
+                    }
+                    Ok((ids, bulk))
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join().unwrap_or_else(|_| {
+                    Err(std::io::Error::other("a reading thread panicked").into())
+                })
+            })
+            .collect()
+    });
+    let mut all = (Vec::with_capacity(ids.len()), Bulk::default());
+    for part in parts {
+        let (ids, bulk) = part?;
+        all.0.extend(ids);
+        all.1.append(bulk);
+    }
+    Ok(all)
+}
+
 /// Brings the index in step with a collection (gone, renamed, or its titles changed).
 fn reindex_collection(
     tx: &IndexTx<'_>,
@@ -573,6 +620,7 @@ fn write_targets(
     store: &Store,
     out: &Path,
     reads: Reads<'_, '_>,
+    memory: Option<&Memory<'_>>,
     targets: BTreeSet<Target>,
     mode: Mode,
 ) -> Result<Report, Error> {
@@ -598,7 +646,7 @@ fn write_targets(
                 render_some(&ctx, level, &AtomicUsize::new(0), out, mode)?
             }
             Reads::Committed(path) => {
-                render_parallel(store, out, path, level, None, &manifest, mode)?
+                render_parallel(store, out, Some(path), level, memory, &manifest, mode)?
             }
         };
         report.written += r.written;
@@ -629,33 +677,38 @@ fn threads() -> usize {
 }
 
 /// Renders and writes `targets` on every core, each thread reading the committed index at
-/// `path` through a connection of its own (a connection is not shared between threads).
+/// `index` through a connection of its own (a connection is not shared between threads), or
+/// no index when every page is answered from `memory` (the index is still being loaded).
 fn render_parallel(
     store: &Store,
     out: &Path,
-    path: &Path,
+    index: Option<&Path>,
     targets: &[Target],
     memory: Option<&Memory<'_>>,
     manifest: &OnceLock<serde_json::Value>,
     mode: Mode,
 ) -> Result<(Report, Vec<String>), Error> {
-    // Pages answered from memory read nothing from the index (it is still being loaded).
     let readers = (0..threads())
-        .map(|_| match memory {
-            Some(_) => IndexReader::empty(),
-            None => IndexReader::open(path),
+        .map(|_| match index {
+            None => IndexReader::empty(),
+            Some(path) => IndexReader::open(path),
         })
+        .collect::<Result<Vec<_>, _>>()?;
+    // And a connection of its own to the database, so the threads do not take turns at it.
+    let stores = (0..readers.len())
+        .map(|_| store.reader())
         .collect::<Result<Vec<_>, _>>()?;
     let next = AtomicUsize::new(0);
     let parts: Vec<Result<(Report, Vec<String>), Error>> = std::thread::scope(|scope| {
         let handles: Vec<_> = readers
             .into_iter()
-            .map(|reader| {
+            .zip(stores)
+            .map(|(reader, own)| {
                 let next = &next;
                 scope.spawn(move || {
                     let ctx = Ctx {
                         idx: reader.view(),
-                        store,
+                        store: own.as_ref().unwrap_or(store),
                         titles: &HashMap::new(),
                         memory,
                         manifest,

@@ -78,6 +78,17 @@ impl Store {
         Ok(())
     }
 
+    /// Another connection to the same file, read-only, for a thread that reads beside this
+    /// store's users without waiting for its lock (a render's threads). `None` for a database
+    /// that is not a file.
+    pub fn reader(&self) -> Result<Option<Self>> {
+        let path = match self.conn().path() {
+            Some(p) if !p.is_empty() => std::path::PathBuf::from(p),
+            _ => return Ok(None),
+        };
+        Self::open_read_only(&path).map(Some)
+    }
+
     /// Whether this store may not write (a reader's, or a mirror's copy).
     pub fn is_read_only(&self) -> bool {
         self.conn().is_readonly(rusqlite::MAIN_DB).unwrap_or(false)

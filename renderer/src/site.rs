@@ -272,110 +272,121 @@ fn full_with(
             }));
     }
     drop(shared);
-    // Every file, from the rows (as the loaded index will answer).
-    let mut targets: BTreeSet<Target> = always().into_iter().collect();
-    targets.extend(INDEXES.iter().map(|name| Target::Index(name)));
-    targets.extend(STATIC_PAGES.iter().map(|name| Target::Static(name)));
-    let title_count = ids.len();
-    targets.extend(ids.into_iter().map(Target::Movie));
-    let keys: BTreeSet<&str> = bulk.members.iter().map(|m| &*m.key).collect();
-    for key in keys {
-        targets.extend(for_key(key));
-    }
-    // How many postings each counted prefix has: which shards are split, so where each token
-    // lives.
-    let mut counts: HashMap<&str, i64> = HashMap::new();
-    for (token, ..) in &bulk.tokens {
-        for p in store::counted_prefixes(token) {
-            *counts.entry(p).or_default() += 1;
-        }
-    }
-    let tokens: BTreeSet<&str> = bulk.tokens.iter().map(|t| &*t.0).collect();
-    let split = |p: &str| counts.get(p).is_some_and(|n| *n > SPLIT_AT);
-    for token in tokens {
-        targets.extend(shard_chain(token, split).into_iter().map(Target::Shard));
-    }
-    let counts: Vec<(String, i64)> = counts.into_iter().map(|(p, n)| (p.to_owned(), n)).collect();
-    bulk.prefixes = counts;
+    let bulk = bulk;
     let docs = doc_shards(bulk.cards.len() as i64);
-    targets.extend((0..docs).map(Target::Docs));
-    targets.extend((0..docs).map(Target::Library));
-    let produced: BTreeSet<String> = targets.iter().map(Target::path).collect();
-    let sequels = collections
+    let sequels: HashSet<i64> = collections
         .iter()
         .filter(|c| c.kind == store::CollectionKind::Sequel)
         .map(|c| c.id)
         .collect();
-    let memory = Memory::new(&bulk, sequels);
-    let (movies, rest): (Vec<Target>, BTreeSet<Target>) = {
-        let (m, r): (BTreeSet<Target>, BTreeSet<Target>) =
-            targets.into_iter().partition(|t| t.level() == 0);
-        (m.into_iter().collect(), r)
-    };
-    if mode == Mode::Live {
-        let all: Vec<&Target> = movies.iter().chain(&rest).collect();
-        placeholders(out, &all, |id| Ok(memory.related_ids(id)))?;
-    }
-    // The assets first: every page uses them.
-    let mut assets = Report::default();
     let files = crate::static_files();
-    for (rel, bytes) in &files {
-        count(&mut assets, put(mode, out, rel, bytes)?);
-    }
-    // The movie pages are rendered from memory on every core while this thread loads the
-    // index and commits it; the other files are written from the committed index, and it is
-    // marked complete only at the end, so a render killed between is followed by a full one. In
-    // a fresh folder, which no one reads before it is swapped in, the order of the files does
-    // not matter: the rest is rendered while the movie pages are still being written.
+    // This thread loads the index from the rows and commits it while another works out every
+    // file, writes the assets and renders the movie pages from memory (on every core). The
+    // other files are written from the committed index, and it is marked complete only at the
+    // end, so a render killed between is followed by a full one. In a fresh folder, which no
+    // one reads before it is swapped in, the order of the files does not matter: the rest is
+    // rendered while the movie pages are still being written.
     let path = index_path(out);
-    let mut rest = Some(rest);
-    let (rendered, indexed, early) = std::thread::scope(|scope| {
-        let movies = scope.spawn(|| {
+    let memory: OnceLock<Memory<'_>> = OnceLock::new();
+    let (counted, counts) = std::sync::mpsc::channel::<Vec<(String, i64)>>();
+    let (planned, plan) = std::sync::mpsc::channel::<BTreeSet<Target>>();
+    let (movies, indexed, early) = std::thread::scope(|scope| {
+        let movies = scope.spawn(|| -> Result<_, Error> {
+            let mut targets: BTreeSet<Target> = always().into_iter().collect();
+            targets.extend(INDEXES.iter().map(|name| Target::Index(name)));
+            targets.extend(STATIC_PAGES.iter().map(|name| Target::Static(name)));
+            targets.extend(ids.iter().cloned().map(Target::Movie));
+            let keys: BTreeSet<&str> = bulk.members.iter().map(|m| &*m.key).collect();
+            for key in keys {
+                targets.extend(for_key(key));
+            }
+            // How many postings each counted prefix has: which shards are split, so where
+            // each token lives.
+            let mut counts: HashMap<&str, i64> = HashMap::new();
+            for (token, ..) in &bulk.tokens {
+                for p in store::counted_prefixes(token) {
+                    *counts.entry(p).or_default() += 1;
+                }
+            }
+            let _ = counted.send(counts.iter().map(|(p, n)| ((*p).to_owned(), *n)).collect());
+            let tokens: BTreeSet<&str> = bulk.tokens.iter().map(|t| &*t.0).collect();
+            let split = |p: &str| counts.get(p).is_some_and(|n| *n > SPLIT_AT);
+            for token in tokens {
+                targets.extend(shard_chain(token, split).into_iter().map(Target::Shard));
+            }
+            targets.extend((0..docs).map(Target::Docs));
+            targets.extend((0..docs).map(Target::Library));
+            let produced: BTreeSet<String> = targets.iter().map(Target::path).collect();
+            let memory = memory.get_or_init(|| Memory::new(&bulk, sequels));
+            let (movies, rest): (Vec<Target>, BTreeSet<Target>) = {
+                let (m, r): (BTreeSet<Target>, BTreeSet<Target>) =
+                    targets.into_iter().partition(|t| t.level() == 0);
+                (m.into_iter().collect(), r)
+            };
+            if mode == Mode::Live {
+                let all: Vec<&Target> = movies.iter().chain(&rest).collect();
+                placeholders(out, &all, |id| Ok(memory.related_ids(id)))?;
+            }
+            let _ = planned.send(rest);
+            // The assets first: every page uses them.
+            let mut assets = Report::default();
+            for (rel, bytes) in &files {
+                count(&mut assets, put(mode, out, rel, bytes)?);
+            }
             let manifest = OnceLock::new();
-            render_parallel(store, out, None, &movies, Some(&memory), &manifest, mode)
+            let rendered =
+                render_parallel(store, out, None, &movies, Some(memory), &manifest, mode)?;
+            Ok((movies.len(), produced, assets, rendered))
         });
         let indexed = (|| -> Result<std::time::Duration, Error> {
             tx.load(&bulk)?;
+            // The prefix counts come from the other thread (which needs them first).
+            let prefixes = counts
+                .recv()
+                .map_err(|_| std::io::Error::other("the planning thread stopped"))?;
+            tx.load_prefixes(&prefixes)?;
             tx.index_after_bulk()?;
             tx.set_state("docs", docs)?;
             tx.commit()?;
             Ok(started.elapsed())
         })();
         let early = match (&indexed, mode) {
-            (Ok(_), Mode::Fresh) => rest.take().map(|rest| {
+            (Ok(_), Mode::Fresh) => plan.recv().ok().map(|rest| {
                 write_targets(
                     store,
                     out,
                     Reads::Committed(&path),
-                    Some(&memory),
+                    memory.get(),
                     rest,
                     mode,
                 )
             }),
             _ => None,
         };
-        let rendered = movies
+        let movies = movies
             .join()
             .unwrap_or_else(|_| Err(std::io::Error::other("a rendering thread panicked").into()));
-        (rendered, indexed, early)
+        (movies, indexed, early)
     });
     let indexed = indexed?;
-    let (movie_report, gone) = rendered?;
-    let mut report = match (early, rest) {
-        (Some(report), _) => report?,
-        (None, Some(rest)) => write_targets(
-            store,
-            out,
-            Reads::Committed(&path),
-            Some(&memory),
-            rest,
-            mode,
-        )?,
-        (None, None) => Report::default(),
+    let (movie_count, produced, assets, (movie_report, gone)) = movies?;
+    let mut report = match early {
+        Some(report) => report?,
+        None => match plan.try_recv() {
+            Ok(rest) => write_targets(
+                store,
+                out,
+                Reads::Committed(&path),
+                memory.get(),
+                rest,
+                mode,
+            )?,
+            Err(_) => Report::default(),
+        },
     };
     drop(memory);
     drop(bulk);
-    report.targets += movies.len();
+    report.targets += movie_count;
     report.written += movie_report.written;
     report.unchanged += movie_report.unchanged;
     for rel in gone {
@@ -385,7 +396,7 @@ fn full_with(
     }
     tracing::info!(
         "full render: {} titles read in {:.2?}, indexed by {:.2?}, {} files written by {:.2?}",
-        title_count,
+        ids.len(),
         loaded,
         indexed,
         report.written + assets.written,
@@ -536,7 +547,6 @@ fn title_rows(t: &Title, shared: &mut Interner) -> Bulk {
         cards: vec![c],
         members,
         tokens,
-        prefixes: Vec::new(),
     }
 }
 

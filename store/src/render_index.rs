@@ -82,9 +82,6 @@ pub struct Bulk {
     pub members: Vec<Member>,
     /// (token, id, field, votes)
     pub tokens: Vec<(Shared, Shared, i64, i64)>,
-    /// How many postings each counted prefix has (`prefix_counts` of the tokens), which
-    /// `load` writes as they are.
-    pub prefixes: Vec<(String, i64)>,
 }
 
 impl Bulk {
@@ -92,7 +89,6 @@ impl Bulk {
         self.cards.append(&mut other.cards);
         self.members.append(&mut other.members);
         self.tokens.append(&mut other.tokens);
-        self.prefixes.append(&mut other.prefixes);
     }
 }
 
@@ -359,10 +355,15 @@ impl IndexTx<'_> {
         for (token, id, field, votes) in tokens {
             insert.execute(params![&**token, &**id, field, votes])?;
         }
+        Ok(())
+    }
+
+    /// Loads the postings of each counted prefix (`counted_prefixes`) into an emptied index.
+    pub fn load_prefixes(&self, prefixes: &[(String, i64)]) -> Result<()> {
         let mut insert = self
             .tx
             .prepare_cached("INSERT INTO prefixes (prefix, postings) VALUES (?1, ?2)")?;
-        let mut prefixes: Vec<&(String, i64)> = bulk.prefixes.iter().collect();
+        let mut prefixes: Vec<&(String, i64)> = prefixes.iter().collect();
         prefixes.sort_unstable();
         for (prefix, postings) in prefixes {
             insert.execute(params![prefix, postings])?;

@@ -1,6 +1,7 @@
 //! The keys of the lists a title can be in, spelled in one place. A key is also the list's
 //! path in the site (`genre/drama/` is its page, `genre/drama/1994.json` a bucket of it) and
-//! the name the render index keeps its members under.
+//! the name the render index keeps its members under. (A title's related titles are kept apart,
+//! as its own list.)
 
 use std::fmt;
 
@@ -21,8 +22,6 @@ pub enum ListKey {
     Collection(i64),
     /// A category, by its slug.
     Category(String),
-    /// The titles a title's page lists as related, by its content id.
-    Related(String),
 }
 
 impl ListKey {
@@ -37,7 +36,6 @@ impl ListKey {
             ["az", bucket] => ListKey::Az((*bucket).to_owned()),
             ["collection", id] => ListKey::Collection(id.parse().ok()?),
             ["category", slug] => ListKey::Category((*slug).to_owned()),
-            ["related", id] => ListKey::Related((*id).to_owned()),
             _ => return None,
         })
     }
@@ -65,7 +63,6 @@ impl ListKey {
             ListKey::Az(_) => "az",
             ListKey::Collection(_) => "collection",
             ListKey::Category(_) => "category",
-            ListKey::Related(_) => "related",
         }
     }
 }
@@ -80,7 +77,6 @@ impl fmt::Display for ListKey {
             ListKey::Az(bucket) => write!(f, "az/{bucket}"),
             ListKey::Collection(id) => write!(f, "collection/{id}"),
             ListKey::Category(slug) => write!(f, "category/{slug}"),
-            ListKey::Related(id) => write!(f, "related/{id}"),
         }
     }
 }
@@ -100,7 +96,6 @@ mod tests {
             ListKey::Az("ma".into()),
             ListKey::Collection(7),
             ListKey::Category("noir".into()),
-            ListKey::Related("tt0133093".into()),
         ] {
             assert_eq!(ListKey::parse(&k.to_string()), Some(k.clone()), "{k}");
         }

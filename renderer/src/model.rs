@@ -109,16 +109,15 @@ pub fn memberships(t: &Title) -> Vec<Membership> {
     out
 }
 
-/// The related titles a page lists, as (list key, member id) pairs owned by the title.
-pub fn related(t: &Title) -> Vec<(String, String, i64)> {
-    let m = &t.record.metadata;
-    m.suggestions
+/// The titles a title's page lists as related, in its order: the suggestions that are
+/// content ids (only those can be titles in the library).
+pub fn related(t: &Title) -> Vec<&str> {
+    t.record
+        .metadata
+        .suggestions
         .iter()
-        .enumerate()
-        .map(|(i, s)| {
-            let key = ListKey::Related(m.id.to_string()).to_string();
-            (key, s.clone(), i as i64)
-        })
+        .map(String::as_str)
+        .filter(|s| store::ContentId::parse(s).is_ok())
         .collect()
 }
 

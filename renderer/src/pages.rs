@@ -69,10 +69,7 @@ fn up_next_of(card: &CardRow, collection: &str) -> UpNext {
 }
 
 fn links_from_index(id: &str, c: &Ctx<'_>) -> Result<Links, Error> {
-    let related_ids = c
-        .idx
-        .members(&ListKey::Related(id.to_owned()).to_string())?;
-    let related = cards(&c.idx.cards(&related_ids)?);
+    let related = cards(&c.idx.cards(&c.idx.related_of(id)?)?);
     let mut collections = Vec::new();
     let mut up_next = None;
     for key in c.idx.keys_of(id)?.into_iter() {
@@ -114,8 +111,10 @@ fn links_from_index(id: &str, c: &Ctx<'_>) -> Result<Links, Error> {
 /// the index is still being loaded. It answers as the loaded index would.
 pub struct Memory<'a> {
     cards: HashMap<&'a str, &'a CardRow>,
-    /// The related lists and collections: their members in their own order, and their labels.
+    /// The lists: their members in their own order, and their labels.
     lists: HashMap<&'a str, (Vec<&'a str>, &'a str)>,
+    /// Each title's related titles, in its order.
+    related: HashMap<&'a str, Vec<&'a str>>,
     /// The collections of each title, by key.
     collections_of: HashMap<&'a str, Vec<&'a str>>,
     sequels: std::collections::HashSet<i64>,
@@ -151,9 +150,23 @@ impl<'a> Memory<'a> {
         for keys in collections_of.values_mut() {
             keys.sort_unstable();
         }
+        // Each related title once, where it first is; a title's first list counts.
+        let mut related: HashMap<&str, Vec<&str>> = HashMap::new();
+        for (owner, ids) in &bulk.related {
+            related.entry(owner).or_insert_with(|| {
+                let mut once: Vec<&str> = Vec::with_capacity(ids.len());
+                for id in ids {
+                    if !once.contains(&&**id) {
+                        once.push(id);
+                    }
+                }
+                once
+            });
+        }
         Memory {
             cards,
             lists,
+            related,
             collections_of,
             sequels,
         }
@@ -172,22 +185,17 @@ impl<'a> Memory<'a> {
 
     /// The titles a movie page links to as related, in the library or not.
     pub fn related_ids(&self, id: &str) -> Vec<String> {
-        let key = ListKey::Related(id.to_owned()).to_string();
-        self.lists.get(key.as_str()).map_or(vec![], |(ids, _)| {
-            ids.iter().map(|i| i.to_string()).collect()
-        })
+        self.related
+            .get(id)
+            .map_or(vec![], |ids| ids.iter().map(|i| i.to_string()).collect())
     }
 
     fn links(&self, id: &str) -> Links {
-        let related_key = ListKey::Related(id.to_owned()).to_string();
-        let related = self
-            .lists
-            .get(related_key.as_str())
-            .map_or(vec![], |(ids, _)| {
-                ids.iter()
-                    .filter_map(|i| self.cards.get(i).map(|c| card(c)))
-                    .collect()
-            });
+        let related = self.related.get(id).map_or(vec![], |ids| {
+            ids.iter()
+                .filter_map(|i| self.cards.get(i).map(|c| card(c)))
+                .collect()
+        });
         let mut collections = Vec::new();
         let mut up_next = None;
         for key in self.collections_of.get(id).into_iter().flatten() {

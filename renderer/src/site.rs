@@ -120,9 +120,7 @@ fn incremental_inner(store: &Store, out: &Path) -> Result<Report, Error> {
         }
     }
     let linked: Vec<&Target> = targets.iter().collect();
-    placeholders(out, &linked, |id| {
-        Ok(tx.members(&ListKey::Related(id.to_owned()).to_string())?)
-    })?;
+    placeholders(out, &linked, |id| Ok(tx.related_of(id)?))?;
     let mut report = write_targets(store, out, Reads::Tx(&tx), None, targets, Mode::Live)?;
     tx.set_state("seq", last)?;
     tx.commit()?;
@@ -448,7 +446,8 @@ fn reindex_title(
     title: Option<&Title>,
     affected: &mut BTreeSet<Target>,
 ) -> Result<(), Error> {
-    // What a list shows of the title: its card, the keys it sorts by, its lists and their labels.
+    // What a list shows of the title: its card, the keys it sorts by, its lists and their
+    // labels; and the movie pages that show it as a related title.
     let shown = |tx: &IndexTx<'_>| -> Result<_, Error> {
         let card = tx
             .cards(&[id.to_owned()])?
@@ -459,9 +458,9 @@ fn reindex_title(
             let label = tx.list(&key)?.map(|l| l.label);
             lists.push((key, label));
         }
-        Ok((card, lists))
+        Ok((card, lists, tx.related_to(id)?))
     };
-    let (old_card, old_lists) = shown(tx)?;
+    let (old_card, old_lists, old_pages) = shown(tx)?;
     tx.remove(id)?;
     if let Some(t) = title {
         let rows = title_rows(t, &mut Interner::default());
@@ -474,9 +473,12 @@ fn reindex_title(
         for (token, id, field, votes) in &rows.tokens {
             tx.add_token(token, id, *field, *votes)?;
         }
+        for (owner, related) in &rows.related {
+            tx.set_related(owner, related)?;
+        }
     }
     affected.insert(Target::Movie(id.to_owned()));
-    let (new_card, new_lists) = shown(tx)?;
+    let (new_card, new_lists, new_pages) = shown(tx)?;
     // A list the title stays in, under the same label, with the same card, is as it was (an
     // edit of the rating alone changes none of them).
     let same_card = old_card.is_some() && old_card == new_card;
@@ -485,6 +487,12 @@ fn reindex_title(
         let stays = old_lists.contains(&list) && new_lists.contains(&list);
         if !(same_card && stays) {
             affected.extend(for_key(key));
+        }
+    }
+    for page in old_pages.iter().chain(&new_pages) {
+        let stays = old_pages.contains(page) && new_pages.contains(page);
+        if !(same_card && stays) {
+            affected.insert(Target::Movie(page.clone()));
         }
     }
     Ok(())
@@ -511,8 +519,7 @@ fn live_shards(tx: &IndexTx<'_>, token: &str) -> Result<Vec<Target>, Error> {
 fn title_rows(t: &Title, shared: &mut Interner) -> Bulk {
     let c = card(t);
     let id = shared.get(&c.id);
-    let none = shared.get("");
-    let mut members: Vec<Member> = memberships(t)
+    let members: Vec<Member> = memberships(t)
         .into_iter()
         .map(|m| Member {
             key: shared.get(&m.key),
@@ -523,18 +530,7 @@ fn title_rows(t: &Title, shared: &mut Interner) -> Bulk {
             position: 0,
         })
         .collect();
-    members.extend(
-        related(t)
-            .into_iter()
-            .map(|(key, member, position)| Member {
-                key: shared.get(&key),
-                label: none.clone(),
-                id: shared.get(&member),
-                owner: id.clone(),
-                added_at: 0,
-                position,
-            }),
-    );
+    let related = related(t).into_iter().map(|r| shared.get(r)).collect();
     // A posting once, however often its word is in the field.
     let mut postings = search_tokens(t);
     postings.sort_unstable();
@@ -547,6 +543,7 @@ fn title_rows(t: &Title, shared: &mut Interner) -> Bulk {
         cards: vec![c],
         members,
         tokens,
+        related: vec![(id, related)],
     }
 }
 

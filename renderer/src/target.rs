@@ -110,7 +110,6 @@ pub fn for_key(key: &str) -> Vec<Target> {
             Target::RowsIndex,
             Target::Home,
         ],
-        ListKey::Related(id) => vec![Target::Movie(id.clone())],
     }
 }
 

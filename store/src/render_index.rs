@@ -82,6 +82,8 @@ pub struct Bulk {
     pub members: Vec<Member>,
     /// (token, id, field, votes)
     pub tokens: Vec<(Shared, Shared, i64, i64)>,
+    /// Each title's related titles, in its own order (in the library or not).
+    pub related: Vec<(Shared, Vec<Shared>)>,
 }
 
 impl Bulk {
@@ -89,6 +91,7 @@ impl Bulk {
         self.cards.append(&mut other.cards);
         self.members.append(&mut other.members);
         self.tokens.append(&mut other.tokens);
+        self.related.append(&mut other.related);
     }
 }
 
@@ -113,6 +116,18 @@ pub fn counted_prefixes(token: &str) -> impl Iterator<Item = &str> {
         .map(move |(_, end)| &token[..end])
 }
 
+/// Ids as one text, in order (ids hold no spaces).
+fn joined(ids: &[impl AsRef<str>]) -> String {
+    let mut out = String::new();
+    for id in ids {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(id.as_ref());
+    }
+    out
+}
+
 /// The bucket of a card: the number in its id, modulo `CARD_BUCKETS`.
 pub fn card_bucket(id: &str) -> i64 {
     id.get(2..).and_then(|d| d.parse::<i64>().ok()).unwrap_or(0) % CARD_BUCKETS
@@ -132,10 +147,11 @@ CREATE INDEX IF NOT EXISTS members_recent ON members(key, added_at DESC, id DESC
 CREATE INDEX IF NOT EXISTS tokens_by_id ON tokens(id);
 CREATE INDEX IF NOT EXISTS cards_bucket ON cards(bucket);
 CREATE INDEX IF NOT EXISTS prefixes_by_postings ON prefixes(postings);
+CREATE INDEX IF NOT EXISTS related_by_member ON related(member);
 ";
 
 /// The index's layout; an index of another version is dropped and rebuilt by a full render.
-const VERSION: i64 = 7;
+const VERSION: i64 = 8;
 
 /// Cards are spread over this many buckets (by the number in their id), which the search
 /// document files group.
@@ -154,6 +170,9 @@ CREATE TABLE IF NOT EXISTS members (
 CREATE TABLE IF NOT EXISTS tokens (token TEXT NOT NULL, id TEXT NOT NULL, field INTEGER NOT NULL,
     votes INTEGER NOT NULL, PRIMARY KEY (token, id, field)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS prefixes (prefix TEXT PRIMARY KEY, postings INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS suggested (owner TEXT PRIMARY KEY, ids TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS related (owner TEXT NOT NULL, member TEXT NOT NULL,
+    PRIMARY KEY (owner, member)) WITHOUT ROWID;
 ";
 
 fn card_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CardRow> {
@@ -185,7 +204,8 @@ impl RenderIndex {
             conn.execute_batch(
                 "DROP TABLE IF EXISTS state; DROP TABLE IF EXISTS cards; DROP TABLE IF EXISTS lists;
                  DROP TABLE IF EXISTS members; DROP TABLE IF EXISTS tokens;
-                 DROP TABLE IF EXISTS prefixes;",
+                 DROP TABLE IF EXISTS prefixes; DROP TABLE IF EXISTS suggested;
+                 DROP TABLE IF EXISTS related;",
             )?;
             conn.pragma_update(None, "user_version", VERSION)?;
         }
@@ -298,8 +318,10 @@ impl IndexTx<'_> {
              DROP INDEX IF EXISTS members_by_id; DROP INDEX IF EXISTS members_by_owner;
              DROP INDEX IF EXISTS members_recent; DROP INDEX IF EXISTS tokens_by_id;
              DROP INDEX IF EXISTS cards_bucket; DROP INDEX IF EXISTS prefixes_by_postings;
+             DROP INDEX IF EXISTS related_by_member;
              DELETE FROM cards; DELETE FROM lists; DELETE FROM members; DELETE FROM tokens;
-             DELETE FROM prefixes; DELETE FROM state;",
+             DELETE FROM prefixes; DELETE FROM suggested; DELETE FROM related;
+             DELETE FROM state;",
         )?;
         Ok(())
     }
@@ -355,6 +377,49 @@ impl IndexTx<'_> {
         for (token, id, field, votes) in tokens {
             insert.execute(params![&**token, &**id, field, votes])?;
         }
+        // The first list of a title counts, as `set_related` one by one would have it.
+        let mut related: Vec<&(Shared, Vec<Shared>)> = bulk.related.iter().collect();
+        related.sort_by(|a, b| shared_cmp(&a.0, &b.0));
+        related.dedup_by(|b, a| a.0 == b.0);
+        let mut list = self
+            .tx
+            .prepare_cached("INSERT INTO suggested (owner, ids) VALUES (?1, ?2)")?;
+        let mut insert = self
+            .tx
+            .prepare_cached("INSERT OR IGNORE INTO related (owner, member) VALUES (?1, ?2)")?;
+        let mut members: Vec<&Shared> = Vec::new();
+        for (owner, ids) in related {
+            list.execute(params![&**owner, joined(ids)])?;
+            members.clear();
+            members.extend(ids);
+            members.sort_unstable_by(|a, b| shared_cmp(a, b));
+            for m in &members {
+                insert.execute(params![&**owner, &***m])?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Sets the titles related to `owner`, in its order (none: it has no list).
+    pub fn set_related(&self, owner: &str, ids: &[impl AsRef<str>]) -> Result<()> {
+        self.tx
+            .prepare_cached("DELETE FROM related WHERE owner = ?1")?
+            .execute([owner])?;
+        self.tx
+            .prepare_cached("DELETE FROM suggested WHERE owner = ?1")?
+            .execute([owner])?;
+        if ids.is_empty() {
+            return Ok(());
+        }
+        self.tx
+            .prepare_cached("INSERT INTO suggested (owner, ids) VALUES (?1, ?2)")?
+            .execute(params![owner, joined(ids)])?;
+        let mut insert = self
+            .tx
+            .prepare_cached("INSERT OR IGNORE INTO related (owner, member) VALUES (?1, ?2)")?;
+        for id in ids {
+            insert.execute(params![owner, id.as_ref()])?;
+        }
         Ok(())
     }
 
@@ -390,6 +455,7 @@ impl IndexTx<'_> {
     /// membership of it stays, owned by the collection) and its tokens.
     pub fn remove(&self, id: &str) -> Result<()> {
         self.drop_owned(id)?;
+        self.set_related(id, &[] as &[&str])?;
         let gone: Vec<String> = {
             let mut stmt = self
                 .tx
@@ -550,6 +616,36 @@ impl IndexView<'_> {
             .conn
             .prepare_cached("SELECT key FROM members WHERE id = ?1 ORDER BY key")?;
         let rows = stmt.query_map([id], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The titles related to `owner`, in its order (each once, in the library or not).
+    pub fn related_of(&self, owner: &str) -> Result<Vec<String>> {
+        let ids: Option<String> = self
+            .conn
+            .prepare_cached("SELECT ids FROM suggested WHERE owner = ?1")?
+            .query_row([owner], |r| r.get(0))
+            .optional()?;
+        let mut out: Vec<String> = Vec::new();
+        for id in ids
+            .as_deref()
+            .unwrap_or("")
+            .split(' ')
+            .filter(|i| !i.is_empty())
+        {
+            if !out.iter().any(|o| o == id) {
+                out.push(id.to_owned());
+            }
+        }
+        Ok(out)
+    }
+
+    /// The titles whose related titles include `member`, by id.
+    pub fn related_to(&self, member: &str) -> Result<Vec<String>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT owner FROM related WHERE member = ?1 ORDER BY owner")?;
+        let rows = stmt.query_map([member], |r| r.get(0))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 

@@ -144,14 +144,13 @@ CREATE INDEX IF NOT EXISTS cards_rating ON cards(rating DESC, votes DESC, id);
 CREATE INDEX IF NOT EXISTS members_by_id ON members(id, key);
 CREATE INDEX IF NOT EXISTS members_by_owner ON members(owner);
 CREATE INDEX IF NOT EXISTS members_recent ON members(key, added_at DESC, id DESC);
-CREATE INDEX IF NOT EXISTS tokens_by_id ON tokens(id);
 CREATE INDEX IF NOT EXISTS cards_bucket ON cards(bucket);
 CREATE INDEX IF NOT EXISTS prefixes_by_postings ON prefixes(postings);
 CREATE INDEX IF NOT EXISTS related_by_member ON related(member);
 ";
 
 /// The index's layout; an index of another version is dropped and rebuilt by a full render.
-const VERSION: i64 = 8;
+const VERSION: i64 = 9;
 
 /// Cards are spread over this many buckets (by the number in their id), which the search
 /// document files group.
@@ -170,6 +169,7 @@ CREATE TABLE IF NOT EXISTS members (
 CREATE TABLE IF NOT EXISTS tokens (token TEXT NOT NULL, id TEXT NOT NULL, field INTEGER NOT NULL,
     votes INTEGER NOT NULL, PRIMARY KEY (token, id, field)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS prefixes (prefix TEXT PRIMARY KEY, postings INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS tokens_of (id TEXT PRIMARY KEY, tokens TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS suggested (owner TEXT PRIMARY KEY, ids TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS related (owner TEXT NOT NULL, member TEXT NOT NULL,
     PRIMARY KEY (owner, member)) WITHOUT ROWID;
@@ -205,7 +205,7 @@ impl RenderIndex {
                 "DROP TABLE IF EXISTS state; DROP TABLE IF EXISTS cards; DROP TABLE IF EXISTS lists;
                  DROP TABLE IF EXISTS members; DROP TABLE IF EXISTS tokens;
                  DROP TABLE IF EXISTS prefixes; DROP TABLE IF EXISTS suggested;
-                 DROP TABLE IF EXISTS related;",
+                 DROP TABLE IF EXISTS related; DROP TABLE IF EXISTS tokens_of;",
             )?;
             conn.pragma_update(None, "user_version", VERSION)?;
         }
@@ -318,9 +318,10 @@ impl IndexTx<'_> {
              DROP INDEX IF EXISTS members_by_id; DROP INDEX IF EXISTS members_by_owner;
              DROP INDEX IF EXISTS members_recent; DROP INDEX IF EXISTS tokens_by_id;
              DROP INDEX IF EXISTS cards_bucket; DROP INDEX IF EXISTS prefixes_by_postings;
-             DROP INDEX IF EXISTS related_by_member;
+             DROP INDEX IF EXISTS related_by_member; DROP INDEX IF EXISTS tokens_by_id;
              DELETE FROM cards; DELETE FROM lists; DELETE FROM members; DELETE FROM tokens;
              DELETE FROM prefixes; DELETE FROM suggested; DELETE FROM related;
+             DELETE FROM tokens_of;
              DELETE FROM state;",
         )?;
         Ok(())
@@ -333,7 +334,6 @@ impl IndexTx<'_> {
     pub fn load(&self, bulk: &Bulk) -> Result<()> {
         let mut cards: Vec<&CardRow> = bulk.cards.iter().collect();
         let members = &bulk.members;
-        let mut tokens: Vec<&(Shared, Shared, i64, i64)> = bulk.tokens.iter().collect();
         cards.sort_by(|a, b| a.id.cmp(&b.id));
         for c in &cards {
             self.put_card(c)?;
@@ -364,18 +364,43 @@ impl IndexTx<'_> {
         for (key, (label, count)) in lists {
             insert.execute(params![key, label, count])?;
         }
-        // Stable: the first of equal postings stays first.
-        tokens.sort_by(|a, b| {
-            shared_cmp(&a.0, &b.0)
-                .then_with(|| shared_cmp(&a.1, &b.1))
-                .then(a.2.cmp(&b.2))
-        });
-        tokens.dedup_by(|b, a| (&a.0, &a.1, a.2) == (&b.0, &b.1, b.2));
+        // Each title's words, from its postings as they come (a title's together, titles by id).
+        let mut insert = self
+            .tx
+            .prepare_cached("INSERT OR IGNORE INTO tokens_of (id, tokens) VALUES (?1, ?2)")?;
+        let mut words: Vec<&str> = Vec::new();
+        for postings in bulk.tokens.chunk_by(|a, b| a.1 == b.1) {
+            words.clear();
+            words.extend(postings.iter().map(|p| &*p.0));
+            words.sort_unstable();
+            words.dedup();
+            insert.execute(params![&*postings[0].1, words.join(" ")])?;
+        }
+        // The postings of each word, in the order they came (a full render's come by title id,
+        // a title's by field, so each word's are sorted already: only the words are sorted,
+        // not a million postings). Stable: the first of equal postings stays first.
+        let mut words: std::collections::HashMap<&str, Vec<&(Shared, Shared, i64, i64)>> =
+            Default::default();
+        for t in &bulk.tokens {
+            words.entry(&t.0).or_default().push(t);
+        }
+        let mut sorted: Vec<&str> = words.keys().copied().collect();
+        sorted.sort_unstable();
         let mut insert = self.tx.prepare_cached(
             "INSERT INTO tokens (token, id, field, votes) VALUES (?1, ?2, ?3, ?4)",
         )?;
-        for (token, id, field, votes) in tokens {
-            insert.execute(params![&**token, &**id, field, votes])?;
+        for word in sorted {
+            let postings = words.get_mut(word).expect("a word's postings");
+            let by_posting = |a: &&(Shared, Shared, i64, i64), b: &&(Shared, Shared, i64, i64)| {
+                shared_cmp(&a.1, &b.1).then(a.2.cmp(&b.2))
+            };
+            if !postings.is_sorted_by(|a, b| by_posting(a, b).is_le()) {
+                postings.sort_by(by_posting);
+            }
+            postings.dedup_by(|b, a| (&a.1, a.2) == (&b.1, b.2));
+            for (token, id, field, votes) in postings.iter() {
+                insert.execute(params![&**token, &**id, field, votes])?;
+            }
         }
         // The first list of a title counts, as `set_related` one by one would have it.
         let mut related: Vec<&(Shared, Vec<Shared>)> = bulk.related.iter().collect();
@@ -456,17 +481,16 @@ impl IndexTx<'_> {
     pub fn remove(&self, id: &str) -> Result<()> {
         self.drop_owned(id)?;
         self.set_related(id, &[] as &[&str])?;
-        let gone: Vec<String> = {
-            let mut stmt = self
-                .tx
-                .prepare_cached("SELECT token FROM tokens WHERE id = ?1")?;
-            stmt.query_map([id], |r| r.get(0))?
-                .collect::<rusqlite::Result<_>>()?
-        };
-        for token in &gone {
-            self.count_postings(token, -1)?;
+        let mut postings = self
+            .tx
+            .prepare_cached("DELETE FROM tokens WHERE token = ?1 AND id = ?2")?;
+        for token in self.tokens_of(id)? {
+            let gone = postings.execute([&token, id])?;
+            self.count_postings(&token, -(gone as i64))?;
         }
-        self.tx.execute("DELETE FROM tokens WHERE id = ?1", [id])?;
+        self.tx
+            .prepare_cached("DELETE FROM tokens_of WHERE id = ?1")?
+            .execute([id])?;
         self.tx.execute("DELETE FROM cards WHERE id = ?1", [id])?;
         Ok(())
     }
@@ -565,6 +589,14 @@ impl IndexTx<'_> {
             .execute(params![token, id, field, votes])?;
         if new == 1 {
             self.count_postings(token, 1)?;
+            // A word already listed (in another field) is listed again: `tokens_of` answers
+            // each once.
+            self.tx
+                .prepare_cached(
+                    "INSERT INTO tokens_of (id, tokens) VALUES (?1, ?2)
+                     ON CONFLICT (id) DO UPDATE SET tokens = tokens || ' ' || ?2",
+                )?
+                .execute(params![id, token])?;
         }
         Ok(())
     }
@@ -651,11 +683,21 @@ impl IndexView<'_> {
 
     /// A title's search tokens.
     pub fn tokens_of(&self, id: &str) -> Result<Vec<String>> {
-        let mut stmt = self
+        let words: Option<String> = self
             .conn
-            .prepare_cached("SELECT DISTINCT token FROM tokens WHERE id = ?1")?;
-        let rows = stmt.query_map([id], |r| r.get(0))?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+            .prepare_cached("SELECT tokens FROM tokens_of WHERE id = ?1")?
+            .query_row([id], |r| r.get(0))
+            .optional()?;
+        let mut out: Vec<String> = words
+            .as_deref()
+            .unwrap_or("")
+            .split(' ')
+            .filter(|w| !w.is_empty())
+            .map(str::to_owned)
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        Ok(out)
     }
 
     /// The ids in a list, in its own order.

@@ -87,20 +87,6 @@ pub fn sort_title(title: &str) -> String {
     words[skip..].join(" ")
 }
 
-/// The A–Z bucket of a sort title: its first two letters (`ma`), `0` for titles starting with a
-/// digit, `_` for anything else.
-pub fn az_bucket(sort_title: &str) -> String {
-    let mut chars = sort_title.chars().filter(|c| !c.is_whitespace());
-    match chars.next() {
-        Some(c) if c.is_ascii_digit() => "0".into(),
-        Some(c) if c.is_ascii_lowercase() => match chars.next() {
-            Some(d) if d.is_ascii_lowercase() => format!("{c}{d}"),
-            _ => c.to_string(),
-        },
-        _ => "_".into(),
-    }
-}
-
 /// The most characters of a slug: a genre named at length by a page still makes a file name
 /// the file system takes.
 pub const SLUG_CHARS: usize = 64;
@@ -139,10 +125,6 @@ mod tests {
         assert_eq!(tokens("Ocean's Eleven"), ["oceans", "eleven"]);
         assert_eq!(sort_title("The Matrix"), "matrix");
         assert_eq!(sort_title("The"), "the");
-        assert_eq!(az_bucket("matrix"), "ma");
-        assert_eq!(az_bucket("2001 a space odyssey"), "0");
-        assert_eq!(az_bucket("x"), "x");
-        assert_eq!(az_bucket("ōkami"), "_");
         assert_eq!(slug("Sci-Fi"), "sci-fi");
         assert_eq!(shard("matrix"), "mat");
         assert_eq!((shard("1999"), shard("ma")), ("1999".into(), "ma".into()));

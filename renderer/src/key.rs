@@ -17,8 +17,6 @@ pub enum ListKey {
     Decade(String),
     /// A decade's titles of one year.
     DecadeYear(String, String),
-    /// An A–Z bucket (`ma`, `0`, `_`).
-    Az(String),
     Collection(i64),
     /// A category, by its slug.
     Category(String),
@@ -33,7 +31,6 @@ impl ListKey {
             ["genre", slug, year] => ListKey::GenreYear((*slug).to_owned(), (*year).to_owned()),
             ["decade", d] => ListKey::Decade((*d).to_owned()),
             ["decade", d, year] => ListKey::DecadeYear((*d).to_owned(), (*year).to_owned()),
-            ["az", bucket] => ListKey::Az((*bucket).to_owned()),
             ["collection", id] => ListKey::Collection(id.parse().ok()?),
             ["category", slug] => ListKey::Category((*slug).to_owned()),
             _ => return None,
@@ -60,7 +57,6 @@ impl ListKey {
         match self {
             ListKey::Genre(_) | ListKey::GenreYear(..) => "genre",
             ListKey::Decade(_) | ListKey::DecadeYear(..) => "decade",
-            ListKey::Az(_) => "az",
             ListKey::Collection(_) => "collection",
             ListKey::Category(_) => "category",
         }
@@ -74,7 +70,6 @@ impl fmt::Display for ListKey {
             ListKey::GenreYear(slug, year) => write!(f, "genre/{slug}/{year}"),
             ListKey::Decade(d) => write!(f, "decade/{d}"),
             ListKey::DecadeYear(d, year) => write!(f, "decade/{d}/{year}"),
-            ListKey::Az(bucket) => write!(f, "az/{bucket}"),
             ListKey::Collection(id) => write!(f, "collection/{id}"),
             ListKey::Category(slug) => write!(f, "category/{slug}"),
         }
@@ -93,7 +88,6 @@ mod tests {
             ListKey::GenreYear("drama".into(), "unknown".into()),
             ListKey::Decade("1990s".into()),
             ListKey::DecadeYear("1990s".into(), "1999".into()),
-            ListKey::Az("ma".into()),
             ListKey::Collection(7),
             ListKey::Category("noir".into()),
         ] {

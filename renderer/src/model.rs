@@ -4,7 +4,7 @@
 
 use store::{CardRow, Title};
 
-use crate::fold::{az_bucket, slug, sort_title, tokens};
+use crate::fold::{slug, sort_title, tokens};
 use crate::key::ListKey;
 
 /// Search fields, in the postings' low bits.
@@ -101,11 +101,6 @@ pub fn memberships(t: &Title) -> Vec<Membership> {
             y.to_string(),
         );
     }
-    let bucket = az_bucket(&sort_title(&m.title));
-    add(
-        ListKey::Az(bucket.clone()).to_string(),
-        bucket.to_uppercase(),
-    );
     out
 }
 

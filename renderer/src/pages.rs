@@ -415,7 +415,7 @@ impl Pages {
         if name == "az" {
             // The library view: every title in one grid, sorted and filtered in the browser
             // from `library/<n>.json` (`assets/library.js`).
-            let total: i64 = top.iter().map(|l| l.count).sum();
+            let total = c.idx.card_count()?;
             let letters: Vec<String> = ('A'..='Z')
                 .map(String::from)
                 .chain(["#".to_owned()])

@@ -482,6 +482,10 @@ fn reindex_title(
     // A list the title stays in, under the same label, with the same card, is as it was (an
     // edit of the rating alone changes none of them).
     let same_card = old_card.is_some() && old_card == new_card;
+    // The library view counts the titles.
+    if old_card.is_some() != new_card.is_some() {
+        affected.insert(Target::Index("az"));
+    }
     for (key, label) in old_lists.iter().chain(&new_lists) {
         let list = (key.clone(), label.clone());
         let stays = old_lists.contains(&list) && new_lists.contains(&list);

@@ -9,7 +9,7 @@ use crate::key::ListKey;
 pub enum Target {
     /// `movie/<id>/index.html`
     Movie(String),
-    /// `genre/<slug>/<year>.json`, `decade/<d>/<year>.json`, `az/<bucket>.json`
+    /// `genre/<slug>/<year>.json`, `decade/<d>/<year>.json`
     Bucket(String),
     /// `search/t/<shard>.json`
     Shard(String),
@@ -96,7 +96,6 @@ pub fn for_key(key: &str) -> Vec<Target> {
             v.extend(parsed.parent().map(|p| Target::ListPage(p.to_string())));
             v
         }
-        ListKey::Az(_) => vec![Target::Bucket(key.to_owned()), Target::Index("az")],
         ListKey::Collection(_) => vec![
             Target::ListPage(key.to_owned()),
             Target::Row(key.to_owned()),

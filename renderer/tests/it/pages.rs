@@ -53,7 +53,6 @@ fn pages_of_the_fixture_library() {
         ("rows", "rows/index.json"),
         ("row_top", "rows/top.json"),
         ("az", "az/index.html"),
-        ("az_bucket", "az/ma.json"),
         ("search_shard", "search/t/mat.json"),
         ("login", "login/index.html"),
     ] {

@@ -1,6 +1,6 @@
 //! What a title contributes to the site: its card, the lists it belongs to (with their labels)
 //! and its search tokens. Lists are bucketed so one title touches few list files: genre and
-//! decade by year, A–Z by the first two letters.
+//! decade by year.
 
 use store::{CardRow, Title};
 

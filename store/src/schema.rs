@@ -325,4 +325,10 @@ CREATE TABLE watch_state (
 );
 CREATE INDEX watch_state_recent ON watch_state (user_id, updated_at);
 "#,
+    r#"
+-- A title's side files in the order they are read (by kind, then path), from the index alone:
+-- a render reads every title's, and sorted each title's apart before.
+DROP INDEX library_files_by_title;
+CREATE INDEX library_files_by_title ON library_files (content_id, kind, path);
+"#,
 ];

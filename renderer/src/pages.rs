@@ -744,7 +744,10 @@ fn query_escape(s: &str) -> String {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
             out.push(b as char);
         } else {
-            out.push_str(&format!("%{b:02X}"));
+            const HEX: &[u8; 16] = b"0123456789ABCDEF";
+            out.push('%');
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 15)]));
         }
     }
     out
@@ -916,8 +919,15 @@ fn bucket(key: &str, c: &Ctx<'_>) -> Result<Option<Vec<u8>>, Error> {
             .then(a.year.cmp(&b.year))
             .then(a.id.cmp(&b.id))
     });
-    let cards: Vec<Card> = rows.into_iter().map(card).collect();
-    json(&json!({"label": label, "cards": cards}))
+    #[derive(Serialize)]
+    struct File<'a> {
+        cards: Vec<Card>,
+        label: &'a str,
+    }
+    json(&File {
+        cards: rows.into_iter().map(card).collect(),
+        label,
+    })
 }
 
 /// Popularity in five bits, from the number of votes (10 votes: 0, 10 million: 30).
@@ -969,17 +979,9 @@ fn shard(s: &str, c: &Ctx<'_>) -> Result<Option<Vec<u8>>, Error> {
             first.push(id.to_owned());
         }
     }
-    let known: serde_json::Map<String, Value> = c
-        .idx
-        .cards(&first)?
-        .iter()
-        .map(|r| {
-            (
-                r.id.clone(),
-                serde_json::to_value(card(r)).unwrap_or(Value::Null),
-            )
-        })
-        .collect();
+    let first = c.idx.cards(&first)?;
+    let known: std::collections::BTreeMap<&str, Card> =
+        first.iter().map(|r| (r.id.as_str(), card(r))).collect();
     let mut tokens: std::collections::BTreeMap<String, Vec<i64>> = Default::default();
     for (token, id, field, votes) in rows {
         let n: i64 = id.get(2..).and_then(|d| d.parse().ok()).unwrap_or(0);
@@ -999,11 +1001,19 @@ fn shard(s: &str, c: &Ctx<'_>) -> Result<Option<Vec<u8>>, Error> {
             postings[i] -= postings[i - 1];
         }
     }
-    if split {
-        json(&json!({"split": true, "t": tokens, "c": known}))
-    } else {
-        json(&json!({"t": tokens, "c": known}))
+    /// The shard as its file holds it (keys in order, as a JSON object's would be).
+    #[derive(Serialize)]
+    struct File<'a> {
+        c: std::collections::BTreeMap<&'a str, Card>,
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        split: bool,
+        t: std::collections::BTreeMap<String, Vec<i64>>,
     }
+    json(&File {
+        c: known,
+        split,
+        t: tokens,
+    })
 }
 
 /// How many cards a search shard carries: a first page.
@@ -1081,20 +1091,30 @@ fn library(n: i64, c: &Ctx<'_>) -> Result<Option<Vec<u8>>, Error> {
     let buckets: Vec<i64> = (n..store::CARD_BUCKETS).step_by(shards as usize).collect();
     // Written even when empty, so that the view asks for no file that is not there.
     let rows = c.idx.cards_in_buckets(&buckets)?;
-    let list: Vec<Value> = rows
+    type Entry<'a> = (
+        &'a str,
+        &'a str,
+        &'a str,
+        Option<i64>,
+        Option<&'a str>,
+        Option<f64>,
+        i64,
+        Value,
+    );
+    let list: Vec<Entry> = rows
         .iter()
         .map(|r| {
             let facts: Value = serde_json::from_str(&r.facts).unwrap_or(Value::Null);
-            json!([
-                r.id,
-                r.title,
-                r.sort_title,
+            (
+                r.id.as_str(),
+                r.title.as_str(),
+                r.sort_title.as_str(),
                 r.year,
-                r.poster,
+                r.poster.as_deref(),
                 r.rating,
                 r.added_at,
-                facts
-            ])
+                facts,
+            )
         })
         .collect();
     json(&list)
@@ -1111,14 +1131,7 @@ fn docs(n: i64, c: &Ctx<'_>) -> Result<Option<Vec<u8>>, Error> {
     if rows.is_empty() {
         return Ok(None);
     }
-    let map: serde_json::Map<String, Value> = rows
-        .iter()
-        .map(|r| {
-            (
-                r.id.clone(),
-                serde_json::to_value(card(r)).unwrap_or(Value::Null),
-            )
-        })
-        .collect();
+    let map: std::collections::BTreeMap<&str, Card> =
+        rows.iter().map(|r| (r.id.as_str(), card(r))).collect();
     json(&map)
 }

@@ -285,6 +285,13 @@ impl Pages {
         ] {
             tt.add_template(name, text)?;
         }
+        // `{name|query}`: a text as a URL's query value.
+        tt.add_formatter("query", |v, out| {
+            if let Value::String(s) = v {
+                query_escape(s, out);
+            }
+            Ok(())
+        });
         Ok(Pages { tt })
     }
 
@@ -605,7 +612,7 @@ impl Pages {
                 ("Written by", "writers", &m.writers),
                 ("Stars", "stars", &m.stars),
             ]),
-            cast: people(&m.cast),
+            cast: &m.cast,
             awards: m.awards.as_deref(),
             poster: t.record.poster_file.as_ref().map(|p| format!("/media/{p}")),
             collections,
@@ -643,7 +650,7 @@ struct MoviePage<'a> {
     plot_short: Option<&'a str>,
     plot_long: Option<&'a str>,
     credits: Vec<Credit<'a>>,
-    cast: Vec<Person<'a>>,
+    cast: &'a [String],
     awards: Option<&'a str>,
     poster: Option<String>,
     collections: Vec<InCollection>,
@@ -687,20 +694,12 @@ struct Link {
     href: String,
 }
 
-/// A person as a link: a search for their titles in the library.
-#[derive(Serialize)]
-struct Person<'a> {
-    name: &'a str,
-    q: String,
-    sep: bool,
-}
-
 /// A credit line: its role, the field a person's own values replace, its people.
 #[derive(Serialize)]
 struct Credit<'a> {
     role: &'static str,
     field: &'static str,
-    names: Vec<Person<'a>>,
+    names: &'a [String],
 }
 
 #[derive(Serialize)]
@@ -710,36 +709,17 @@ struct Subtitle<'a> {
     label: &'a str,
 }
 
-/// The people of a title as links, each a search for their titles in the library.
-fn people(names: &[String]) -> Vec<Person<'_>> {
-    let n = names.len();
-    names
-        .iter()
-        .enumerate()
-        .map(|(i, name)| Person {
-            name,
-            q: query_escape(name),
-            sep: i + 1 < n,
-        })
-        .collect()
-}
-
-/// The credit lines that have names.
+/// The credit lines that have names (each a link to a search for their titles).
 fn credits<'a>(lines: &[(&'static str, &'static str, &'a Vec<String>)]) -> Vec<Credit<'a>> {
     lines
         .iter()
         .filter(|(_, _, names)| !names.is_empty())
-        .map(|(role, field, names)| Credit {
-            role,
-            field,
-            names: people(names),
-        })
+        .map(|(role, field, names)| Credit { role, field, names })
         .collect()
 }
 
 /// Percent-encodes a query value (everything but unreserved characters, as UTF-8 bytes).
-fn query_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
+fn query_escape(s: &str, out: &mut String) {
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
             out.push(b as char);
@@ -750,7 +730,6 @@ fn query_escape(s: &str) -> String {
             out.push(char::from(HEX[usize::from(b & 15)]));
         }
     }
-    out
 }
 
 /// `1234567` → `1,234,567`.

@@ -285,6 +285,13 @@ impl Pages {
         ] {
             tt.add_template(name, text)?;
         }
+        // `{genre|slug}`: a genre's part of its list's path.
+        tt.add_formatter("slug", |v, out| {
+            if let Value::String(s) = v {
+                tinytemplate::escape(&slug(s), out);
+            }
+            Ok(())
+        });
         // `{name|query}`: a text as a URL's query value.
         tt.add_formatter("query", |v, out| {
             if let Value::String(s) = v {
@@ -523,14 +530,6 @@ impl Pages {
             .collect();
         let (subtitles, trailer) = side_files(&t.side);
         let rating = m.rating.as_ref();
-        let genres = m
-            .genres
-            .iter()
-            .map(|g| Genre {
-                name: g,
-                slug: slug(g),
-            })
-            .collect();
         let mut details = Vec::new();
         if let Some(d) = m.details.as_ref().and_then(Value::as_object) {
             for (k, name) in [
@@ -603,7 +602,7 @@ impl Pages {
             }),
             votes: rating.map(|r| thousands(r.votes)),
             metascore: m.metascore,
-            genres,
+            genres: &m.genres,
             tagline: m.tagline.as_deref(),
             plot_short: m.plot_short.as_deref(),
             plot_long: m.plot_long.as_deref(),
@@ -645,7 +644,7 @@ struct MoviePage<'a> {
     rating_max: Option<String>,
     votes: Option<String>,
     metascore: Option<i64>,
-    genres: Vec<Genre<'a>>,
+    genres: &'a [String],
     tagline: Option<&'a str>,
     plot_short: Option<&'a str>,
     plot_long: Option<&'a str>,
@@ -674,12 +673,6 @@ struct Version<'a> {
     hls: Option<String>,
     plays: bool,
     file_id: &'a store::FileId,
-}
-
-#[derive(Serialize)]
-struct Genre<'a> {
-    name: &'a str,
-    slug: String,
 }
 
 #[derive(Serialize)]

@@ -42,6 +42,9 @@ pub struct Member {
     pub key: Shared,
     pub label: Shared,
     pub id: Shared,
+    /// Who put it there: the title itself (the lists its own data puts it in) or the list
+    /// itself (a collection's or a category's titles), so a membership is found by its owner
+    /// through the index of either.
     pub owner: Shared,
     pub added_at: i64,
     pub position: i64,
@@ -137,12 +140,15 @@ pub struct RenderIndex {
     conn: Connection,
 }
 
+/// The memberships `?1` owns: its own, found through the members' index by title, or its
+/// list's, found through the table's key (`Member::owner`); no index by owner to keep.
+const OWNED: &str = "(id = ?1 OR key = ?1) AND owner = ?1";
+
 /// The secondary indexes, dropped while a full render loads the tables and made again after.
 const INDEXES: &str = "
 CREATE INDEX IF NOT EXISTS cards_added ON cards(added_at DESC, id DESC);
 CREATE INDEX IF NOT EXISTS cards_rating ON cards(rating DESC, votes DESC, id);
 CREATE INDEX IF NOT EXISTS members_by_id ON members(id, key);
-CREATE INDEX IF NOT EXISTS members_by_owner ON members(owner);
 CREATE INDEX IF NOT EXISTS members_recent ON members(key, added_at DESC, id DESC);
 CREATE INDEX IF NOT EXISTS cards_bucket ON cards(bucket);
 CREATE INDEX IF NOT EXISTS prefixes_by_postings ON prefixes(postings);
@@ -150,7 +156,7 @@ CREATE INDEX IF NOT EXISTS related_by_member ON related(member);
 ";
 
 /// The index's layout; an index of another version is dropped and rebuilt by a full render.
-const VERSION: i64 = 9;
+const VERSION: i64 = 10;
 
 /// Cards are spread over this many buckets (by the number in their id), which the search
 /// document files group.
@@ -500,16 +506,16 @@ impl IndexTx<'_> {
         let keys: Vec<String> = {
             let mut stmt = self
                 .tx
-                .prepare_cached("SELECT DISTINCT key FROM members WHERE owner = ?1")?;
+                .prepare_cached(&format!("SELECT DISTINCT key FROM members WHERE {OWNED}"))?;
             stmt.query_map([owner], |r| r.get(0))?
                 .collect::<rusqlite::Result<_>>()?
         };
-        // Counted through the owner's index, not by a look at every member of each list (an
-        // A–Z bucket holds thousands).
+        // Counted through the owner's rows alone, not by a look at every member of each list
+        // (a genre holds thousands).
         let lost: Vec<(String, i64)> = {
-            let mut stmt = self.tx.prepare_cached(
-                "SELECT key, count(*) FROM members WHERE owner = ?1 GROUP BY key",
-            )?;
+            let mut stmt = self.tx.prepare_cached(&format!(
+                "SELECT key, count(*) FROM members WHERE {OWNED} GROUP BY key"
+            ))?;
             stmt.query_map([owner], |r| Ok((r.get(0)?, r.get(1)?)))?
                 .collect::<rusqlite::Result<_>>()?
         };
@@ -520,7 +526,8 @@ impl IndexTx<'_> {
             fewer.execute(params![key, n])?;
         }
         self.tx
-            .execute("DELETE FROM members WHERE owner = ?1", [owner])?;
+            .prepare_cached(&format!("DELETE FROM members WHERE {OWNED}"))?
+            .execute([owner])?;
         let mut empty = self
             .tx
             .prepare_cached("DELETE FROM lists WHERE key = ?1 AND count <= 0")?;
@@ -563,6 +570,10 @@ impl IndexTx<'_> {
         added_at: i64,
         position: i64,
     ) -> Result<()> {
+        debug_assert!(
+            owner == id || owner == key,
+            "a membership's owner is its title or its list"
+        );
         let new = self
             .tx
             .prepare_cached("INSERT OR IGNORE INTO members (key, id, owner, added_at, position) VALUES (?1, ?2, ?3, ?4, ?5)")?

@@ -344,31 +344,30 @@ impl IndexTx<'_> {
         for c in &cards {
             self.put_card(c)?;
         }
-        let mut seen = std::collections::HashSet::new();
-        let mut lists: std::collections::BTreeMap<&str, (&str, i64)> = Default::default();
-        let mut new: Vec<&Member> = Vec::with_capacity(members.len());
-        for m in members {
-            if seen.insert((&*m.key, &*m.id)) {
-                let list = lists.entry(&m.key).or_insert((&m.label, 0));
-                *list = (&m.label, list.1 + 1);
-                new.push(m);
-            }
-        }
-        // Unique by (key, id), so an unstable sort orders them as a stable one would.
-        new.sort_unstable_by(|a, b| {
-            shared_cmp(&a.key, &b.key).then_with(|| shared_cmp(&a.id, &b.id))
+        // By list and title, each with where it came: the first of a (list, title) counts, and
+        // a list is labelled by its last new member.
+        let mut new: Vec<(usize, &Member)> = members.iter().enumerate().collect();
+        new.sort_unstable_by(|(i, a), (j, b)| {
+            shared_cmp(&a.key, &b.key)
+                .then_with(|| shared_cmp(&a.id, &b.id))
+                .then(i.cmp(j))
         });
+        new.dedup_by(|(_, b), (_, a)| shared_cmp(&a.key, &b.key).is_eq() && a.id == b.id);
         let mut insert = self.tx.prepare_cached(
             "INSERT INTO members (key, id, owner, added_at, position) VALUES (?1, ?2, ?3, ?4, ?5)",
         )?;
-        for m in new {
+        for (_, m) in &new {
             insert.execute(params![&*m.key, &*m.id, &*m.owner, m.added_at, m.position])?;
         }
         let mut insert = self
             .tx
             .prepare_cached("INSERT INTO lists (key, label, count) VALUES (?1, ?2, ?3)")?;
-        for (key, (label, count)) in lists {
-            insert.execute(params![key, label, count])?;
+        for list in new.chunk_by(|(_, a), (_, b)| shared_cmp(&a.key, &b.key).is_eq()) {
+            let (_, last) = list
+                .iter()
+                .max_by_key(|(i, _)| *i)
+                .expect("a list has members");
+            insert.execute(params![&*last.key, &*last.label, list.len() as i64])?;
         }
         // Each title's words, from its postings as they come (a title's together, titles by id).
         let mut insert = self

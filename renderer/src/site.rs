@@ -288,6 +288,17 @@ fn full_with(
     let memory: OnceLock<Memory<'_>> = OnceLock::new();
     let (counted, counts) = std::sync::mpsc::channel::<Vec<(String, i64)>>();
     let (planned, plan) = std::sync::mpsc::channel::<BTreeSet<Target>>();
+    // The files other than the movie pages, from the committed index (and the rows in memory).
+    let others = |targets| {
+        write_targets(
+            store,
+            out,
+            Reads::Committed(&path),
+            memory.get(),
+            targets,
+            mode,
+        )
+    };
     let (movies, indexed, early) = std::thread::scope(|scope| {
         let movies = scope.spawn(|| -> Result<_, Error> {
             let mut targets: BTreeSet<Target> = always().into_iter().collect();
@@ -349,16 +360,7 @@ fn full_with(
             Ok(started.elapsed())
         })();
         let early = match (&indexed, mode) {
-            (Ok(_), Mode::Fresh) => plan.recv().ok().map(|rest| {
-                write_targets(
-                    store,
-                    out,
-                    Reads::Committed(&path),
-                    memory.get(),
-                    rest,
-                    mode,
-                )
-            }),
+            (Ok(_), Mode::Fresh) => plan.recv().ok().map(others),
             _ => None,
         };
         let movies = movies
@@ -371,14 +373,7 @@ fn full_with(
     let mut report = match early {
         Some(report) => report?,
         None => match plan.try_recv() {
-            Ok(rest) => write_targets(
-                store,
-                out,
-                Reads::Committed(&path),
-                memory.get(),
-                rest,
-                mode,
-            )?,
+            Ok(targets) => others(targets)?,
             Err(_) => Report::default(),
         },
     };
@@ -576,14 +571,7 @@ fn read_rows(store: &Store, ids: &[ContentId]) -> Result<(Vec<String>, Bulk), Er
                 })
             })
             .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join().unwrap_or_else(|_| {
-                    Err(std::io::Error::other("a reading thread panicked").into())
-                })
-            })
-            .collect()
+        joined(handles)
     });
     let mut all = (Vec::with_capacity(ids.len()), Bulk::default());
     for part in parts {
@@ -592,6 +580,19 @@ fn read_rows(store: &Store, ids: &[ContentId]) -> Result<(Vec<String>, Bulk), Er
         all.1.append(bulk);
     }
     Ok(all)
+}
+
+/// What each thread answered, in order (a thread that panicked answers an error).
+fn joined<T>(
+    handles: Vec<std::thread::ScopedJoinHandle<'_, Result<T, Error>>>,
+) -> Vec<Result<T, Error>> {
+    handles
+        .into_iter()
+        .map(|h| {
+            h.join()
+                .unwrap_or_else(|_| Err(std::io::Error::other("a render thread panicked").into()))
+        })
+        .collect()
 }
 
 /// Brings the index in step with a collection (gone, renamed, or its titles changed).
@@ -728,14 +729,7 @@ fn render_parallel(
                 })
             })
             .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join().unwrap_or_else(|_| {
-                    Err(std::io::Error::other("a rendering thread panicked").into())
-                })
-            })
-            .collect()
+        joined(handles)
     });
     let mut report = Report::default();
     let mut gone = Vec::new();

@@ -123,29 +123,27 @@ pub struct Memory<'a> {
 impl<'a> Memory<'a> {
     pub fn new(bulk: &'a store::Bulk, sequels: std::collections::HashSet<i64>) -> Self {
         let cards = bulk.cards.iter().map(|c| (c.id.as_str(), c)).collect();
-        let mut members: HashMap<&str, Vec<&store::Member>> = HashMap::new();
-        let mut labels: HashMap<&str, &str> = HashMap::new();
-        let mut seen = std::collections::HashSet::new();
-        for m in &bulk.members {
-            // The first membership of a title counts; a list has its last new member's label.
-            if seen.insert((&*m.key, &*m.id)) {
-                members.entry(&m.key).or_default().push(m);
-                labels.insert(&m.key, &m.label);
-            }
-        }
         let mut collections_of: HashMap<&str, Vec<&str>> = HashMap::new();
-        let lists = members
+        // The lists as the index will hold them (`Bulk::lists`), each in its own order.
+        let lists = bulk
+            .lists()
             .into_iter()
-            .map(|(key, mut ms)| {
-                ms.sort_by(|a, b| (a.position, &a.id).cmp(&(b.position, &b.id)));
-                if key.starts_with("collection/") {
-                    for m in &ms {
-                        collections_of.entry(&m.id).or_default().push(key);
+            .map(
+                |store::BulkList {
+                     key,
+                     label,
+                     mut members,
+                 }| {
+                    members.sort_by(|a, b| (a.position, &a.id).cmp(&(b.position, &b.id)));
+                    if key.starts_with("collection/") {
+                        for m in &members {
+                            collections_of.entry(&m.id).or_default().push(key);
+                        }
                     }
-                }
-                let ids = ms.iter().map(|m| &*m.id).collect();
-                (key, (ids, labels.get(key).copied().unwrap_or("")))
-            })
+                    let ids = members.iter().map(|m| &*m.id).collect();
+                    (key, (ids, label))
+                },
+            )
             .collect();
         for keys in collections_of.values_mut() {
             keys.sort_unstable();

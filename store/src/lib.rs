@@ -37,8 +37,8 @@ pub use library::{LibraryStats, MovieCard, MovieInfo};
 pub use library_files::{LibraryFile, NewLibraryFile};
 pub use metadata::{Duration, Metadata, MetadataRecord, Rating, URL_FIELDS, is_web_url};
 pub use render_index::{
-    Bulk, CARD_BUCKETS, COUNTED_PREFIXES, CardRow, IndexReader, IndexTx, IndexView, Interner,
-    ListRow, Member, RenderIndex, Shared, card_bucket, counted_prefixes,
+    Bulk, BulkList, CARD_BUCKETS, COUNTED_PREFIXES, CardRow, IndexReader, IndexTx, IndexView,
+    Interner, ListRow, Member, RenderIndex, Shared, card_bucket, counted_prefixes,
 };
 pub use sessions::{Origin, Session, SessionInfo, TokenInfo};
 pub use transcode::{JobState, TranscodeJob};

@@ -89,7 +89,38 @@ pub struct Bulk {
     pub related: Vec<(Shared, Vec<Shared>)>,
 }
 
+/// A list as a bulk load makes it: its key, its label (its last new member's) and its members,
+/// each title once (its first membership of the list counts), by title.
+#[derive(Debug)]
+pub struct BulkList<'a> {
+    pub key: &'a str,
+    pub label: &'a str,
+    pub members: Vec<&'a Member>,
+}
+
 impl Bulk {
+    /// The lists the memberships make, by key, as `add_member` one by one in this order would
+    /// leave them: one sort, no set of (list, title) pairs.
+    pub fn lists(&self) -> Vec<BulkList<'_>> {
+        let mut all: Vec<(usize, &Member)> = self.members.iter().enumerate().collect();
+        all.sort_unstable_by(|(i, a), (j, b)| {
+            shared_cmp(&a.key, &b.key)
+                .then_with(|| shared_cmp(&a.id, &b.id))
+                .then(i.cmp(j))
+        });
+        all.dedup_by(|(_, b), (_, a)| shared_cmp(&a.key, &b.key).is_eq() && a.id == b.id);
+        all.chunk_by(|(_, a), (_, b)| shared_cmp(&a.key, &b.key).is_eq())
+            .map(|list| {
+                let last = list.iter().max_by_key(|(i, _)| *i).map(|(_, m)| *m);
+                BulkList {
+                    key: &list[0].1.key,
+                    label: last.map_or("", |m| &m.label),
+                    members: list.iter().map(|(_, m)| *m).collect(),
+                }
+            })
+            .collect()
+    }
+
     pub fn append(&mut self, mut other: Bulk) {
         self.cards.append(&mut other.cards);
         self.members.append(&mut other.members);
@@ -220,9 +251,6 @@ impl RenderIndex {
         Ok(RenderIndex { conn })
     }
 
-    /// Reads the index's pages through a memory map rather than a copy per page read, for a
-    /// render that reads a few parts of a large index (an incremental one); a full render reads
-    /// it all, and would hold every page it maps.
     /// For an index built whole in a folder no one reads yet (thrown away if the build is
     /// killed): no journal, nothing waited for on the disk, and the pages of the load kept in
     /// memory rather than written out and read back as it goes. Later opens journal it again.
@@ -233,6 +261,9 @@ impl RenderIndex {
         Ok(())
     }
 
+    /// Reads the index's pages through a memory map rather than a copy per page read, for a
+    /// render that reads a few parts of a large index (an incremental one); a full render reads
+    /// it all, and would hold every page it maps.
     pub fn map_pages(&self) -> Result<()> {
         self.conn.pragma_update(None, "mmap_size", 1i64 << 32)?;
         // Nor is the log folded into the file when the render ends: a later commit does it
@@ -319,13 +350,13 @@ impl IndexTx<'_> {
     /// Empties the index for a full render, and drops the secondary indexes while it is
     /// loaded (`index_after_bulk` makes them again).
     pub fn clear(&self) -> Result<()> {
+        // Each index `INDEXES` makes: `CREATE INDEX IF NOT EXISTS <name> ON …`.
+        for name in INDEXES.lines().filter_map(|l| l.split_whitespace().nth(5)) {
+            self.tx
+                .execute(&format!("DROP INDEX IF EXISTS {name}"), [])?;
+        }
         self.tx.execute_batch(
-            "DROP INDEX IF EXISTS cards_added; DROP INDEX IF EXISTS cards_rating;
-             DROP INDEX IF EXISTS members_by_id; DROP INDEX IF EXISTS members_by_owner;
-             DROP INDEX IF EXISTS members_recent; DROP INDEX IF EXISTS tokens_by_id;
-             DROP INDEX IF EXISTS cards_bucket; DROP INDEX IF EXISTS prefixes_by_postings;
-             DROP INDEX IF EXISTS related_by_member; DROP INDEX IF EXISTS tokens_by_id;
-             DELETE FROM cards; DELETE FROM lists; DELETE FROM members; DELETE FROM tokens;
+            "DELETE FROM cards; DELETE FROM lists; DELETE FROM members; DELETE FROM tokens;
              DELETE FROM prefixes; DELETE FROM suggested; DELETE FROM related;
              DELETE FROM tokens_of;
              DELETE FROM state;",
@@ -339,35 +370,22 @@ impl IndexTx<'_> {
     /// each table grows at its end.
     pub fn load(&self, bulk: &Bulk) -> Result<()> {
         let mut cards: Vec<&CardRow> = bulk.cards.iter().collect();
-        let members = &bulk.members;
         cards.sort_by(|a, b| a.id.cmp(&b.id));
         for c in &cards {
             self.put_card(c)?;
         }
-        // By list and title, each with where it came: the first of a (list, title) counts, and
-        // a list is labelled by its last new member.
-        let mut new: Vec<(usize, &Member)> = members.iter().enumerate().collect();
-        new.sort_unstable_by(|(i, a), (j, b)| {
-            shared_cmp(&a.key, &b.key)
-                .then_with(|| shared_cmp(&a.id, &b.id))
-                .then(i.cmp(j))
-        });
-        new.dedup_by(|(_, b), (_, a)| shared_cmp(&a.key, &b.key).is_eq() && a.id == b.id);
+        let lists = bulk.lists();
         let mut insert = self.tx.prepare_cached(
             "INSERT INTO members (key, id, owner, added_at, position) VALUES (?1, ?2, ?3, ?4, ?5)",
         )?;
-        for (_, m) in &new {
+        for m in lists.iter().flat_map(|l| &l.members) {
             insert.execute(params![&*m.key, &*m.id, &*m.owner, m.added_at, m.position])?;
         }
         let mut insert = self
             .tx
             .prepare_cached("INSERT INTO lists (key, label, count) VALUES (?1, ?2, ?3)")?;
-        for list in new.chunk_by(|(_, a), (_, b)| shared_cmp(&a.key, &b.key).is_eq()) {
-            let (_, last) = list
-                .iter()
-                .max_by_key(|(i, _)| *i)
-                .expect("a list has members");
-            insert.execute(params![&*last.key, &*last.label, list.len() as i64])?;
+        for l in &lists {
+            insert.execute(params![l.key, l.label, l.members.len() as i64])?;
         }
         // Each title's words, from its postings as they come (a title's together, titles by id).
         let mut insert = self
@@ -663,23 +681,30 @@ impl IndexView<'_> {
 
     /// The titles related to `owner`, in its order (each once, in the library or not).
     pub fn related_of(&self, owner: &str) -> Result<Vec<String>> {
-        let ids: Option<String> = self
-            .conn
-            .prepare_cached("SELECT ids FROM suggested WHERE owner = ?1")?
-            .query_row([owner], |r| r.get(0))
-            .optional()?;
         let mut out: Vec<String> = Vec::new();
-        for id in ids
-            .as_deref()
-            .unwrap_or("")
-            .split(' ')
-            .filter(|i| !i.is_empty())
-        {
-            if !out.iter().any(|o| o == id) {
-                out.push(id.to_owned());
+        for id in self.spaced("SELECT ids FROM suggested WHERE owner = ?1", owner)? {
+            if !out.contains(&id) {
+                out.push(id);
             }
         }
         Ok(out)
+    }
+
+    /// The words of a text column that holds them separated by spaces (`joined`), from the
+    /// row `sql` finds for `key` (none when there is no row).
+    fn spaced(&self, sql: &str, key: &str) -> Result<Vec<String>> {
+        let text: Option<String> = self
+            .conn
+            .prepare_cached(sql)?
+            .query_row([key], |r| r.get(0))
+            .optional()?;
+        Ok(text
+            .as_deref()
+            .unwrap_or("")
+            .split(' ')
+            .filter(|w| !w.is_empty())
+            .map(str::to_owned)
+            .collect())
     }
 
     /// The titles whose related titles include `member`, by id.
@@ -693,18 +718,7 @@ impl IndexView<'_> {
 
     /// A title's search tokens.
     pub fn tokens_of(&self, id: &str) -> Result<Vec<String>> {
-        let words: Option<String> = self
-            .conn
-            .prepare_cached("SELECT tokens FROM tokens_of WHERE id = ?1")?
-            .query_row([id], |r| r.get(0))
-            .optional()?;
-        let mut out: Vec<String> = words
-            .as_deref()
-            .unwrap_or("")
-            .split(' ')
-            .filter(|w| !w.is_empty())
-            .map(str::to_owned)
-            .collect();
+        let mut out = self.spaced("SELECT tokens FROM tokens_of WHERE id = ?1", id)?;
         out.sort_unstable();
         out.dedup();
         Ok(out)
@@ -899,15 +913,6 @@ impl IndexView<'_> {
         }
         Ok(out.into_iter().collect())
     }
-
-    /// Every distinct token (for a full render's list of shards).
-    pub fn all_tokens(&self) -> Result<Vec<String>> {
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT DISTINCT token FROM tokens ORDER BY token")?;
-        let rows = stmt.query_map([], |r| r.get(0))?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
-    }
 }
 
 #[cfg(test)]
@@ -924,6 +929,31 @@ mod tests {
         assert_eq!(all("ma"), Vec::<&str>::new());
         assert_eq!(all("1999"), Vec::<&str>::new());
         assert_eq!(all("ōkami"), ["ōka", "ōkam"]);
+    }
+
+    #[test]
+    fn clearing_drops_every_secondary_index() {
+        let dir = tempfile::tempdir().expect("dir");
+        let mut idx = RenderIndex::open(&dir.path().join("index.db")).expect("open");
+        let tx = idx.begin().expect("tx");
+        let count = |tx: &IndexTx<'_>| -> i64 {
+            tx.tx
+                .query_row(
+                    "SELECT count(*) FROM sqlite_master WHERE type = 'index'
+                     AND name NOT LIKE 'sqlite_autoindex%'",
+                    [],
+                    |r| r.get(0),
+                )
+                .expect("count")
+        };
+        assert_eq!(
+            count(&tx),
+            INDEXES.lines().filter(|l| !l.trim().is_empty()).count() as i64
+        );
+        tx.clear().expect("clear");
+        assert_eq!(count(&tx), 0, "an index left while the tables load");
+        tx.index_after_bulk().expect("again");
+        assert!(count(&tx) > 0);
     }
 
     #[test]

@@ -148,7 +148,11 @@ async function attach(player, opt, settings, at = 0, playing = false) {
   if (ladder) {
     const Hls = await loadHls();
     if (Hls && Hls.isSupported()) {
-      hls = new Hls({ startPosition: at > 0 ? at : -1, capLevelToPlayerSize: false });
+      // No worker: the pages' policy allows scripts from the site only, not the blob: worker
+      // hls.js would make. It died on the policy each time, and hls.js fell back to the page's
+      // own thread through an error path whose outcome depends on timing (a change of quality
+      // once never showed). A ladder of fragmented MP4 needs no transmuxing worth a thread.
+      hls = new Hls({ startPosition: at > 0 ? at : -1, capLevelToPlayerSize: false, enableWorker: false });
       const mine = hls;
       hls.on(Hls.Events.MANIFEST_PARSED, (_, data) => {
         if (hls !== mine) return;
@@ -162,7 +166,8 @@ async function attach(player, opt, settings, at = 0, playing = false) {
         }
       });
       hls.on(Hls.Events.ERROR, (_, data) => {
-        if (!data.fatal || hls !== mine) return;
+        if (hls !== mine) return;
+        if (!data.fatal) { console.warn(`hls.js recovers from ${data.details}`); return; }
         if (plays) {
           note('Adaptive streaming failed here; playing the file as it is.');
           directFrom(player, opt.value, player.currentTime, !player.paused);

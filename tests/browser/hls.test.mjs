@@ -22,6 +22,12 @@ function unplayable(seconds) {
   return readFileSync(out);
 }
 
+// The video element's state, for a failure's message.
+const state = (video) => video.evaluate((v) => {
+  const ranges = Array.from({ length: v.buffered.length }, (_, i) => `${v.buffered.start(i).toFixed(2)}-${v.buffered.end(i).toFixed(2)}`);
+  return `at ${v.currentTime.toFixed(2)} s, paused ${v.paused}, ended ${v.ended}, ready ${v.readyState}, network ${v.networkState}, ${v.videoWidth}×${v.videoHeight}, buffered [${ranges}], quality ${document.getElementById('quality').value}${v.error ? `, error ${v.error.message}` : ''}`;
+});
+
 const inView = (box, viewport) => box && box.y >= 0 && box.y + Math.min(box.height, 40) <= viewport.height;
 
 test('a movie browsers cannot play is transcoded once switched on, and its ladder plays and switches quality', async () => {
@@ -33,6 +39,9 @@ test('a movie browsers cannot play is transcoded once switched on, and its ladde
   await until('the movie page', () => { try { return readFileSync(page, 'utf8').includes('needs converting'); } catch { return false; } }, 60);
 
   const { page: tab } = await loggedIn(b, s, 'admin', 'correct horse', { viewport: { width: 1280, height: 800 } });
+  // What the player says of the stream, told when a wait below fails.
+  const said = [];
+  tab.on('console', (m) => { if (m.type() !== 'log') said.push(`${m.type()}: ${m.text()}`); });
   // Before: a note, and no player that would never start.
   await tab.goto(`${s.url}/movie/tt0000740/`);
   const note = tab.locator('#player-note');
@@ -79,8 +88,11 @@ test('a movie browsers cannot play is transcoded once switched on, and its ladde
     await until(`the picture at ${label}`, async () => video.evaluate((v, h) => {
       if (v.ended || v.paused) { v.currentTime = 1; v.play(); }
       return v.videoHeight === h;
-    }, height), 60);
+    }, height), 60).catch(async (e) => { throw new Error(`${e.message}; ${await state(video)}; ${said.join(' | ')}`); });
     const at = await video.evaluate((v) => v.currentTime);
     await until(`playing on at ${label}`, async () => (await video.evaluate((v) => v.currentTime)) > at + 0.5, 30);
   }
+  // hls.js makes no worker the pages' policy refuses (one that died that way took the fragments
+  // sent to it along, and the picture stalled).
+  assert.deepEqual(said.filter((m) => m.startsWith('error')), [], 'the page says no error');
 });

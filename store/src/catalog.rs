@@ -1,7 +1,7 @@
 //! What the renderer reads: every title in the library with its metadata and files, in bulk
 //! for a full render or one at a time for an incremental one.
 
-use rusqlite::params;
+use rusqlite::{OptionalExtension, params};
 
 use crate::error::Result;
 use crate::{Collection, ContentFile, ContentId, MetadataRecord, Store};
@@ -41,22 +41,31 @@ impl Store {
 
     /// These titles, those without a file left out.
     pub fn titles(&self, ids: &[ContentId]) -> Result<Vec<Title>> {
-        // One transaction for them all: one snapshot, and no lock and no transaction a title.
+        // One transaction for them all: one snapshot, and no lock and no transaction a title;
+        // its three statements looked up once, not once a title.
         self.tx(|tx| {
+            let mut files_of = tx.prepare_cached(&crate::files::BY_TITLE)?;
+            let mut record_of = tx.prepare_cached(&crate::metadata::BY_ID)?;
+            let mut side_of = tx.prepare_cached(&crate::library_files::BY_TITLE)?;
             let mut out = Vec::with_capacity(ids.len());
             for id in ids {
-                let files = crate::files::files_of_tx(tx, id)?;
+                let files: Vec<ContentFile> = files_of
+                    .query_map([id.as_str()], crate::files::from_row)?
+                    .collect::<rusqlite::Result<_>>()?;
                 if files.is_empty() {
                     continue;
                 }
-                let Some(record) = crate::metadata::metadata_of(tx, id)? else {
+                let Some(record) = record_of
+                    .query_row([id.as_str()], crate::metadata::from_row)
+                    .optional()?
+                else {
                     continue;
                 };
                 let added_at = files.iter().map(|f| f.created_at).min().unwrap_or(0);
-                let side = crate::library_files::files_of_title_tx(tx, id)?
-                    .into_iter()
-                    .filter(|f| f.kind != crate::FileKind::Movie)
-                    .collect();
+                let side = side_of
+                    .query_map([id.as_str()], crate::library_files::from_row)?
+                    .filter(|f| !matches!(f, Ok(f) if f.kind == crate::FileKind::Movie))
+                    .collect::<rusqlite::Result<_>>()?;
                 out.push(Title {
                     record,
                     added_at,

@@ -54,7 +54,12 @@ const COLS: &str = "file_id, content_id, label, path, ext, size, original_name, 
                     container, bit_rate, video_profile, bit_depth, hdr, audio_tracks,
                     subtitle_tracks, playable";
 
-fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ContentFile> {
+/// A title's files by its id (`?1`), in the order of their labels, read by `from_row`.
+pub(crate) static BY_TITLE: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!("SELECT {COLS} FROM content_files WHERE content_id = ?1 ORDER BY label")
+});
+
+pub(crate) fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ContentFile> {
     let bad = |i, e: crate::IdError| {
         rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
     };
@@ -144,8 +149,7 @@ pub(crate) fn files_of_tx(
     tx: &Transaction<'_>,
     content_id: &ContentId,
 ) -> Result<Vec<ContentFile>> {
-    let sql = format!("SELECT {COLS} FROM content_files WHERE content_id = ?1 ORDER BY label");
-    let mut stmt = tx.prepare_cached(&sql)?;
+    let mut stmt = tx.prepare_cached(&BY_TITLE)?;
     let rows = stmt.query_map([content_id.as_str()], from_row)?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }

@@ -28,6 +28,10 @@ impl ContentId {
         if !(7..=10).contains(&digits.len()) || !digits.bytes().all(|b| b.is_ascii_digit()) {
             return Err(IdError::Content);
         }
+        // Already in its canonical form: as it is (the common case, no arithmetic).
+        if digits.len() == 7 || (digits.len() == 8 && !digits.starts_with('0')) {
+            return Ok(Self(s.to_owned()));
+        }
         let n: u64 = digits.parse().map_err(|_| IdError::Content)?;
         match n {
             0..10_000_000 => Ok(Self(format!("tt{n:07}"))),
@@ -160,6 +164,10 @@ mod tests {
             ("tt000133093", "tt0133093"),
             ("tt0010872600", "tt10872600"),
             ("tt09999999", "tt9999999"),
+            // Canonical already: as given.
+            ("tt0133093", "tt0133093"),
+            ("tt10872600", "tt10872600"),
+            ("tt0000001", "tt0000001"),
         ] {
             assert_eq!(
                 ContentId::parse(given).map(|c| c.to_string()),

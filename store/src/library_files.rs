@@ -41,7 +41,12 @@ pub struct NewLibraryFile {
 
 const COLS: &str = "content_id, kind, label, root, path, size, mtime, sha256";
 
-fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<LibraryFile> {
+/// A title's side files by its id (`?1`), by kind and path, read by `from_row`.
+pub(crate) static BY_TITLE: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!("SELECT {COLS} FROM library_files WHERE content_id = ?1 ORDER BY kind, path")
+});
+
+pub(crate) fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<LibraryFile> {
     let text = |i: usize, e: String| {
         rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, e.into())
     };
@@ -118,9 +123,7 @@ pub(crate) fn drop_derived_tx(
 
 /// A title's files of every kind, ordered by kind and path.
 pub(crate) fn files_of_title_tx(tx: &Transaction<'_>, id: &ContentId) -> Result<Vec<LibraryFile>> {
-    let mut stmt = tx.prepare_cached(&format!(
-        "SELECT {COLS} FROM library_files WHERE content_id = ?1 ORDER BY kind, path"
-    ))?;
+    let mut stmt = tx.prepare_cached(&BY_TITLE)?;
     let rows = stmt.query_map([id.as_str()], from_row)?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }

@@ -155,19 +155,22 @@ fn list(r: &Row<'_>, i: usize) -> rusqlite::Result<Vec<String>> {
         .unwrap_or_default())
 }
 
+/// A title's metadata record by its id (`?1`), read by `from_row`.
+pub(crate) static BY_ID: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| format!("SELECT {COLS} FROM metadata WHERE content_id = ?1"));
+
 /// A title's metadata record, on a connection (or in a transaction) already held.
 pub(crate) fn metadata_of(
     conn: &rusqlite::Connection,
     id: &ContentId,
 ) -> Result<Option<MetadataRecord>> {
-    let sql = format!("SELECT {COLS} FROM metadata WHERE content_id = ?1");
     Ok(conn
-        .prepare_cached(&sql)?
+        .prepare_cached(&BY_ID)?
         .query_row([id.as_str()], from_row)
         .optional()?)
 }
 
-fn from_row(r: &Row<'_>) -> rusqlite::Result<MetadataRecord> {
+pub(crate) fn from_row(r: &Row<'_>) -> rusqlite::Result<MetadataRecord> {
     let id: String = r.get(0)?;
     let id = ContentId::parse(&id).map_err(|e| {
         rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))

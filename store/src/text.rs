@@ -54,7 +54,25 @@ pub const ACCENTS: &[(char, &str)] = &[
 /// dropped ("Ocean's" is `oceans`).
 pub fn fold(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    for c in s.chars().flat_map(char::to_lowercase) {
+    for c in s.chars() {
+        // ASCII, most of every name, without the table (it holds no ASCII letter).
+        if c.is_ascii() {
+            match c {
+                'a'..='z' | '0'..='9' => out.push(c),
+                'A'..='Z' => out.push(c.to_ascii_lowercase()),
+                '\'' => {}
+                _ => out.push(' '),
+            }
+            continue;
+        }
+        fold_other(c, &mut out);
+    }
+    out
+}
+
+/// `fold` of a character beyond ASCII.
+fn fold_other(c: char, out: &mut String) {
+    for c in c.to_lowercase() {
         if let Some((_, to)) = ACCENTS.iter().find(|(from, _)| *from == c) {
             out.push_str(to);
         } else if c.is_alphanumeric() {
@@ -65,7 +83,6 @@ pub fn fold(s: &str) -> String {
             out.push(' ');
         }
     }
-    out
 }
 
 /// A title to show until the metadata arrives: the name without extension and separators.
@@ -87,5 +104,23 @@ mod tests {
     fn placeholders() {
         assert_eq!(placeholder_title("The.Matrix_1999.mkv"), "The Matrix 1999");
         assert_eq!(fold("Léon: The Professional"), "leon  the professional");
+    }
+
+    /// Every character folds by the one rule, ASCII (folded without the table) and beyond it.
+    #[test]
+    fn every_character_folds_by_the_rule() {
+        for c in (0u32..0x3000).filter_map(char::from_u32) {
+            let mut want = String::new();
+            for l in c.to_lowercase() {
+                match ACCENTS.iter().find(|(from, _)| *from == l) {
+                    Some((_, to)) => want.push_str(to),
+                    None if l.is_alphanumeric() => want.push(l),
+                    None if l == '\'' || l == '’' => {}
+                    None => want.push(' '),
+                }
+            }
+            assert_eq!(fold(&c.to_string()), want, "{c:?}");
+        }
+        assert_eq!(fold("Ocean's ÉLAN-2"), "oceans elan 2");
     }
 }

@@ -347,11 +347,11 @@ fn main() -> Result<()> {
             0 => Box::new(|_| false),
             1 => {
                 add_title(&db, &media, &new, title_bytes, 999)?;
-                let p = data.join(format!("site/movie/{new}/index.html"));
+                let p = data.join(format!("site/movie/{new}.html"));
                 std::fs::create_dir_all(p.parent().context("folder")?)?;
                 std::fs::write(&p, page(9999, 1))?;
                 let n = new.clone();
-                Box::new(move |m: &Path| m.join(format!("data/site/movie/{n}/index.html")).exists())
+                Box::new(move |m: &Path| m.join(format!("data/site/movie/{n}.html")).exists())
             }
             2 => {
                 let text = page(0, 2);

@@ -174,6 +174,8 @@ pub fn app(st: Shared) -> Router {
         )
         .route("/", get(serve::home))
         .route("/media/{*path}", get(serve::media))
+        .route("/movie/{id}", get(serve::movie_page))
+        .route("/movie/{id}/", get(serve::movie_page))
         .fallback_service(site)
         .layer(from_fn_with_state(st.clone(), mirror::guard))
         .layer(from_fn_with_state(st.clone(), serve::guard))

@@ -12,6 +12,7 @@ mod target;
 mod write;
 
 pub use site::{Report, full, incremental, index_path};
+pub use target::movie_file;
 
 /// What can go wrong in a render.
 #[derive(Debug, thiserror::Error)]

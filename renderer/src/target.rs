@@ -7,7 +7,7 @@ use crate::key::ListKey;
 /// One output file.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Target {
-    /// `movie/<id>/index.html`
+    /// `movie/<id>.html`, served at `/movie/<id>/` (`movie_file`)
     Movie(String),
     /// `genre/<slug>/<year>.json`, `decade/<d>/<year>.json`
     Bucket(String),
@@ -42,7 +42,7 @@ pub const INDEXES: &[&str] = &["genre", "decade", "collection", "az"];
 impl Target {
     pub fn path(&self) -> String {
         match self {
-            Target::Movie(id) => format!("movie/{id}/index.html"),
+            Target::Movie(id) => movie_file(id),
             Target::Bucket(key) => format!("{key}.json"),
             Target::Shard(s) => format!("search/t/{s}.json"),
             Target::Library(n) => format!("library/{n}.json"),
@@ -71,6 +71,15 @@ impl Target {
             Target::Home | Target::Static(_) => 4,
         }
     }
+}
+
+/// The file of a title's page, which is served at `/movie/<id>/`: one file in `movie/`, not
+/// a folder with an `index.html` in it. A folder a title made the file system's work for a
+/// full render about three times that of the page alone (ext4 spreads new folders over the
+/// disk); nginx (`templates/nginx.conf`) and the receiver (`serve::movie_page`) map the address
+/// to it.
+pub fn movie_file(id: &str) -> String {
+    format!("movie/{id}.html")
 }
 
 /// A row's file name: its list key with `/` as `-` (`genre/action` → `genre-action`).

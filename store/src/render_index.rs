@@ -187,7 +187,7 @@ CREATE INDEX IF NOT EXISTS related_by_member ON related(member);
 ";
 
 /// The index's layout; an index of another version is dropped and rebuilt by a full render.
-const VERSION: i64 = 10;
+const VERSION: i64 = 11;
 
 /// Cards are spread over this many buckets (by the number in their id), which the search
 /// document files group.

@@ -35,7 +35,7 @@ test('a movie browsers cannot play is transcoded once switched on, and its ladde
   const api = await Api.admin(s.url);
   await api.upload('Unplayable.2012.mkv', unplayable(20), 'tt0000740');
   await until('ffprobe\'s verdict', async () => (await api.call('GET', '/api/library/movies/tt0000740')).json?.files?.[0]?.playable === 'transcode', 30);
-  const page = path.join(s.site, 'movie/tt0000740/index.html');
+  const page = path.join(s.site, 'movie/tt0000740.html');
   await until('the movie page', () => { try { return readFileSync(page, 'utf8').includes('needs converting'); } catch { return false; } }, 60);
 
   const { page: tab } = await loggedIn(b, s, 'admin', 'correct horse', { viewport: { width: 1280, height: 800 } });

@@ -29,8 +29,8 @@ before(async () => {
   }
   await rendered(s, ['tt0133093', 'tt0078748']);
   await until('the metadata', async () => (await api.call('GET', '/api/library/movies/tt0133093')).json?.metadata?.title === 'The Matrix');
-  await until('the second version on the page', () => readFileSync(path.join(s.site, 'movie/tt0133093/index.html'), 'utf8').includes('720p'));
-  await until('the title on the page', () => readFileSync(path.join(s.site, 'movie/tt0133093/index.html'), 'utf8').includes('The Matrix'));
+  await until('the second version on the page', () => readFileSync(path.join(s.site, 'movie/tt0133093.html'), 'utf8').includes('720p'));
+  await until('the title on the page', () => readFileSync(path.join(s.site, 'movie/tt0133093.html'), 'utf8').includes('The Matrix'));
 });
 after(async () => { await b.close(); await s?.stop(); });
 
@@ -180,7 +180,7 @@ test('every page fits 360 px and 1920 px without horizontal scrolling', async ()
 test('the version a person prefers is the one the page plays', async () => {
   const { page } = await loggedIn(b, s);
   // Once ffprobe has read both versions, the page knows their heights (240 and 360 lines).
-  await until('the heights on the page', () => (readFileSync(path.join(s.site, 'movie/tt0133093/index.html'), 'utf8')
+  await until('the heights on the page', () => (readFileSync(path.join(s.site, 'movie/tt0133093.html'), 'utf8')
     .match(/data-height=/g) ?? []).length === 2, 60);
   const mine = await page.evaluate(async () => {
     const me = await (await fetch('/api/auth/me')).json();
@@ -201,7 +201,7 @@ test('the version a person prefers is the one the page plays', async () => {
 test('a sequel collection says what is up next, and an admin manages a title from its page', async () => {
   const made = await api.call('POST', '/api/library/collection/', { name: 'Test Saga', type: 'sequel', content: ['tt0078748', 'tt9000001'] });
   assert.equal(made.status, 201, made.text);
-  await until('up next on the page', () => readFileSync(path.join(s.site, 'movie/tt0078748/index.html'), 'utf8').includes('id="up-next"'));
+  await until('up next on the page', () => readFileSync(path.join(s.site, 'movie/tt0078748.html'), 'utf8').includes('id="up-next"'));
   const { page } = await loggedIn(b, s);
   await page.goto(`${s.url}/movie/tt0078748/`);
   const next = page.locator('#up-next');

@@ -16,7 +16,7 @@ test('a Matroska movie is remuxed and plays in Chromium', async () => {
   s = await server();
   const api = await Api.admin(s.url);
   await api.upload('Remuxed.2010.mkv', readFileSync(movie(files, 'remux.mkv', 4)), 'tt0000730');
-  const page = path.join(s.site, 'movie/tt0000730/index.html');
+  const page = path.join(s.site, 'movie/tt0000730.html');
   await until('the remuxed copy on the page', () => {
     try { return readFileSync(page, 'utf8').includes('/media/tt0000730/tt0000730.remux.mp4'); } catch { return false; }
   }, 60);

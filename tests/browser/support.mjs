@@ -157,7 +157,7 @@ export async function until(what, f, secs = 30) {
 
 /// Waits until the renderer has written a page for each title.
 export async function rendered(s, ids) {
-  await until(`movie pages of ${ids}`, () => ids.every((id) => existsSync(path.join(s.site, `movie/${id}/index.html`))));
+  await until(`movie pages of ${ids}`, () => ids.every((id) => existsSync(path.join(s.site, `movie/${id}.html`))));
 }
 
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-quic', '--disable-sync'];

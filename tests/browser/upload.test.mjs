@@ -252,7 +252,7 @@ test('subtitles picked with a movie go with it, and the movie page adds more', a
     assert.deepEqual(listed.json.subtitles.map((t) => t.lang), ['fr']);
 
     // On the movie page, one more language, offered by the player at once.
-    await until('the movie page', () => existsSync(path.join(s.site, 'movie/tt0078748/index.html')));
+    await until('the movie page', () => existsSync(path.join(s.site, 'movie/tt0078748.html')));
     await page.goto(`${s.url}/movie/tt0078748/`);
     await page.locator('#subtitles-add summary').waitFor();
     const form = page.locator('#add-subtitles');

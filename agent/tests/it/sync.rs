@@ -164,7 +164,7 @@ impl Pair {
     }
 
     fn page(&self, id: &str) -> PathBuf {
-        let page = self.dirs.data().join(format!("site/movie/{id}/index.html"));
+        let page = self.dirs.data().join(format!("site/movie/{id}.html"));
         wait_for(30, &format!("the page of {id}"), || {
             page.exists().then_some(())
         });
@@ -223,7 +223,7 @@ fn tree(dir: &Path) -> Vec<(String, String)> {
 fn assert_consistent(p: &Pair, ids: &[&str]) {
     for id in ids {
         let movie = p.on_mirror(&format!("media/1/{id}/{id}.mkv"));
-        let page = p.on_mirror(&format!("data/site/movie/{id}/index.html"));
+        let page = p.on_mirror(&format!("data/site/movie/{id}.html"));
         if movie.exists() {
             let primary = p.dirs.media().join(format!("{id}/{id}.mkv"));
             assert_eq!(
@@ -385,17 +385,13 @@ fn a_push_killed_at_the_agent_or_at_rsync_leaves_a_consistent_mirror_and_the_nex
         let _ = agent.wait();
         assert_consistent(&p, &["tt0133093", id]);
         assert!(
-            !p.on_mirror(&format!("data/site/movie/{id}/index.html"))
-                .exists(),
+            !p.on_mirror(&format!("data/site/movie/{id}.html")).exists(),
             "the page comes after its movie"
         );
         let (code, events) = p.once(&[]);
         assert_eq!(code, 0, "{events:#?}");
         assert_consistent(&p, &["tt0133093", id]);
-        assert!(
-            p.on_mirror(&format!("data/site/movie/{id}/index.html"))
-                .exists()
-        );
+        assert!(p.on_mirror(&format!("data/site/movie/{id}.html")).exists());
     }
     assert_eq!(
         tree(&p.mirror.join("media/1")),
@@ -518,7 +514,7 @@ fn a_mirror_reached_over_ssh_gets_the_library_and_a_second_pass_sends_nothing() 
         "the database snapshot"
     );
     assert!(
-        target.join("data/site/movie/tt0133093/index.html").exists(),
+        target.join("data/site/movie/tt0133093.html").exists(),
         "the page"
     );
     let (code, events) = run();
@@ -671,8 +667,7 @@ fn a_mirror_down_during_three_changes_catches_up_and_a_restart_pushes_only_what_
     assert_consistent(&p, &ids);
     for id in ids {
         assert!(
-            p.on_mirror(&format!("data/site/movie/{id}/index.html"))
-                .exists(),
+            p.on_mirror(&format!("data/site/movie/{id}.html")).exists(),
             "{id}"
         );
     }
@@ -708,7 +703,7 @@ fn a_burst_of_five_thousand_site_changes_converges_to_an_identical_mirror() {
         .expect("sync");
     let site = p.dirs.data().join("site");
     wait_for(30, "the first push", || {
-        p.on_mirror("data/site/movie/tt0133093/index.html")
+        p.on_mirror("data/site/movie/tt0133093.html")
             .exists()
             .then_some(())
     });

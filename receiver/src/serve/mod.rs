@@ -217,6 +217,38 @@ pub async fn media(
     ApiError::new(Code::NotFound, "no such file in the library").into_response()
 }
 
+/// A title's page, `/movie/<id>/`: the file `movie/<id>.html` (`renderer::movie_file`), as
+/// nginx serves it; `/movie/<id>` is sent there. Any other id, or a title without a page, gets
+/// the site's 404 page.
+pub async fn movie_page(
+    State(st): State<Shared>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    req: Request,
+) -> Response {
+    use tower::ServiceExt;
+    let site = st.config.site_dir();
+    let (file, status) = match store::ContentId::parse(&id) {
+        Ok(id) if !req.uri().path().ends_with('/') => {
+            return axum::response::Redirect::permanent(&format!("/movie/{id}/")).into_response();
+        }
+        Ok(id) => {
+            let file = site.join(renderer::movie_file(id.as_str()));
+            match tokio::fs::metadata(&file).await {
+                Ok(m) if m.is_file() => (file, StatusCode::OK),
+                _ => (site.join("missing/index.html"), StatusCode::NOT_FOUND),
+            }
+        }
+        Err(_) => (site.join("missing/index.html"), StatusCode::NOT_FOUND),
+    };
+    let Ok(mut resp) = tower_http::services::ServeFile::new(file)
+        .oneshot(req)
+        .await;
+    if resp.status().is_success() {
+        *resp.status_mut() = status;
+    }
+    resp.map(axum::body::Body::new)
+}
+
 /// The home page before the renderer has written one.
 pub async fn home(State(st): State<Shared>) -> Response {
     let index = st.config.site_dir().join("index.html");

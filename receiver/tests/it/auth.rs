@@ -52,7 +52,7 @@ const ENDPOINTS: &[(&str, &str)] = &[
     ("GET", "/api/monitor"),
     ("GET", "/"),
     ("GET", "/media/tt0000001/tt0000001.mkv"),
-    ("GET", "/movie/tt0000001/index.html"),
+    ("GET", "/movie/tt0000001/"),
 ];
 
 #[test]

@@ -93,7 +93,7 @@ fn fsck_finds_an_orphan_a_missing_and_a_truncated_file_and_repairs_what_is_safe(
         json!(["tt0000702/tt0000702.mkv"]),
         "{check}"
     );
-    let page = dirs.data().join("site/movie/tt0000701/index.html");
+    let page = dirs.data().join("site/movie/tt0000701.html");
     wait_for(30, "the adopted trailer on the page", || {
         std::fs::read_to_string(&page)
             .ok()
@@ -127,7 +127,7 @@ fn subtitles_are_stored_as_webvtt_rows_and_shown_on_the_page() {
         srt.to_vec(),
         "the source is kept as given"
     );
-    let page = dirs.data().join("site/movie/tt0000710/index.html");
+    let page = dirs.data().join("site/movie/tt0000710.html");
     wait_for(30, "the subtitle on the page", || {
         std::fs::read_to_string(&page)
             .ok()

@@ -85,18 +85,14 @@ fn a_long_number_title_renders_and_the_catalogue_keeps_updating() {
     api.upload(&FileSpec::new(&format!("{long}.mkv"), 2000, 1), "tt0000701");
     let site = dirs.data().join("site");
     wait_for(30, "the long-number title's page", || {
-        site.join("movie/tt0000701/index.html")
-            .is_file()
-            .then_some(())
+        site.join("movie/tt0000701.html").is_file().then_some(())
     });
     api.upload(
         &FileSpec::new("Afterwards (2001).mkv", 2000, 2),
         "tt0000702",
     );
     wait_for(30, "the next title's page", || {
-        site.join("movie/tt0000702/index.html")
-            .is_file()
-            .then_some(())
+        site.join("movie/tt0000702.html").is_file().then_some(())
     });
 }
 

@@ -25,7 +25,7 @@ fn nothing_is_served_without_a_login_but_login_and_setup() {
     let site = dirs.data().join("site");
     for page in [
         "index.html",
-        "movie/tt0000701/index.html",
+        "movie/tt0000701.html",
         "login/index.html",
         "setup/index.html",
         "assets/site.css",
@@ -43,12 +43,12 @@ fn nothing_is_served_without_a_login_but_login_and_setup() {
 
     // The renderer replaces the hand-written site; wait for its page of the new title.
     crate::support::wait_for(20, "the movie page", || {
-        (api.get("/movie/tt0000701/index.html").status == 200).then_some(())
+        (api.get("/movie/tt0000701/").status == 200).then_some(())
     });
     for path in [
         "/",
         "/index.html",
-        "/movie/tt0000701/index.html",
+        "/movie/tt0000701/",
         "/media/tt0000701/tt0000701.mkv",
     ] {
         let r = anon.get(path);
@@ -58,16 +58,29 @@ fn nothing_is_served_without_a_login_but_login_and_setup() {
         assert_eq!(r.status, 200, "{path} with a login");
     }
     // A browser is sent to the login page instead.
-    let r = anon.request(
-        "GET",
-        "/movie/tt0000701/index.html",
-        &[("Accept", "text/html")],
-        b"",
-    );
+    let r = anon.request("GET", "/movie/tt0000701/", &[("Accept", "text/html")], b"");
     assert_eq!(
         (r.status, r.header("location")),
-        (303, Some("/login/?next=/movie/tt0000701/index.html")),
+        (303, Some("/login/?next=/movie/tt0000701/")),
         "to the login page, and back after it"
+    );
+    // Without nginx too: a title's address without its slash is sent to it; one with no page,
+    // or no title's, is the site's 404, and never a file beside the site.
+    let r = api.get("/movie/tt0000701");
+    assert_eq!(
+        (r.status, r.header("location")),
+        (308, Some("/movie/tt0000701/"))
+    );
+    for path in ["/movie/tt0009999/", "/movie/x/"] {
+        let r = api.get(path);
+        assert_eq!(r.status, 404, "{path}");
+        assert!(r.text().contains("<html"), "{path}: the site's 404 page");
+    }
+    let r = api.get("/movie/..%2f..%2foott.db/");
+    assert_eq!(r.status, 404);
+    assert!(
+        !r.text().contains("SQLite"),
+        "the database, through a title's address"
     );
     for path in ["/login/", "/setup/", "/assets/site.css"] {
         assert_eq!(anon.get(path).status, 200, "{path} is public");

@@ -182,7 +182,7 @@ fn a_downloaded_trailer_replaces_the_link_on_the_page_by_itself() {
     let server = start(&dirs, &replay);
     let api = server.admin();
     api.upload(&FileSpec::new("The.Matrix.1999.mkv", 3000, 1), "tt0133093");
-    let page = dirs.data().join("site/movie/tt0133093/index.html");
+    let page = dirs.data().join("site/movie/tt0133093.html");
     let html = wait_for(30, "the page playing the downloaded trailer", || {
         std::fs::read_to_string(&page)
             .ok()

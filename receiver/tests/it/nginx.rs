@@ -62,7 +62,7 @@ fn a_crawl_through_nginx_finds_nothing_without_a_login_and_everything_with_one()
     wait_for(30, "the movie pages", || {
         ["tt0001001", "tt0001002"]
             .iter()
-            .all(|id| site.join(format!("movie/{id}/index.html")).is_file())
+            .all(|id| site.join(format!("movie/{id}.html")).is_file())
             .then_some(())
     });
     let nginx = Nginx::start(&dirs, &server.addr, 0);
@@ -74,6 +74,13 @@ fn a_crawl_through_nginx_finds_nothing_without_a_login_and_everything_with_one()
         let file = site.join(&rel);
         if let Some(dir) = rel.strip_suffix("index.html") {
             urls.push((format!("/{dir}"), file.clone()));
+        }
+        // A title's page is served at its folder's address (`renderer::movie_file`).
+        if let Some(id) = rel
+            .strip_prefix("movie/")
+            .and_then(|r| r.strip_suffix(".html"))
+        {
+            urls.push((format!("/movie/{id}/"), file.clone()));
         }
         urls.push((format!("/{rel}"), file));
     }
@@ -148,6 +155,19 @@ fn a_crawl_through_nginx_finds_nothing_without_a_login_and_everything_with_one()
         auth: vec![("Cookie".into(), "oott_session=forged".into())],
     };
     assert_eq!(forged.get("/movie/tt0001001/").status, 401);
+    // A title's address without its slash is sent to it; a title with no page is the site's 404.
+    let r = logged_in.get("/movie/tt0001001");
+    assert_eq!(
+        (r.status, r.header("location")),
+        (301, Some("/movie/tt0001001/"))
+    );
+    let r = logged_in.get("/movie/tt0009999/");
+    assert_eq!(r.status, 404);
+    assert!(
+        r.text().contains("<html"),
+        "the site's 404 page: {}",
+        r.text()
+    );
     for path in [
         "/media/%2euploads/".to_owned(),
         format!("/media/.uploads/{staged}/part"),

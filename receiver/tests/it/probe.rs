@@ -264,7 +264,7 @@ fn technical_data_and_verdicts_of_real_files() {
     }
 
     // The movie pages say what each version is, and which one browsers cannot play as it is.
-    let page = |id: &str| dirs.data().join(format!("site/movie/{id}/index.html"));
+    let page = |id: &str| dirs.data().join(format!("site/movie/{id}.html"));
     for (id, want) in [
         ("tt0000902", "Main · SD · AC3 mono · needs converting"),
         ("tt0000910", "Main · 720p · AAC mono"),

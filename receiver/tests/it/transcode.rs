@@ -331,7 +331,7 @@ fn a_transcode_killed_with_the_receiver_is_started_again_and_completes() {
     check_ladder(&admin, &ladder, 16.0);
 
     // The movie page plays the ladder.
-    let page = dirs.data().join("site/movie/tt0000801/index.html");
+    let page = dirs.data().join("site/movie/tt0000801.html");
     wait_for(30, "the page with the ladder", || {
         std::fs::read_to_string(&page)
             .ok()

@@ -15,9 +15,8 @@ fn a_rendered_site_has_no_dangling_links() {
     renderer::full(&lib.store, &site).expect("render");
     assert_eq!(dangling(&site), Vec::<String>::new());
     // The related title that is not in the library is not linked; the ones that are, are.
-    let matrix =
-        String::from_utf8(std::fs::read(site.join("movie/tt0133093/index.html")).expect("page"))
-            .expect("utf8");
+    let matrix = String::from_utf8(std::fs::read(site.join("movie/tt0133093.html")).expect("page"))
+        .expect("utf8");
     assert!(matrix.contains("/movie/tt0088247/") && matrix.contains("/movie/tt1375666/"));
     assert!(!matrix.contains("tt9999999"));
 }

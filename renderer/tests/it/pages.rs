@@ -45,7 +45,7 @@ fn pages_of_the_fixture_library() {
     let files = tree(&site);
     for (name, path) in [
         ("home", "index.html"),
-        ("movie", "movie/tt0133093/index.html"),
+        ("movie", "movie/tt0133093.html"),
         ("genre", "genre/sci-fi/index.html"),
         ("genre_bucket", "genre/sci-fi/1999.json"),
         ("collection", "collection/1/index.html"),
@@ -117,9 +117,7 @@ fn one_edit_writes_only_the_files_whose_bytes_change() {
     );
     assert_eq!(report.removed, 0);
     assert!(
-        changed
-            .iter()
-            .any(|c| c.as_str() == "movie/tt0114478/index.html"),
+        changed.iter().any(|c| c.as_str() == "movie/tt0114478.html"),
         "{changed:?}"
     );
     assert!(
@@ -156,11 +154,18 @@ fn a_first_render_and_a_render_in_place_write_the_same_site() {
     assert_eq!(report.written, tree(&first).len(), "{report:?}");
     // A site with something in it is rendered in place.
     let live = lib.site("live");
-    std::fs::create_dir_all(live.join("movie/tt0000001")).expect("dir");
-    std::fs::write(live.join("movie/tt0000001/index.html"), b"stale").expect("stale");
+    std::fs::create_dir_all(live.join("movie")).expect("dir");
+    std::fs::write(live.join("movie/tt0000001.html"), b"stale").expect("stale");
     std::fs::write(live.join("index.html"), b"old home").expect("old");
+    // A title's page where renderers before put it, a folder a title: it goes, with its folder.
+    std::fs::create_dir_all(live.join("movie/tt0133093")).expect("dir");
+    std::fs::write(live.join("movie/tt0133093/index.html"), b"old place").expect("old place");
     let report = renderer::full(&lib.store, &live).expect("in place");
-    assert_eq!(report.removed, 1, "{report:?}");
+    assert_eq!(report.removed, 2, "{report:?}");
+    assert!(
+        !live.join("movie/tt0133093").exists(),
+        "the old page's folder is left"
+    );
     crate::support::assert_same_site(&first, &live, "first render and render in place");
     // Both can go on incrementally, and a full render in place changes nothing.
     let again = renderer::full(&lib.store, &first).expect("again");
@@ -232,9 +237,9 @@ fn only_web_urls_become_links() {
     lib.add(&ok);
     let site = lib.site("site");
     renderer::full(&lib.store, &site).expect("full");
-    let bad = std::fs::read_to_string(site.join("movie/tt0000801/index.html")).expect("page");
+    let bad = std::fs::read_to_string(site.join("movie/tt0000801.html")).expect("page");
     assert!(!bad.to_ascii_lowercase().contains("javascript:"), "{bad}");
-    let good = std::fs::read_to_string(site.join("movie/tt0000802/index.html")).expect("page");
+    let good = std::fs::read_to_string(site.join("movie/tt0000802.html")).expect("page");
     assert!(good.contains("https://www.imdb.com/video/vi1/"));
 }
 
@@ -254,7 +259,7 @@ fn a_long_number_title_and_a_long_genre_render_full_and_incremental() {
     m.genres = vec!["Very ".repeat(80)];
     lib.add(&m);
     renderer::incremental(&lib.store, &site).expect("incremental");
-    assert!(site.join("movie/tt0000803/index.html").is_file());
+    assert!(site.join("movie/tt0000803.html").is_file());
     let mut next = lib.metadata("tt0114478");
     next.title = "Renamed Afterwards".into();
     lib.store.save_metadata(&next, 3).expect("edit");

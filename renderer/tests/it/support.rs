@@ -147,7 +147,14 @@ pub fn dangling(root: &Path) -> Vec<String> {
             .unwrap_or("")
             .trim_start_matches('/');
         let path = path.replace("%20", " ");
-        path.is_empty() && files.contains_key("index.html")
+        // A title's page, as nginx and the receiver serve it (`renderer::movie_file`).
+        let movie = path
+            .strip_prefix("movie/")
+            .and_then(|p| p.strip_suffix('/'))
+            .filter(|id| !id.contains('/'))
+            .is_some_and(|id| files.contains_key(&renderer::movie_file(id)));
+        movie
+            || path.is_empty() && files.contains_key("index.html")
             || files.contains_key(&path)
             || files.contains_key(&format!(
                 "{}index.html",

@@ -37,7 +37,7 @@ pub use state::{AppState, Shared};
 pub fn app(st: Shared) -> Router {
     // A page that is not there gets the site's own 404 page (with its 404 status).
     let site = ServeDir::new(st.config.site_dir()).not_found_service(
-        tower_http::services::ServeFile::new(st.config.site_dir().join("missing/index.html")),
+        tower_http::services::ServeFile::new(st.config.site_dir().join(serve::MISSING_PAGE)),
     );
     let upload = get(upload::get).head(upload::head).post(upload::post);
     Router::new()

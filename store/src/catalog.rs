@@ -1,7 +1,7 @@
 //! What the renderer reads: every title in the library with its metadata and files, in bulk
 //! for a full render or one at a time for an incremental one.
 
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
 
 use crate::error::Result;
 use crate::{Collection, ContentFile, ContentId, MetadataRecord, Store};
@@ -49,23 +49,18 @@ impl Store {
             let mut side_of = tx.prepare_cached(&crate::library_files::BY_TITLE)?;
             let mut out = Vec::with_capacity(ids.len());
             for id in ids {
-                let files: Vec<ContentFile> = files_of
-                    .query_map([id.as_str()], crate::files::from_row)?
-                    .collect::<rusqlite::Result<_>>()?;
+                let files = crate::files::files_with(&mut files_of, id)?;
                 if files.is_empty() {
                     continue;
                 }
-                let Some(record) = record_of
-                    .query_row([id.as_str()], crate::metadata::from_row)
-                    .optional()?
-                else {
+                let Some(record) = crate::metadata::record_with(&mut record_of, id)? else {
                     continue;
                 };
                 let added_at = files.iter().map(|f| f.created_at).min().unwrap_or(0);
-                let side = side_of
-                    .query_map([id.as_str()], crate::library_files::from_row)?
-                    .filter(|f| !matches!(f, Ok(f) if f.kind == crate::FileKind::Movie))
-                    .collect::<rusqlite::Result<_>>()?;
+                let side = crate::library_files::side_files_with(&mut side_of, id)?
+                    .into_iter()
+                    .filter(|f| f.kind != crate::FileKind::Movie)
+                    .collect();
                 out.push(Title {
                     record,
                     added_at,

@@ -59,7 +59,7 @@ pub(crate) static BY_TITLE: std::sync::LazyLock<String> = std::sync::LazyLock::n
     format!("SELECT {COLS} FROM content_files WHERE content_id = ?1 ORDER BY label")
 });
 
-pub(crate) fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ContentFile> {
+fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ContentFile> {
     let bad = |i, e: crate::IdError| {
         rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
     };
@@ -149,8 +149,15 @@ pub(crate) fn files_of_tx(
     tx: &Transaction<'_>,
     content_id: &ContentId,
 ) -> Result<Vec<ContentFile>> {
-    let mut stmt = tx.prepare_cached(&BY_TITLE)?;
-    let rows = stmt.query_map([content_id.as_str()], from_row)?;
+    files_with(&mut *tx.prepare_cached(&BY_TITLE)?, content_id)
+}
+
+/// A title's files through `BY_TITLE` prepared once (for many titles in a row).
+pub(crate) fn files_with(
+    stmt: &mut rusqlite::Statement<'_>,
+    id: &ContentId,
+) -> Result<Vec<ContentFile>> {
+    let rows = stmt.query_map([id.as_str()], from_row)?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 

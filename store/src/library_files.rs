@@ -46,7 +46,7 @@ pub(crate) static BY_TITLE: std::sync::LazyLock<String> = std::sync::LazyLock::n
     format!("SELECT {COLS} FROM library_files WHERE content_id = ?1 ORDER BY kind, path")
 });
 
-pub(crate) fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<LibraryFile> {
+fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<LibraryFile> {
     let text = |i: usize, e: String| {
         rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, e.into())
     };
@@ -123,7 +123,14 @@ pub(crate) fn drop_derived_tx(
 
 /// A title's files of every kind, ordered by kind and path.
 pub(crate) fn files_of_title_tx(tx: &Transaction<'_>, id: &ContentId) -> Result<Vec<LibraryFile>> {
-    let mut stmt = tx.prepare_cached(&BY_TITLE)?;
+    side_files_with(&mut *tx.prepare_cached(&BY_TITLE)?, id)
+}
+
+/// A title's side files through `BY_TITLE` prepared once (for many titles in a row).
+pub(crate) fn side_files_with(
+    stmt: &mut rusqlite::Statement<'_>,
+    id: &ContentId,
+) -> Result<Vec<LibraryFile>> {
     let rows = stmt.query_map([id.as_str()], from_row)?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }

@@ -164,13 +164,18 @@ pub(crate) fn metadata_of(
     conn: &rusqlite::Connection,
     id: &ContentId,
 ) -> Result<Option<MetadataRecord>> {
-    Ok(conn
-        .prepare_cached(&BY_ID)?
-        .query_row([id.as_str()], from_row)
-        .optional()?)
+    record_with(&mut *conn.prepare_cached(&BY_ID)?, id)
 }
 
-pub(crate) fn from_row(r: &Row<'_>) -> rusqlite::Result<MetadataRecord> {
+/// A title's metadata record through `BY_ID` prepared once (for many titles in a row).
+pub(crate) fn record_with(
+    stmt: &mut rusqlite::Statement<'_>,
+    id: &ContentId,
+) -> Result<Option<MetadataRecord>> {
+    Ok(stmt.query_row([id.as_str()], from_row).optional()?)
+}
+
+fn from_row(r: &Row<'_>) -> rusqlite::Result<MetadataRecord> {
     let id: String = r.get(0)?;
     let id = ContentId::parse(&id).map_err(|e| {
         rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))

@@ -217,6 +217,9 @@ pub async fn media(
     ApiError::new(Code::NotFound, "no such file in the library").into_response()
 }
 
+/// The site's own 404 page, under the site directory.
+pub const MISSING_PAGE: &str = "missing/index.html";
+
 /// A title's page, `/movie/<id>/`: the file `movie/<id>.html` (`renderer::movie_file`), as
 /// nginx serves it; `/movie/<id>` is sent there. Any other id, or a title without a page, gets
 /// the site's 404 page.
@@ -235,10 +238,10 @@ pub async fn movie_page(
             let file = site.join(renderer::movie_file(id.as_str()));
             match tokio::fs::metadata(&file).await {
                 Ok(m) if m.is_file() => (file, StatusCode::OK),
-                _ => (site.join("missing/index.html"), StatusCode::NOT_FOUND),
+                _ => (site.join(MISSING_PAGE), StatusCode::NOT_FOUND),
             }
         }
-        Err(_) => (site.join("missing/index.html"), StatusCode::NOT_FOUND),
+        Err(_) => (site.join(MISSING_PAGE), StatusCode::NOT_FOUND),
     };
     let Ok(mut resp) = tower_http::services::ServeFile::new(file)
         .oneshot(req)

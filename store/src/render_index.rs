@@ -11,6 +11,55 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
 
+/// Rows inserted many to a statement (`head` then `VALUES` groups of `N` parameters): a bulk
+/// load of a few hundred thousand rows pays a statement's step and reset once a group, not once
+/// a row. Rows are inserted in the order they are pushed.
+struct Rows<'t, 'v, const N: usize> {
+    tx: &'t Transaction<'t>,
+    head: &'static str,
+    rows: Vec<[&'v dyn rusqlite::ToSql; N]>,
+}
+
+impl<'t, 'v, const N: usize> Rows<'t, 'v, N> {
+    /// How many rows a statement inserts.
+    const AT_ONCE: usize = 32;
+
+    fn new(tx: &'t Transaction<'t>, head: &'static str) -> Self {
+        Rows {
+            tx,
+            head,
+            rows: Vec::with_capacity(Self::AT_ONCE),
+        }
+    }
+
+    fn push(&mut self, row: [&'v dyn rusqlite::ToSql; N]) -> Result<()> {
+        self.rows.push(row);
+        if self.rows.len() == Self::AT_ONCE {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<()> {
+        if self.rows.is_empty() {
+            return Ok(());
+        }
+        let group = format!("({})", vec!["?"; N].join(", "));
+        let sql = format!("{} {}", self.head, vec![group; self.rows.len()].join(", "));
+        let mut stmt = self.tx.prepare_cached(&sql)?;
+        for (i, value) in self.rows.iter().flatten().enumerate() {
+            stmt.raw_bind_parameter(i + 1, value)?;
+        }
+        stmt.raw_execute()?;
+        self.rows.clear();
+        Ok(())
+    }
+
+    fn finish(mut self) -> Result<()> {
+        self.flush()
+    }
+}
+
 /// What a card shows, plus the keys lists are sorted by.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CardRow {
@@ -371,16 +420,39 @@ impl IndexTx<'_> {
     pub fn load(&self, bulk: &Bulk) -> Result<()> {
         let mut cards: Vec<&CardRow> = bulk.cards.iter().collect();
         cards.sort_by(|a, b| a.id.cmp(&b.id));
-        for c in &cards {
-            self.put_card(c)?;
+        let derived: Vec<(String, i64)> = cards
+            .iter()
+            .map(|c| Ok((serde_json::to_string(&c.stars)?, card_bucket(&c.id))))
+            .collect::<Result<_>>()?;
+        let mut insert = Rows::new(
+            &self.tx,
+            "INSERT INTO cards (id, title, year, poster, stars, sort_title, rating, votes, added_at, bucket, facts) VALUES",
+        );
+        for (c, (stars, bucket)) in cards.iter().zip(&derived) {
+            insert.push([
+                &c.id,
+                &c.title,
+                &c.year,
+                &c.poster,
+                stars,
+                &c.sort_title,
+                &c.rating,
+                &c.votes,
+                &c.added_at,
+                bucket,
+                &c.facts,
+            ])?;
         }
+        insert.finish()?;
         let lists = bulk.lists();
-        let mut insert = self.tx.prepare_cached(
-            "INSERT INTO members (key, id, owner, added_at, position) VALUES (?1, ?2, ?3, ?4, ?5)",
-        )?;
+        let mut members = Rows::new(
+            &self.tx,
+            "INSERT INTO members (key, id, owner, added_at, position) VALUES",
+        );
         for m in lists.iter().flat_map(|l| &l.members) {
-            insert.execute(params![&*m.key, &*m.id, &*m.owner, m.added_at, m.position])?;
+            members.push([&m.key, &m.id, &m.owner, &m.added_at, &m.position])?;
         }
+        members.finish()?;
         let mut insert = self
             .tx
             .prepare_cached("INSERT INTO lists (key, label, count) VALUES (?1, ?2, ?3)")?;
@@ -388,17 +460,26 @@ impl IndexTx<'_> {
             insert.execute(params![l.key, l.label, l.members.len() as i64])?;
         }
         // Each title's words, from its postings as they come (a title's together, titles by id).
-        let mut insert = self
-            .tx
-            .prepare_cached("INSERT OR IGNORE INTO tokens_of (id, tokens) VALUES (?1, ?2)")?;
         let mut words: Vec<&str> = Vec::new();
-        for postings in bulk.tokens.chunk_by(|a, b| a.1 == b.1) {
-            words.clear();
-            words.extend(postings.iter().map(|p| &*p.0));
-            words.sort_unstable();
-            words.dedup();
-            insert.execute(params![&*postings[0].1, words.join(" ")])?;
+        let tokens_of: Vec<(&Shared, String)> = bulk
+            .tokens
+            .chunk_by(|a, b| a.1 == b.1)
+            .map(|postings| {
+                words.clear();
+                words.extend(postings.iter().map(|p| &*p.0));
+                words.sort_unstable();
+                words.dedup();
+                (&postings[0].1, words.join(" "))
+            })
+            .collect();
+        let mut insert = Rows::new(
+            &self.tx,
+            "INSERT OR IGNORE INTO tokens_of (id, tokens) VALUES",
+        );
+        for (id, words) in &tokens_of {
+            insert.push([id, words])?;
         }
+        insert.finish()?;
         // The postings of each word, in the order they came (a full render's come by title id,
         // a title's by field, so each word's are sorted already: only the words are sorted,
         // not a million postings). Stable: the first of equal postings stays first.
@@ -409,9 +490,10 @@ impl IndexTx<'_> {
         }
         let mut sorted: Vec<&str> = words.keys().copied().collect();
         sorted.sort_unstable();
-        let mut insert = self.tx.prepare_cached(
-            "INSERT INTO tokens (token, id, field, votes) VALUES (?1, ?2, ?3, ?4)",
-        )?;
+        let mut insert = Rows::new(
+            &self.tx,
+            "INSERT INTO tokens (token, id, field, votes) VALUES",
+        );
         for word in sorted {
             let postings = words.get_mut(word).expect("a word's postings");
             let by_posting = |a: &&(Shared, Shared, i64, i64), b: &&(Shared, Shared, i64, i64)| {
@@ -422,30 +504,34 @@ impl IndexTx<'_> {
             }
             postings.dedup_by(|b, a| (&a.1, a.2) == (&b.1, b.2));
             for (token, id, field, votes) in postings.iter() {
-                insert.execute(params![&**token, &**id, field, votes])?;
+                insert.push([token, id, field, votes])?;
             }
         }
+        insert.finish()?;
         // The first list of a title counts, as `set_related` one by one would have it.
         let mut related: Vec<&(Shared, Vec<Shared>)> = bulk.related.iter().collect();
         related.sort_by(|a, b| shared_cmp(&a.0, &b.0));
         related.dedup_by(|b, a| a.0 == b.0);
-        let mut list = self
-            .tx
-            .prepare_cached("INSERT INTO suggested (owner, ids) VALUES (?1, ?2)")?;
-        let mut insert = self
-            .tx
-            .prepare_cached("INSERT OR IGNORE INTO related (owner, member) VALUES (?1, ?2)")?;
+        let lists: Vec<String> = related.iter().map(|(_, ids)| joined(ids)).collect();
+        let mut list = Rows::new(&self.tx, "INSERT INTO suggested (owner, ids) VALUES");
+        for ((owner, _), ids) in related.iter().zip(&lists) {
+            list.push([owner, ids])?;
+        }
+        list.finish()?;
+        let mut insert = Rows::new(
+            &self.tx,
+            "INSERT OR IGNORE INTO related (owner, member) VALUES",
+        );
         let mut members: Vec<&Shared> = Vec::new();
         for (owner, ids) in related {
-            list.execute(params![&**owner, joined(ids)])?;
             members.clear();
             members.extend(ids);
             members.sort_unstable_by(|a, b| shared_cmp(a, b));
             for m in &members {
-                insert.execute(params![&**owner, &***m])?;
+                insert.push([owner, *m])?;
             }
         }
-        Ok(())
+        insert.finish()
     }
 
     /// Sets the titles related to `owner`, in its order (none: it has no list).

@@ -21,6 +21,8 @@ pub const ROW_LEN: i64 = 20;
 
 pub struct Pages {
     tt: TinyTemplate<'static>,
+    /// Cards rendered by this thread, by title id (`card_html`).
+    cards: std::cell::RefCell<HashMap<String, std::rc::Rc<str>>>,
 }
 
 /// What a render reads.
@@ -111,6 +113,8 @@ fn links_from_index(id: &str, c: &Ctx<'_>) -> Result<Links, Error> {
 /// the index is still being loaded. It answers as the loaded index would.
 pub struct Memory<'a> {
     cards: HashMap<&'a str, &'a CardRow>,
+    /// The cards by their bucket (`store::card_bucket`).
+    buckets: HashMap<i64, Vec<&'a CardRow>>,
     /// The lists: their members in their own order, and their labels.
     lists: HashMap<&'a str, (Vec<&'a str>, &'a str)>,
     /// Each title's related titles, in its order.
@@ -123,6 +127,13 @@ pub struct Memory<'a> {
 impl<'a> Memory<'a> {
     pub fn new(bulk: &'a store::Bulk, sequels: std::collections::HashSet<i64>) -> Self {
         let cards = bulk.cards.iter().map(|c| (c.id.as_str(), c)).collect();
+        let mut buckets: HashMap<i64, Vec<&CardRow>> = HashMap::new();
+        for c in &bulk.cards {
+            buckets
+                .entry(store::card_bucket(&c.id))
+                .or_default()
+                .push(c);
+        }
         let mut collections_of: HashMap<&str, Vec<&str>> = HashMap::new();
         // The lists as the index will hold them (`Bulk::lists`), each in its own order.
         let lists = bulk
@@ -163,6 +174,7 @@ impl<'a> Memory<'a> {
         }
         Memory {
             cards,
+            buckets,
             lists,
             related,
             collections_of,
@@ -179,6 +191,18 @@ impl<'a> Memory<'a> {
                 .filter_map(|i| self.cards.get(i).copied())
                 .collect(),
         ))
+    }
+
+    /// The cards of the titles in the card buckets `buckets`, by id.
+    fn in_buckets(&self, buckets: &[i64]) -> Vec<&'a CardRow> {
+        let mut rows: Vec<&CardRow> = buckets
+            .iter()
+            .filter_map(|b| self.buckets.get(b))
+            .flatten()
+            .copied()
+            .collect();
+        rows.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+        rows
     }
 
     /// The titles a movie page links to as related, in the library or not.
@@ -255,6 +279,18 @@ fn cards(rows: &[CardRow]) -> Vec<Card> {
     rows.iter().map(card).collect()
 }
 
+/// The cards of `ids` in the library, in the order asked: from memory when a full render
+/// holds the cards, else from the index.
+fn cards_of(ids: &[String], c: &Ctx<'_>) -> Result<Vec<Card>, Error> {
+    Ok(match c.memory {
+        Some(m) => ids
+            .iter()
+            .filter_map(|id| m.cards.get(id.as_str()).map(|r| card(r)))
+            .collect(),
+        None => cards(&c.idx.cards(ids)?),
+    })
+}
+
 #[derive(Serialize)]
 struct Row {
     title: String,
@@ -297,7 +333,21 @@ impl Pages {
             }
             Ok(())
         });
-        Ok(Pages { tt })
+        Ok(Pages {
+            tt,
+            cards: Default::default(),
+        })
+    }
+
+    /// A card as the card template renders it, once a render thread: a title shown as related
+    /// on many pages is rendered once, not once a page.
+    fn card_html(&self, c: &Card) -> Result<std::rc::Rc<str>, Error> {
+        if let Some(html) = self.cards.borrow().get(&c.id) {
+            return Ok(html.clone());
+        }
+        let html: std::rc::Rc<str> = self.tt.render("card", c)?.into();
+        self.cards.borrow_mut().insert(c.id.clone(), html.clone());
+        Ok(html)
     }
 
     fn html(&self, name: &str, ctx: &impl Serialize) -> Result<Option<Vec<u8>>, Error> {
@@ -619,7 +669,10 @@ impl Pages {
             subtitles,
             trailer_src: trailer,
             trailer_url: m.trailer_url.as_deref().filter(|u| store::is_web_url(u)),
-            related,
+            related: related
+                .iter()
+                .map(|c| self.card_html(c))
+                .collect::<Result<_, Error>>()?,
             details,
             links,
         };
@@ -657,7 +710,8 @@ struct MoviePage<'a> {
     subtitles: Vec<Subtitle<'a>>,
     trailer_src: Option<String>,
     trailer_url: Option<&'a str>,
-    related: Vec<Card>,
+    /// Their cards as HTML (`card_html`).
+    related: Vec<std::rc::Rc<str>>,
     details: Vec<Named>,
     links: Vec<Link>,
 }
@@ -949,9 +1003,10 @@ fn shard(s: &str, c: &Ctx<'_>) -> Result<Option<Vec<u8>>, Error> {
             first.push(id.to_owned());
         }
     }
-    let first = c.idx.cards(&first)?;
-    let known: std::collections::BTreeMap<&str, Card> =
-        first.iter().map(|r| (r.id.as_str(), card(r))).collect();
+    let known: std::collections::BTreeMap<String, Card> = cards_of(&first, c)?
+        .into_iter()
+        .map(|card| (card.id.clone(), card))
+        .collect();
     let mut tokens: std::collections::BTreeMap<String, Vec<i64>> = Default::default();
     for (token, id, field, votes) in rows {
         let n: i64 = id.get(2..).and_then(|d| d.parse().ok()).unwrap_or(0);
@@ -973,8 +1028,8 @@ fn shard(s: &str, c: &Ctx<'_>) -> Result<Option<Vec<u8>>, Error> {
     }
     /// The shard as its file holds it (keys in order, as a JSON object's would be).
     #[derive(Serialize)]
-    struct File<'a> {
-        c: std::collections::BTreeMap<&'a str, Card>,
+    struct File {
+        c: std::collections::BTreeMap<String, Card>,
         #[serde(skip_serializing_if = "std::ops::Not::not")]
         split: bool,
         t: std::collections::BTreeMap<String, Vec<i64>>,
@@ -1060,7 +1115,14 @@ fn library(n: i64, c: &Ctx<'_>) -> Result<Option<Vec<u8>>, Error> {
     }
     let buckets: Vec<i64> = (n..store::CARD_BUCKETS).step_by(shards as usize).collect();
     // Written even when empty, so that the view asks for no file that is not there.
-    let rows = c.idx.cards_in_buckets(&buckets)?;
+    let read;
+    let rows: Vec<&CardRow> = match c.memory {
+        Some(m) => m.in_buckets(&buckets),
+        None => {
+            read = c.idx.cards_in_buckets(&buckets)?;
+            read.iter().collect()
+        }
+    };
     type Entry<'a> = (
         &'a str,
         &'a str,
@@ -1097,7 +1159,14 @@ fn docs(n: i64, c: &Ctx<'_>) -> Result<Option<Vec<u8>>, Error> {
         return Ok(None);
     }
     let buckets: Vec<i64> = (n..store::CARD_BUCKETS).step_by(shards as usize).collect();
-    let rows = c.idx.cards_in_buckets(&buckets)?;
+    let read;
+    let rows: Vec<&CardRow> = match c.memory {
+        Some(m) => m.in_buckets(&buckets),
+        None => {
+            read = c.idx.cards_in_buckets(&buckets)?;
+            read.iter().collect()
+        }
+    };
     if rows.is_empty() {
         return Ok(None);
     }

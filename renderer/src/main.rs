@@ -14,7 +14,36 @@ usage: oott-render [--full] [--out DIR] [--config FILE]
 Reads the same settings as oott-receiver (OOTT_DATA_DIR, OOTT_SITE_DIR, OOTT_MEDIA_ROOT, ...).
 Without flags it renders the changes since the last render into the site directory.";
 
+/// A full render makes and frees millions of small values (rows, texts, template contexts) on
+/// every core: mimalloc does that in less time than the system's allocator, and, told to give
+/// freed memory back at once and to commit its arenas only as they are used
+/// (`lean_allocator`), with a lower peak.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// Sets mimalloc's options before anything is allocated: the first arena is made at the first
+/// allocation, which the standard library's start makes before `main`, so this runs as the
+/// program is loaded.
+#[cfg(target_os = "linux")]
+#[used]
+#[unsafe(link_section = ".init_array")]
+static LEAN_ALLOCATOR: extern "C" fn() = lean_allocator;
+
+extern "C" fn lean_allocator() {
+    // mimalloc 3's numbers for them (`mi_option_t` in its `mimalloc.h`).
+    const ARENA_EAGER_COMMIT: libmimalloc_sys::mi_option_t = 4;
+    const PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+    // SAFETY: setting an option only stores a number mimalloc reads when it next decides.
+    unsafe {
+        libmimalloc_sys::mi_option_set(ARENA_EAGER_COMMIT, 0);
+        libmimalloc_sys::mi_option_set(PURGE_DELAY, 0);
+    }
+}
+
 fn main() -> anyhow::Result<()> {
+    // Elsewhere, as early as a program can.
+    #[cfg(not(target_os = "linux"))]
+    lean_allocator();
     let mut args: Vec<String> = std::env::args().skip(1).collect();
     if args.iter().any(|a| a == "--help" || a == "-h") {
         println!("{HELP}\n\nSettings (flag, environment variable):");

@@ -39,8 +39,8 @@ pub struct Ctx<'a> {
 
 /// What a movie page shows of the rest of the library: its related titles' cards, its
 /// collections, and the title up next in a sequel collection.
-pub struct Links {
-    related: Vec<Card>,
+pub struct Links<'a> {
+    related: Vec<std::borrow::Cow<'a, CardRow>>,
     collections: Vec<InCollection>,
     up_next: Option<UpNext>,
 }
@@ -70,8 +70,13 @@ fn up_next_of(card: &CardRow, collection: &str) -> UpNext {
     }
 }
 
-fn links_from_index(id: &str, c: &Ctx<'_>) -> Result<Links, Error> {
-    let related = cards(&c.idx.cards(&c.idx.related_of(id)?)?);
+fn links_from_index(id: &str, c: &Ctx<'_>) -> Result<Links<'static>, Error> {
+    let related = c
+        .idx
+        .cards(&c.idx.related_of(id)?)?
+        .into_iter()
+        .map(std::borrow::Cow::Owned)
+        .collect();
     let mut collections = Vec::new();
     let mut up_next = None;
     for key in c.idx.keys_of(id)?.into_iter() {
@@ -212,10 +217,10 @@ impl<'a> Memory<'a> {
             .map_or(vec![], |ids| ids.iter().map(|i| i.to_string()).collect())
     }
 
-    fn links(&self, id: &str) -> Links {
+    fn links(&self, id: &str) -> Links<'a> {
         let related = self.related.get(id).map_or(vec![], |ids| {
             ids.iter()
-                .filter_map(|i| self.cards.get(i).map(|c| card(c)))
+                .filter_map(|i| self.cards.get(i).map(|c| std::borrow::Cow::Borrowed(*c)))
                 .collect()
         });
         let mut collections = Vec::new();
@@ -341,11 +346,25 @@ impl Pages {
 
     /// A card as the card template renders it, once a render thread: a title shown as related
     /// on many pages is rendered once, not once a page.
-    fn card_html(&self, c: &Card) -> Result<std::rc::Rc<str>, Error> {
+    fn card_html(&self, c: &CardRow) -> Result<std::rc::Rc<str>, Error> {
         if let Some(html) = self.cards.borrow().get(&c.id) {
             return Ok(html.clone());
         }
-        let html: std::rc::Rc<str> = self.tt.render("card", c)?.into();
+        /// What the card template reads.
+        #[derive(Serialize)]
+        struct Shown<'a> {
+            id: &'a str,
+            title: &'a str,
+            year: Option<i64>,
+            poster: Option<&'a str>,
+        }
+        let shown = Shown {
+            id: &c.id,
+            title: &c.title,
+            year: c.year,
+            poster: c.poster.as_deref(),
+        };
+        let html: std::rc::Rc<str> = self.tt.render("card", &shown)?.into();
         self.cards.borrow_mut().insert(c.id.clone(), html.clone());
         Ok(html)
     }

@@ -232,11 +232,10 @@ CREATE INDEX IF NOT EXISTS members_by_id ON members(id, key);
 CREATE INDEX IF NOT EXISTS members_recent ON members(key, added_at DESC, id DESC);
 CREATE INDEX IF NOT EXISTS cards_bucket ON cards(bucket);
 CREATE INDEX IF NOT EXISTS prefixes_by_postings ON prefixes(postings);
-CREATE INDEX IF NOT EXISTS related_by_member ON related(member);
 ";
 
 /// The index's layout; an index of another version is dropped and rebuilt by a full render.
-const VERSION: i64 = 11;
+const VERSION: i64 = 12;
 
 /// Cards are spread over this many buckets (by the number in their id), which the search
 /// document files group.
@@ -257,8 +256,8 @@ CREATE TABLE IF NOT EXISTS tokens (token TEXT NOT NULL, id TEXT NOT NULL, field 
 CREATE TABLE IF NOT EXISTS prefixes (prefix TEXT PRIMARY KEY, postings INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS tokens_of (id TEXT PRIMARY KEY, tokens TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS suggested (owner TEXT PRIMARY KEY, ids TEXT NOT NULL) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS related (owner TEXT NOT NULL, member TEXT NOT NULL,
-    PRIMARY KEY (owner, member)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS related (member TEXT NOT NULL, owner TEXT NOT NULL,
+    PRIMARY KEY (member, owner)) WITHOUT ROWID;
 ";
 
 fn card_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CardRow> {
@@ -518,27 +517,29 @@ impl IndexTx<'_> {
             list.push([owner, ids])?;
         }
         list.finish()?;
-        let mut insert = Rows::new(
-            &self.tx,
-            "INSERT OR IGNORE INTO related (owner, member) VALUES",
-        );
-        let mut members: Vec<&Shared> = Vec::new();
-        for (owner, ids) in related {
-            members.clear();
-            members.extend(ids);
-            members.sort_unstable_by(|a, b| shared_cmp(a, b));
-            for m in &members {
-                insert.push([owner, *m])?;
-            }
+        // Who shows each title, in the table's own order (by the title shown, then by owner).
+        let mut pairs: Vec<(&Shared, &Shared)> = related
+            .iter()
+            .flat_map(|(owner, ids)| ids.iter().map(move |m| (m, owner)))
+            .collect();
+        pairs.sort_unstable_by(|a, b| shared_cmp(a.0, b.0).then_with(|| shared_cmp(a.1, b.1)));
+        pairs.dedup();
+        let mut insert = Rows::new(&self.tx, "INSERT INTO related (member, owner) VALUES");
+        for (member, owner) in &pairs {
+            insert.push([*member, *owner])?;
         }
         insert.finish()
     }
 
     /// Sets the titles related to `owner`, in its order (none: it has no list).
     pub fn set_related(&self, owner: &str, ids: &[impl AsRef<str>]) -> Result<()> {
-        self.tx
-            .prepare_cached("DELETE FROM related WHERE owner = ?1")?
-            .execute([owner])?;
+        // The pairs it made, found by its list (the table is ordered by the title shown).
+        let mut gone = self
+            .tx
+            .prepare_cached("DELETE FROM related WHERE member = ?1 AND owner = ?2")?;
+        for member in self.related_of(owner)? {
+            gone.execute([member.as_str(), owner])?;
+        }
         self.tx
             .prepare_cached("DELETE FROM suggested WHERE owner = ?1")?
             .execute([owner])?;
@@ -550,9 +551,9 @@ impl IndexTx<'_> {
             .execute(params![owner, joined(ids)])?;
         let mut insert = self
             .tx
-            .prepare_cached("INSERT OR IGNORE INTO related (owner, member) VALUES (?1, ?2)")?;
+            .prepare_cached("INSERT OR IGNORE INTO related (member, owner) VALUES (?1, ?2)")?;
         for id in ids {
-            insert.execute(params![owner, id.as_ref()])?;
+            insert.execute(params![id.as_ref(), owner])?;
         }
         Ok(())
     }
@@ -1040,6 +1041,41 @@ mod tests {
         assert_eq!(count(&tx), 0, "an index left while the tables load");
         tx.index_after_bulk().expect("again");
         assert!(count(&tx) > 0);
+    }
+
+    #[test]
+    fn who_shows_a_title_follows_each_related_list() {
+        let dir = tempfile::tempdir().expect("dir");
+        let mut idx = RenderIndex::open(&dir.path().join("index.db")).expect("open");
+        let tx = idx.begin().expect("tx");
+        let s = |t: &str| Shared::from(t);
+        let bulk = Bulk {
+            related: vec![
+                (s("tt0000002"), vec![s("tt0000001"), s("tt0000003")]),
+                (
+                    s("tt0000001"),
+                    vec![s("tt0000003"), s("tt0000002"), s("tt0000003")],
+                ),
+            ],
+            ..Bulk::default()
+        };
+        tx.load(&bulk).expect("load");
+        let shown_by = |id: &str| tx.related_to(id).expect("related_to");
+        assert_eq!(shown_by("tt0000003"), ["tt0000001", "tt0000002"]);
+        assert_eq!(shown_by("tt0000001"), ["tt0000002"]);
+        assert_eq!(
+            tx.related_of("tt0000001").expect("of"),
+            ["tt0000003", "tt0000002"]
+        );
+        // A list replaced: the titles it no longer names are no longer shown by it.
+        tx.set_related("tt0000002", &["tt0000004"]).expect("set");
+        assert_eq!(shown_by("tt0000003"), ["tt0000001"]);
+        assert!(shown_by("tt0000001").is_empty());
+        assert_eq!(shown_by("tt0000004"), ["tt0000002"]);
+        tx.remove("tt0000001").expect("remove");
+        assert!(shown_by("tt0000003").is_empty());
+        assert!(shown_by("tt0000002").is_empty());
+        assert_eq!(shown_by("tt0000004"), ["tt0000002"]);
     }
 
     #[test]

@@ -17,6 +17,8 @@ use crate::error::Result;
 struct Rows<'t, 'v, const N: usize> {
     tx: &'t Transaction<'t>,
     head: &'static str,
+    /// The statement that inserts `AT_ONCE` rows, once prepared.
+    full: Option<rusqlite::Statement<'t>>,
     rows: Vec<[&'v dyn rusqlite::ToSql; N]>,
 }
 
@@ -28,6 +30,7 @@ impl<'t, 'v, const N: usize> Rows<'t, 'v, N> {
         Rows {
             tx,
             head,
+            full: None,
             rows: Vec::with_capacity(Self::AT_ONCE),
         }
     }
@@ -40,13 +43,26 @@ impl<'t, 'v, const N: usize> Rows<'t, 'v, N> {
         Ok(())
     }
 
-    fn flush(&mut self) -> Result<()> {
-        if self.rows.is_empty() {
-            return Ok(());
-        }
+    /// The statement that inserts `n` rows.
+    fn statement(&self, n: usize) -> Result<rusqlite::Statement<'t>> {
         let group = format!("({})", vec!["?"; N].join(", "));
-        let sql = format!("{} {}", self.head, vec![group; self.rows.len()].join(", "));
-        let mut stmt = self.tx.prepare_cached(&sql)?;
+        let sql = format!("{} {}", self.head, vec![group; n].join(", "));
+        Ok(self.tx.prepare(&sql)?)
+    }
+
+    fn flush(&mut self) -> Result<()> {
+        let mut tail;
+        let stmt = match self.rows.len() {
+            0 => return Ok(()),
+            Self::AT_ONCE => match &mut self.full {
+                Some(s) => s,
+                None => self.full.insert(self.statement(Self::AT_ONCE)?),
+            },
+            n => {
+                tail = self.statement(n)?;
+                &mut tail
+            }
+        };
         for (i, value) in self.rows.iter().flatten().enumerate() {
             stmt.raw_bind_parameter(i + 1, value)?;
         }
@@ -751,9 +767,8 @@ impl IndexView<'_> {
     pub fn state(&self, name: &str) -> Result<Option<i64>> {
         Ok(self
             .conn
-            .query_row("SELECT value FROM state WHERE name = ?1", [name], |r| {
-                r.get(0)
-            })
+            .prepare_cached("SELECT value FROM state WHERE name = ?1")?
+            .query_row([name], |r| r.get(0))
             .optional()?)
     }
 
@@ -883,17 +898,14 @@ impl IndexView<'_> {
     pub fn list(&self, key: &str) -> Result<Option<ListRow>> {
         Ok(self
             .conn
-            .query_row(
-                "SELECT key, label, count FROM lists WHERE key = ?1",
-                [key],
-                |r| {
-                    Ok(ListRow {
-                        key: r.get(0)?,
-                        label: r.get(1)?,
-                        count: r.get(2)?,
-                    })
-                },
-            )
+            .prepare_cached("SELECT key, label, count FROM lists WHERE key = ?1")?
+            .query_row([key], |r| {
+                Ok(ListRow {
+                    key: r.get(0)?,
+                    label: r.get(1)?,
+                    count: r.get(2)?,
+                })
+            })
             .optional()?)
     }
 

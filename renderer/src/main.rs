@@ -16,8 +16,9 @@ Without flags it renders the changes since the last render into the site directo
 
 /// A full render makes and frees millions of small values (rows, texts, template contexts) on
 /// every core: mimalloc does that in less time than the system's allocator, and, told to give
-/// freed memory back at once and to commit its arenas only as they are used
-/// (`lean_allocator`), with a lower peak.
+/// freed memory back after 10 ms (not a second) and to commit its arenas only as they are used
+/// (`lean_allocator`), with about the same peak. (Given back at once, the peak is 10 % lower
+/// and the render spends 10 % more time faulting the same pages in again.)
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -36,7 +37,7 @@ extern "C" fn lean_allocator() {
     // SAFETY: setting an option only stores a number mimalloc reads when it next decides.
     unsafe {
         libmimalloc_sys::mi_option_set(ARENA_EAGER_COMMIT, 0);
-        libmimalloc_sys::mi_option_set(PURGE_DELAY, 0);
+        libmimalloc_sys::mi_option_set(PURGE_DELAY, 10);
     }
 }
 

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 use serde_json::{Value, json};
+use store::text::QuickMap;
 use store::{CardRow, IndexView, Store, Title};
 use tinytemplate::TinyTemplate;
 
@@ -22,7 +23,7 @@ pub const ROW_LEN: i64 = 20;
 pub struct Pages {
     tt: TinyTemplate<'static>,
     /// Cards rendered by this thread, by title id (`card_html`).
-    cards: std::cell::RefCell<HashMap<String, std::rc::Rc<str>>>,
+    cards: std::cell::RefCell<QuickMap<String, std::rc::Rc<str>>>,
 }
 
 /// What a render reads.
@@ -117,29 +118,29 @@ fn links_from_index(id: &str, c: &Ctx<'_>) -> Result<Links<'static>, Error> {
 /// What movie pages read, held in memory by a full render, so that they are rendered while
 /// the index is still being loaded. It answers as the loaded index would.
 pub struct Memory<'a> {
-    cards: HashMap<&'a str, &'a CardRow>,
+    cards: QuickMap<&'a str, &'a CardRow>,
     /// The cards by their bucket (`store::card_bucket`).
-    buckets: HashMap<i64, Vec<&'a CardRow>>,
+    buckets: QuickMap<i64, Vec<&'a CardRow>>,
     /// The lists: their members in their own order, and their labels.
-    lists: HashMap<&'a str, (Vec<&'a str>, &'a str)>,
+    lists: QuickMap<&'a str, (Vec<&'a str>, &'a str)>,
     /// Each title's related titles, in its order.
-    related: HashMap<&'a str, Vec<&'a str>>,
+    related: QuickMap<&'a str, Vec<&'a str>>,
     /// The collections of each title, by key.
-    collections_of: HashMap<&'a str, Vec<&'a str>>,
+    collections_of: QuickMap<&'a str, Vec<&'a str>>,
     sequels: std::collections::HashSet<i64>,
 }
 
 impl<'a> Memory<'a> {
     pub fn new(bulk: &'a store::Bulk, sequels: std::collections::HashSet<i64>) -> Self {
         let cards = bulk.cards.iter().map(|c| (c.id.as_str(), c)).collect();
-        let mut buckets: HashMap<i64, Vec<&CardRow>> = HashMap::new();
+        let mut buckets: QuickMap<i64, Vec<&CardRow>> = QuickMap::default();
         for c in &bulk.cards {
             buckets
                 .entry(store::card_bucket(&c.id))
                 .or_default()
                 .push(c);
         }
-        let mut collections_of: HashMap<&str, Vec<&str>> = HashMap::new();
+        let mut collections_of: QuickMap<&str, Vec<&str>> = QuickMap::default();
         // The lists as the index will hold them (`Bulk::lists`), each in its own order.
         let lists = bulk
             .lists()
@@ -165,7 +166,7 @@ impl<'a> Memory<'a> {
             keys.sort_unstable();
         }
         // Each related title once, where it first is; a title's first list counts.
-        let mut related: HashMap<&str, Vec<&str>> = HashMap::new();
+        let mut related: QuickMap<&str, Vec<&str>> = QuickMap::default();
         for (owner, ids) in &bulk.related {
             related.entry(owner).or_insert_with(|| {
                 let mut once: Vec<&str> = Vec::with_capacity(ids.len());

@@ -311,7 +311,7 @@ fn full_with(
             }
             // How many postings each counted prefix has: which shards are split, so where
             // each token lives.
-            let mut counts: HashMap<&str, i64> = HashMap::new();
+            let mut counts: store::text::QuickMap<&str, i64> = Default::default();
             for (token, ..) in &bulk.tokens {
                 for p in store::counted_prefixes(token) {
                     *counts.entry(p).or_default() += 1;

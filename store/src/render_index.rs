@@ -130,7 +130,7 @@ fn shared_cmp(a: &Shared, b: &Shared) -> std::cmp::Ordering {
 
 /// Hands out one shared copy of each text it is given.
 #[derive(Debug, Default)]
-pub struct Interner(std::collections::HashSet<Shared>);
+pub struct Interner(crate::text::QuickSet<Shared>);
 
 impl Interner {
     pub fn get(&mut self, text: &str) -> Shared {
@@ -498,7 +498,7 @@ impl IndexTx<'_> {
         // The postings of each word, in the order they came (a full render's come by title id,
         // a title's by field, so each word's are sorted already: only the words are sorted,
         // not a million postings). Stable: the first of equal postings stays first.
-        let mut words: std::collections::HashMap<&str, Vec<&(Shared, Shared, i64, i64)>> =
+        let mut words: crate::text::QuickMap<&str, Vec<&(Shared, Shared, i64, i64)>> =
             Default::default();
         for t in &bulk.tokens {
             words.entry(&t.0).or_default().push(t);

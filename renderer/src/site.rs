@@ -562,7 +562,7 @@ fn read_rows(store: &Store, ids: &[ContentId]) -> Result<(Vec<String>, Bulk), Er
                     let mut shared = Interner::default();
                     let mut ids = Vec::with_capacity(part.len());
                     for some in part.chunks(TITLES_AT_ONCE) {
-                        for t in store.titles(some)? {
+                        for t in store.title_summaries(some)? {
                             ids.push(t.record.metadata.id.to_string());
                             bulk.append(title_rows(&t, &mut shared));
                         }

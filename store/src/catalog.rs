@@ -41,11 +41,23 @@ impl Store {
 
     /// These titles, those without a file left out.
     pub fn titles(&self, ids: &[ContentId]) -> Result<Vec<Title>> {
+        self.titles_by(ids, &crate::metadata::BY_ID)
+    }
+
+    /// The titles of `ids` as `titles` reads them, but with only what a card, the lists and
+    /// the search index are made of: their cast and writers, plots, tagline, awards, details,
+    /// links and poster address are left empty (a full render reads every title twice, once
+    /// for its index and once for its page).
+    pub fn title_summaries(&self, ids: &[ContentId]) -> Result<Vec<Title>> {
+        self.titles_by(ids, &crate::metadata::SUMMARY_BY_ID)
+    }
+
+    fn titles_by(&self, ids: &[ContentId], metadata_sql: &str) -> Result<Vec<Title>> {
         // One transaction for them all: one snapshot, and no lock and no transaction a title;
         // its three statements looked up once, not once a title.
         self.tx(|tx| {
             let mut files_of = tx.prepare_cached(&crate::files::BY_TITLE)?;
-            let mut record_of = tx.prepare_cached(&crate::metadata::BY_ID)?;
+            let mut record_of = tx.prepare_cached(metadata_sql)?;
             let mut side_of = tx.prepare_cached(&crate::library_files::BY_TITLE)?;
             let mut out = Vec::with_capacity(ids.len());
             for id in ids {
@@ -144,5 +156,69 @@ impl Store {
             .query_row("SELECT coalesce(max(seq), 0) FROM changes", [], |r| {
                 r.get(0)
             })?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::db::test_store;
+    use crate::{ContentId, FileId, Metadata, NewFile, Rating};
+
+    #[test]
+    fn a_summary_is_its_title_without_what_only_its_page_shows() {
+        let (_dir, store) = test_store();
+        let id = ContentId::parse("tt0133093").expect("id");
+        store
+            .insert_file(&NewFile {
+                file_id: FileId::of("the.matrix.1999.mkv", 1, 0),
+                content_id: id.clone(),
+                label: String::new(),
+                path: "movies/The Matrix (1999)/The Matrix (1999).mkv".into(),
+                root: "1".into(),
+                ext: "mkv".into(),
+                size: 1,
+                original_name: "the.matrix.1999.mkv".into(),
+                last_modified: 0,
+                uploaded_by: None,
+                placeholder_title: "The Matrix".into(),
+            })
+            .expect("file");
+        let names = |n: &[&str]| n.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let mut m = Metadata::named(id.clone(), "The Matrix".into());
+        m.original_title = Some("Matrix".into());
+        m.year = Some(1999);
+        m.kind = Some("movie".into());
+        m.stars = names(&["Keanu Reeves", "Laurence Fishburne"]);
+        m.cast = names(&["Keanu Reeves", "Carrie-Anne Moss"]);
+        m.directors = names(&["Lana Wachowski"]);
+        m.writers = names(&["Lilly Wachowski"]);
+        m.genres = names(&["Action", "Sci-Fi"]);
+        m.plot_short = Some("A hacker learns.".into());
+        m.plot_long = Some("A hacker learns the truth.".into());
+        m.rating = Some(Rating {
+            value: 8.7,
+            votes: 2_000_000,
+            max: 10.0,
+        });
+        m.tagline = Some("Free your mind".into());
+        m.awards = Some("Won 4 Oscars".into());
+        m.suggestions = names(&["tt0234215"]);
+        m.details = Some(serde_json::json!({"countries": ["US"]}));
+        m.trailer_url = Some("https://example.org/trailer".into());
+        store.save_metadata(&m, 1).expect("metadata");
+        let full = store.titles(std::slice::from_ref(&id)).expect("titles");
+        let summary = store
+            .title_summaries(std::slice::from_ref(&id))
+            .expect("summaries");
+        let (full, summary) = (&full[0], &summary[0]);
+        assert_eq!(full.files, summary.files);
+        assert_eq!(full.added_at, summary.added_at);
+        let mut blanked = full.record.metadata.clone();
+        (blanked.cast, blanked.writers) = (vec![], vec![]);
+        (blanked.plot_short, blanked.plot_long, blanked.tagline) = (None, None, None);
+        (blanked.awards, blanked.details, blanked.trailer_url) = (None, None, None);
+        assert_eq!(summary.record.metadata, blanked);
+        assert_eq!(summary.record.metadata.stars, m.stars);
+        assert_eq!(summary.record.metadata.suggestions, m.suggestions);
     }
 }

@@ -159,6 +159,46 @@ fn list(r: &Row<'_>, i: usize) -> rusqlite::Result<Vec<String>> {
 pub(crate) static BY_ID: std::sync::LazyLock<String> =
     std::sync::LazyLock::new(|| format!("SELECT {COLS} FROM metadata WHERE content_id = ?1"));
 
+/// The columns the renderer's index is not made from (a movie page shows them): left empty
+/// by `SUMMARY_BY_ID`.
+const NOT_SUMMARISED: &[&str] = &[
+    "cast_members",
+    "writers",
+    "plot_short",
+    "plot_long",
+    "poster_url",
+    "parental_rating",
+    "metascore",
+    "tagline",
+    "wikidata_id",
+    "rotten_tomatoes",
+    "metacritic_url",
+    "metacritic_rating",
+    "details",
+    "awards",
+    "trailer_url",
+    "fetch_error",
+];
+
+/// `BY_ID` with the columns of `NOT_SUMMARISED` read as NULL (`from_row` reads them as empty).
+pub(crate) static SUMMARY_BY_ID: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    let cols: Vec<&str> = COLS
+        .split(',')
+        .map(str::trim)
+        .map(|c| {
+            if NOT_SUMMARISED.contains(&c) {
+                "NULL"
+            } else {
+                c
+            }
+        })
+        .collect();
+    format!(
+        "SELECT {} FROM metadata WHERE content_id = ?1",
+        cols.join(", ")
+    )
+});
+
 /// A title's metadata record, on a connection (or in a transaction) already held.
 pub(crate) fn metadata_of(
     conn: &rusqlite::Connection,

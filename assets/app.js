@@ -145,8 +145,16 @@ document.querySelectorAll('.top .logout').forEach((b) => b.addEventListener('cli
   await call('POST', '/api/auth/logout').catch(() => null);
   location.href = '/login/';
 }));
-// Installable, and a page for when the server cannot be reached.
-if (!PUBLIC.includes(page) && 'serviceWorker' in navigator) navigator.serviceWorker.register('/sw.js').catch(() => {});
+// Installable, and a page for when the server cannot be reached: the worker is registered two
+// seconds after the page has loaded, once the browser is idle, so that its install (it fetches
+// the app shell) does not compete with what a person does first on a first visit (a first
+// search took twice as long behind it).
+if (!PUBLIC.includes(page) && 'serviceWorker' in navigator) {
+  const register = () => navigator.serviceWorker.register('/sw.js').catch(() => {});
+  const later = () => setTimeout(() => (window.requestIdleCallback ?? ((f) => f()))(register), 2000);
+  if (document.readyState === 'complete') later();
+  else addEventListener('load', later, { once: true });
+}
 // A person's own watching: card marks, Continue watching, resuming.
 if (!PUBLIC.includes(page)) import('./watch.js').then((m) => m.start());
 if (['account', 'users', 'invite'].includes(page)) import('./account.js').then((m) => m.start());

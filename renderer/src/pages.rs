@@ -297,6 +297,27 @@ fn cards_of(ids: &[String], c: &Ctx<'_>) -> Result<Vec<Card>, Error> {
     })
 }
 
+/// The cards of the titles in the card buckets `buckets`, by id: from memory when a full
+/// render holds the cards, else from the index.
+fn cards_in_buckets<'a>(
+    buckets: &[i64],
+    c: &Ctx<'a>,
+) -> Result<Vec<std::borrow::Cow<'a, CardRow>>, Error> {
+    Ok(match c.memory {
+        Some(m) => m
+            .in_buckets(buckets)
+            .into_iter()
+            .map(std::borrow::Cow::Borrowed)
+            .collect(),
+        None => c
+            .idx
+            .cards_in_buckets(buckets)?
+            .into_iter()
+            .map(std::borrow::Cow::Owned)
+            .collect(),
+    })
+}
+
 #[derive(Serialize)]
 struct Row {
     title: String,
@@ -1135,14 +1156,7 @@ fn library(n: i64, c: &Ctx<'_>) -> Result<Option<Vec<u8>>, Error> {
     }
     let buckets: Vec<i64> = (n..store::CARD_BUCKETS).step_by(shards as usize).collect();
     // Written even when empty, so that the view asks for no file that is not there.
-    let read;
-    let rows: Vec<&CardRow> = match c.memory {
-        Some(m) => m.in_buckets(&buckets),
-        None => {
-            read = c.idx.cards_in_buckets(&buckets)?;
-            read.iter().collect()
-        }
-    };
+    let rows = cards_in_buckets(&buckets, c)?;
     type Entry<'a> = (
         &'a str,
         &'a str,
@@ -1179,14 +1193,7 @@ fn docs(n: i64, c: &Ctx<'_>) -> Result<Option<Vec<u8>>, Error> {
         return Ok(None);
     }
     let buckets: Vec<i64> = (n..store::CARD_BUCKETS).step_by(shards as usize).collect();
-    let read;
-    let rows: Vec<&CardRow> = match c.memory {
-        Some(m) => m.in_buckets(&buckets),
-        None => {
-            read = c.idx.cards_in_buckets(&buckets)?;
-            read.iter().collect()
-        }
-    };
+    let rows = cards_in_buckets(&buckets, c)?;
     if rows.is_empty() {
         return Ok(None);
     }

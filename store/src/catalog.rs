@@ -205,6 +205,13 @@ mod tests {
         m.suggestions = names(&["tt0234215"]);
         m.details = Some(serde_json::json!({"countries": ["US"]}));
         m.trailer_url = Some("https://example.org/trailer".into());
+        m.poster_url = Some("https://example.org/poster.jpg".into());
+        m.parental_rating = Some("R".into());
+        m.metascore = Some(73);
+        m.wikidata_id = Some("Q83495".into());
+        m.rotten_tomatoes = Some("https://example.org/rt".into());
+        m.metacritic_url = Some("https://example.org/mc".into());
+        m.metacritic_rating = Some(73);
         store.save_metadata(&m, 1).expect("metadata");
         let full = store.titles(std::slice::from_ref(&id)).expect("titles");
         let summary = store
@@ -213,10 +220,19 @@ mod tests {
         let (full, summary) = (&full[0], &summary[0]);
         assert_eq!(full.files, summary.files);
         assert_eq!(full.added_at, summary.added_at);
-        let mut blanked = full.record.metadata.clone();
+        // Every field a page alone shows is empty, every other one as the whole title has it.
+        assert_eq!(full.record.metadata, m);
+        let mut blanked = m.clone();
         (blanked.cast, blanked.writers) = (vec![], vec![]);
         (blanked.plot_short, blanked.plot_long, blanked.tagline) = (None, None, None);
         (blanked.awards, blanked.details, blanked.trailer_url) = (None, None, None);
+        (
+            blanked.poster_url,
+            blanked.parental_rating,
+            blanked.metascore,
+        ) = (None, None, None);
+        (blanked.wikidata_id, blanked.rotten_tomatoes) = (None, None);
+        (blanked.metacritic_url, blanked.metacritic_rating) = (None, None);
         assert_eq!(summary.record.metadata, blanked);
         assert_eq!(summary.record.metadata.stars, m.stars);
         assert_eq!(summary.record.metadata.suggestions, m.suggestions);

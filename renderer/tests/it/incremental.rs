@@ -24,13 +24,35 @@ impl Rng {
 
 const GENRES: &[&str] = &["Action", "Drama", "Comedy", "Sci-Fi", "Horror", "Western"];
 
+/// A title with every field a page shows filled in, so that a full render (which builds its
+/// index from `Store::title_summaries`) and an incremental one (from whole titles) are compared
+/// over all of them.
+fn whole(film: &crate::support::Spec) -> store::Metadata {
+    let mut m = meta(film);
+    // Names of their own, so that a field read by one side only shows in the search files.
+    m.cast = m
+        .stars
+        .iter()
+        .cloned()
+        .chain([format!("Extra in {}", m.title)])
+        .collect();
+    m.writers = vec![format!("Scribe of {}", m.title)];
+    m.plot_long = Some(format!("The long story of {}.", m.title));
+    m.tagline = Some(format!("{}: the tagline", m.title));
+    m.awards = Some("2 wins".into());
+    m.parental_rating = Some("PG".into());
+    m.metascore = Some(70);
+    m.details = Some(serde_json::json!({"countries": ["US"], "languages": ["English"]}));
+    m
+}
+
 fn run(seed: u64, steps: usize) {
     let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
     let lib = Lib::new();
     let site = lib.site("incremental");
     let mut present: Vec<usize> = Vec::new();
     for (i, film) in FILMS.iter().enumerate().take(FILMS.len() / 2) {
-        lib.add(&meta(film));
+        lib.add(&whole(film));
         present.push(i);
     }
     renderer::full(&lib.store, &site).expect("first render");
@@ -43,7 +65,7 @@ fn run(seed: u64, steps: usize) {
                 let absent: Vec<usize> =
                     (0..FILMS.len()).filter(|i| !present.contains(i)).collect();
                 if let Some(&i) = absent.get(rng.below(absent.len().max(1))) {
-                    let mut m = meta(&FILMS[i]);
+                    let mut m = whole(&FILMS[i]);
                     m.suggestions = (0..rng.below(4))
                         .map(|_| FILMS[rng.below(FILMS.len())].id.to_string())
                         .collect();
